@@ -1,0 +1,143 @@
+/**
+ * Errors raised by the Dask protocol layer: one class per condition, each with a message that
+ * says what went wrong and what to do.
+ * @module
+ */
+
+/** Base class of every error the protocol layer raises. */
+export class DaskProtocolError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Bytes from the network could not be decoded (bad frame, msgpack, pickle, lz4 or numpy data). */
+export class DecodeError extends DaskProtocolError {}
+
+// --- connection layer and client (transports, framing, comm, RPC, futures) ---
+
+/** An address string could not be parsed (unknown scheme, missing port or cluster name). */
+export class InvalidAddressError extends DaskProtocolError {}
+
+/** Connecting did not complete within the connect timeout. */
+export class ConnectTimeoutError extends DaskProtocolError {}
+
+/** The peer actively refused the TCP connection (nothing listens on that host and port). */
+export class ConnectionRefusedError extends DaskProtocolError {}
+
+/** Opening a connection failed for a network reason other than refusal or timeout (DNS, routing). */
+export class ConnectError extends DaskProtocolError {}
+
+/** The TLS handshake failed; the message carries the TLS library's reason. */
+export class TlsHandshakeError extends DaskProtocolError {}
+
+/**
+ * A dask-gateway proxy closed the connection during the TLS handshake: it has no route for the
+ * SNI name `daskgateway-<cluster>`, i.e. no running cluster of that name behind this proxy.
+ */
+export class GatewayClusterNotFoundError extends DaskProtocolError {
+  constructor(readonly clusterName: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+/** The connection was closed (by the peer or locally) while data was still expected or being sent. */
+export class ConnectionClosedError extends DaskProtocolError {}
+
+/** An incoming message announced more bytes than the configured maximum message size. */
+export class FrameTooLargeError extends DaskProtocolError {
+  constructor(readonly announced: number, readonly limit: number, options?: ErrorOptions) {
+    super(
+      `incoming message announces ${announced} bytes, more than the limit of ${limit} bytes; ` +
+        `raise the client's maxMessageSize option if such large results are expected`,
+      options,
+    );
+  }
+}
+
+/** The peer's handshake message was missing or malformed. */
+export class HandshakeError extends DaskProtocolError {}
+
+/** A network operation (RPC reply, handshake, registration) did not complete within its timeout. */
+export class RequestTimeoutError extends DaskProtocolError {}
+
+/** The scheduler answered an RPC with an error status (`error` or `uncaught-error`). */
+export class RpcError extends DaskProtocolError {
+  constructor(
+    readonly op: string,
+    readonly exceptionText: string,
+    readonly tracebackText: string,
+    options?: ErrorOptions,
+  ) {
+    super(`scheduler RPC "${op}" failed: ${exceptionText}`, options);
+  }
+}
+
+/** The scheduler runs a `distributed` version this client cannot talk to. */
+export class UnsupportedSchedulerVersionError extends DaskProtocolError {
+  constructor(readonly version: string, readonly supported: string, options?: ErrorOptions) {
+    super(
+      `scheduler runs distributed ${version}, but this client supports ${supported}; ` +
+        `connect to a scheduler of a supported version`,
+      options,
+    );
+  }
+}
+
+/** The scheduler refused the client registration (`stream-start` carried an error). */
+export class RegistrationError extends DaskProtocolError {}
+
+/** A task raised an exception on a worker (or its graph could not be unpickled on the scheduler). */
+export class RemoteError extends DaskProtocolError {
+  constructor(
+    /** Key of the failed task. */
+    readonly key: string,
+    /** Python exception class name, e.g. `"ZeroDivisionError"`. */
+    readonly type: string,
+    /** Python module of the exception class, e.g. `"builtins"`. */
+    readonly module: string,
+    /** The exception message (`str(exc)`). */
+    readonly pythonMessage: string,
+    /** The remote traceback, formatted like Python's (may be empty). */
+    readonly traceback: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `task ${key} failed with ${type}: ${pythonMessage}` + (traceback ? `\n${traceback}` : ""),
+      options,
+    );
+  }
+}
+
+/** A future was cancelled (by `cancel()`, or by the scheduler, e.g. for lost dependencies). */
+export class CancelledError extends DaskProtocolError {
+  constructor(readonly key: string, readonly reason: string, options?: ErrorOptions) {
+    super(`task ${key} was cancelled${reason ? `: ${reason}` : ""}`, options);
+  }
+}
+
+/** The connection to the scheduler was lost; every pending future is rejected with this error. */
+export class ConnectionLostError extends DaskProtocolError {}
+
+/** An operation was attempted on a client that has been closed. */
+export class ClientClosedError extends DaskProtocolError {}
+
+/** `result()` was called on a future after `release()`. */
+export class FutureReleasedError extends DaskProtocolError {}
+
+/** A graph could not be built from the given `py` nodes and values (unsupported value, bad name). */
+export class GraphBuildError extends DaskProtocolError {}
+
+// --- codecs (pickle, msgpack, numpy, compression, serializer families) ---
+
+/** A value cannot be encoded for the wire (no msgpack/pickle form, too deep or cyclic, int too large). */
+export class EncodeError extends DaskProtocolError {}
+
+/**
+ * The peer could not serialize a value and sent the `error` serializer instead (Python raises
+ * `TypeError` here); the message carries the peer's text, e.g.
+ * `"Could not serialize object of type X"`. Ask for a serializer family that can carry the type
+ * (e.g. add `"pickle"` to `serializers`) or convert the value in the graph.
+ */
+export class RemoteSerializationError extends DaskProtocolError {}

@@ -1,0 +1,58 @@
+/**
+ * The replica's endpoints file, `.replica/endpoints.json`: a contract that tests, examples,
+ * benchmarks and people rely on. Its `sites` object has the shape of DEDL's bridges.json.
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** One site as DEDL's bridges.json describes it, plus the replica's dataset path. */
+export interface ReplicaSite {
+  name: string;
+  /** The gateway's HTTP API (and dashboard) address. */
+  address: string;
+  /** The scheduler proxy (TLS/SNI pass-through), `tcp://host:port` as DEDL writes it. */
+  proxy_address: string;
+  /** The site's synthetic temperature dataset (a Zarr store readable by the site's workers). */
+  dataset: string;
+  default_config: { min: number; max: number };
+}
+
+/** Contents of `.replica/endpoints.json`. */
+export interface ReplicaEndpoints {
+  issuer: string;
+  token_url: string;
+  jwks_url: string;
+  client_id: string;
+  /** The Python of the replica's environment (dask, distributed, xarray, zarr, numpy). */
+  python: string;
+  /** Pythons per pinned `distributed` era, for protocol tests. */
+  pythons: Record<string, string>;
+  users: { username: string; password: string }[];
+  /** Keycloak's bootstrap admin, for tests that need the admin REST API. */
+  admin: { username: string; password: string };
+  sites: Record<string, ReplicaSite>;
+}
+
+/** Root of this repository. */
+export const REPO_ROOT: string = fileURLToPath(new URL("../../", import.meta.url));
+
+/** Folder with the replica's runtime state: `$DEDL_REPLICA_DIR`, else `.replica/` (git-ignored). */
+export const REPLICA_DIR: string = Deno.env.get("DEDL_REPLICA_DIR") ?? join(REPO_ROOT, ".replica");
+
+/** Path of the endpoints file. */
+export const ENDPOINTS_PATH: string = join(REPLICA_DIR, "endpoints.json");
+
+/**
+ * Reads `.replica/endpoints.json`. Throws with the command to run when the replica was never
+ * started here.
+ */
+export async function readEndpoints(path = ENDPOINTS_PATH): Promise<ReplicaEndpoints> {
+  try {
+    return JSON.parse(await Deno.readTextFile(path));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new Error(`${path} not found: start the replica with 'deno task replica start'`);
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * The replica itself, checked against its real parts: Keycloak issues verifiable tokens, each
+ * gateway accepts only fresh Keycloak tokens, clusters start with the site's options, and
+ * `replica stop` leaves nothing behind.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import * as jose from "npm:jose@6.2.18";
+import { readEndpoints } from "./endpoints.ts";
+import { isAlive, pidsWithEnv, portOpen } from "./process.ts";
+
+const ep = await readEndpoints();
+const alice = ep.users[0];
+
+async function passwordGrant(username: string, password: string): Promise<Response> {
+  return await fetch(ep.token_url, {
+    method: "POST",
+    body: new URLSearchParams({
+      grant_type: "password",
+      client_id: ep.client_id,
+      username,
+      password,
+    }),
+    signal: AbortSignal.timeout(10_000),
+  });
+}
+
+async function accessToken(): Promise<string> {
+  const res = await passwordGrant(alice.username, alice.password);
+  assert.equal(res.status, 200);
+  return (await res.json()).access_token;
+}
+
+// Taken first so that it has expired by the time the last test uses it.
+const earlyToken = await accessToken();
+
+async function api(
+  site: string,
+  path: string,
+  init: RequestInit & { token?: string } = {},
+): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (init.token) headers.set("Authorization", `Bearer ${init.token}`);
+  if (init.body) headers.set("Content-Type", "application/json");
+  return await fetch(`${ep.sites[site].address}${path}`, {
+    ...init,
+    headers,
+    signal: AbortSignal.timeout(30_000),
+  });
+}
+
+Deno.test("replica keycloak - password grant gives a token that verifies against the realm JWKS", async () => {
+  const token = await accessToken();
+  const jwks = jose.createRemoteJWKSet(new URL(ep.jwks_url));
+  const { payload, protectedHeader } = await jose.jwtVerify(token, jwks, {
+    issuer: ep.issuer,
+    audience: "account",
+    algorithms: ["RS256"],
+  });
+  assert.equal(protectedHeader.alg, "RS256");
+  assert.equal(payload.preferred_username, alice.username);
+  assert.ok([payload.aud].flat().includes("account"));
+  assert.equal(payload.azp, ep.client_id);
+  assert.equal((payload.exp as number) - (payload.iat as number), 30);
+});
+
+Deno.test("replica keycloak - wrong password is invalid_grant", async () => {
+  const res = await passwordGrant(alice.username, "not-the-password");
+  assert.equal(res.status, 400);
+  assert.equal((await res.json()).error, "invalid_grant");
+});
+
+for (const site of Object.keys(ep.sites)) {
+  Deno.test(`replica gateway ${site} - health answers without a token`, async () => {
+    const res = await api(site, "/api/health");
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { status: "pass" });
+  });
+
+  Deno.test(`replica gateway ${site} - no token is 401`, async () => {
+    const res = await api(site, "/api/v1/clusters/");
+    await res.body?.cancel();
+    assert.equal(res.status, 401);
+    assert.equal(res.headers.get("www-authenticate"), "Bearer");
+  });
+
+  Deno.test(`replica gateway ${site} - token signed by a foreign key is 401`, async () => {
+    const { privateKey } = await jose.generateKeyPair("RS256");
+    const forged = await new jose.SignJWT({ preferred_username: alice.username })
+      .setProtectedHeader({ alg: "RS256", kid: "forged" })
+      .setIssuer(ep.issuer)
+      .setAudience("account")
+      .setIssuedAt()
+      .setExpirationTime("5m")
+      .sign(privateKey);
+    const res = await api(site, "/api/v1/clusters/", { token: forged });
+    await res.body?.cancel();
+    assert.equal(res.status, 401);
+  });
+
+  Deno.test(`replica gateway ${site} - a fresh token is 200, even after a cookie was set`, async () => {
+    const token = await accessToken();
+    const res = await api(site, "/api/v1/clusters/", { token });
+    assert.equal(res.status, 200);
+    assert.equal(typeof await res.json(), "object");
+    const cookie = res.headers.get("set-cookie")?.split(";")[0];
+    assert.ok(cookie, "the gateway sets its session cookie");
+    // A wrong token never rides on the cookie.
+    const wrong = await api(site, "/api/v1/clusters/", {
+      token: "not-a-jwt",
+      headers: { Cookie: cookie },
+    });
+    await wrong.body?.cancel();
+    assert.equal(wrong.status, 401);
+  });
+
+  Deno.test(`replica gateway ${site} - cluster with options starts, echoes them, stops`, async () => {
+    const token = await accessToken();
+    const created = await api(site, "/api/v1/clusters/", {
+      method: "POST",
+      token,
+      body: JSON.stringify({ cluster_options: { worker_cores: 3, worker_memory: 6 } }),
+    });
+    assert.equal(created.status, 201);
+    const { name } = await created.json();
+    try {
+      let cluster: { status: string; options: Record<string, unknown>; tls_cert: string | null };
+      const deadline = Date.now() + 60_000;
+      do {
+        const res = await api(site, `/api/v1/clusters/${name}?wait=1`, { token });
+        assert.equal(res.status, 200);
+        cluster = await res.json();
+      } while (cluster.status === "PENDING" && Date.now() < deadline);
+      assert.equal(cluster.status, "RUNNING");
+      assert.equal(cluster.options.worker_cores, 3);
+      assert.equal(cluster.options.worker_memory, 6);
+      assert.match(cluster.tls_cert ?? "", /BEGIN CERTIFICATE/);
+    } finally {
+      const stopped = await api(site, `/api/v1/clusters/${name}`, { method: "DELETE", token });
+      await stopped.body?.cancel();
+      assert.equal(stopped.status, 204);
+    }
+    let status = "";
+    for (let i = 0; i < 60 && status !== "STOPPED"; i++) {
+      const res = await api(site, `/api/v1/clusters/${name}`, { token });
+      status = (await res.json()).status;
+      if (status !== "STOPPED") await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.equal(status, "STOPPED");
+  });
+
+  Deno.test(`replica gateway ${site} - worker_cores 11 is refused with 422`, async () => {
+    const res = await api(site, "/api/v1/clusters/", {
+      method: "POST",
+      token: await accessToken(),
+      body: JSON.stringify({ cluster_options: { worker_cores: 11 } }),
+    });
+    assert.equal(res.status, 422);
+    assert.match((await res.json()).error, /worker_cores must be <= 10/);
+  });
+}
+
+Deno.test("replica gateways - an expired Keycloak token is 401", async () => {
+  const { exp } = jose.decodeJwt(earlyToken);
+  const wait = (exp as number) * 1000 + 1500 - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  for (const site of Object.keys(ep.sites)) {
+    const res = await api(site, "/api/v1/clusters/", { token: earlyToken });
+    await res.body?.cancel();
+    assert.equal(res.status, 401, site);
+  }
+});
+
+Deno.test({
+  name: "replica - a second replica starts idempotently and its stop leaves no process or port",
+  ignore: Deno.env.get("DEDL_SKIP_SECOND_REPLICA") === "1",
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "dedl-replica-" });
+    const script = new URL("./replica.ts", import.meta.url).pathname;
+    const run = async (cmd: string) => {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", script, cmd],
+        env: { DEDL_REPLICA_DIR: dir },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(out.stderr);
+      assert.ok(out.success, `replica ${cmd} failed:\n${text}`);
+      return text;
+    };
+    try {
+      await run("start");
+      const state = JSON.parse(await Deno.readTextFile(join(dir, "state.json")));
+      assert.match(await run("start"), /already running/);
+      await run("status");
+      await run("stop");
+      for (const p of state.processes) {
+        assert.ok(!isAlive(p.pid), `${p.part} (pid ${p.pid}) still running`);
+        assert.ok(!(await portOpen(p.port)), `${p.part} port ${p.port} still bound`);
+      }
+      assert.deepEqual(pidsWithEnv("DEDL_REPLICA_ID", state.id), []);
+    } finally {
+      await run("stop").catch(() => {});
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
