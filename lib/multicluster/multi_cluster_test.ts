@@ -1,0 +1,176 @@
+/**
+ * The multi-site layer against the replica's two real sites.
+ */
+import assert from "node:assert/strict";
+import { py } from "../../protocol/graph.ts";
+import { RemoteError } from "../../protocol/errors.ts";
+import { freePort } from "../../tests/replica/process.ts";
+import { readEndpoints } from "../../tests/replica/endpoints.ts";
+import { replicaLogin } from "../gateway/testing/replica_login.ts";
+import { MissingLocation, SiteUnavailable, UnknownLocation } from "./errors.ts";
+import { MultiCluster } from "./multi_cluster.ts";
+
+const ep = await readEndpoints();
+const small = { adapt: { minimum: 1, maximum: 2 } } as const;
+
+/** A node that reports the site its worker runs at. */
+function whereAmI(location: string) {
+  return py.call(py.fn("os.getenv"), "DEDL_SITE").withAttrs({ location });
+}
+
+Deno.test("multicluster - clusters at both sites, routing by location, shutdown", async (t) => {
+  await using auth = await replicaLogin(0);
+  const mc = await MultiCluster.connect({ auth, sites: ep.sites, handleSignals: false });
+  try {
+    assert.deepEqual(mc.availableSites.sort(), ["central", "lumi"]);
+    for (const s of mc.status()) assert.match(s.version ?? "", /^\d{4}\./);
+
+    await t.step("newCluster starts one cluster per site in parallel", async () => {
+      const outcomes = await mc.newCluster({ worker_cores: 1, worker_memory: 1 }, small);
+      for (const o of outcomes) assert.ok(o.ok, `${o.site}: ${!o.ok && o.error.message}`);
+      const links = mc.dashboardLinks();
+      assert.deepEqual(Object.keys(links).sort(), ["central", "lumi"]);
+      for (const [site, link] of Object.entries(links)) {
+        assert.ok(link.startsWith(ep.sites[site].address), link);
+      }
+    });
+
+    await t.step("a node tagged location=X runs at site X", async () => {
+      assert.equal(await mc.compute(whereAmI("lumi")), "lumi");
+      assert.equal(await mc.compute(whereAmI("central")), "central");
+      const derived = whereAmI("lumi").method("upper");
+      assert.equal(derived.attrs.location, "lumi");
+      assert.equal(await mc.compute(derived), "LUMI");
+    });
+
+    await t.step("each site reads its own dataset", async () => {
+      const means = await mc.computeAll(
+        ["central", "lumi"].map((site) =>
+          py.call(
+            py.fn("xarray.open_zarr"),
+            ep.sites[site].dataset,
+            py.kwargs({ consolidated: false, chunks: null }),
+          )
+            .item("t2m").method("mean").method("item").withAttrs({ location: site })
+        ),
+      );
+      const values = means.map((m) => {
+        assert.ok(m.ok, !m.ok ? m.error.message : "");
+        return m.value as number;
+      });
+      assert.ok(values.every((v) => v > 250 && v < 320), String(values));
+      assert.notEqual(values[0], values[1]);
+    });
+
+    await t.step("computeAll runs the sites concurrently, in input order", async () => {
+      const sleepy = (site: string) =>
+        py.call(py.fn("time.sleep"), 3).withAttrs({ location: site });
+      const started = Date.now();
+      const outcomes = await mc.computeAll([
+        sleepy("central"),
+        sleepy("lumi"),
+        whereAmI("lumi"),
+        whereAmI("nowhere"),
+        py.call(py.fn("operator.truediv"), 1, 0).withAttrs({ location: "central" }),
+      ]);
+      const elapsed = Date.now() - started;
+      // Sequential would be >= 6 s; concurrent is about 3 s. A loose bound only.
+      assert.ok(elapsed < 5_900, `took ${elapsed} ms`);
+      assert.deepEqual(outcomes.slice(0, 3).map((o) => o.ok && o.value), [null, null, "lumi"]);
+      assert.ok(!outcomes[3].ok && outcomes[3].error instanceof UnknownLocation);
+      assert.ok(!outcomes[4].ok && outcomes[4].error instanceof RemoteError);
+      assert.equal(outcomes[4].site, "central");
+    });
+
+    await t.step("unknown or missing location names the known sites", async () => {
+      await assert.rejects(mc.compute(whereAmI("mars")), (e: Error) => {
+        assert.ok(e instanceof UnknownLocation);
+        assert.match(e.message, /"mars".*known sites: central, lumi/);
+        return true;
+      });
+      await assert.rejects(
+        mc.compute(py.call(py.fn("os.getenv"), "DEDL_SITE")),
+        (e: Error) => e instanceof MissingLocation && /central, lumi/.test(e.message),
+      );
+    });
+
+    await t.step("withSite scopes work to one site", async () => {
+      const site = await mc.withSite("central", async ({ client }) => {
+        return await client.submit(py.fn("os.getenv"), "DEDL_SITE").result();
+      });
+      assert.equal(site, "central");
+    });
+  } finally {
+    const outcomes = await mc.shutdown();
+    for (const o of outcomes) assert.ok(o.ok && o.value === "STOPPED", JSON.stringify(o));
+    assert.deepEqual(await mc.shutdown(), []);
+  }
+  for (const report of await mc.clusters()) {
+    assert.ok(report.ok);
+    assert.deepEqual(report.value, [], `${report.site} still has clusters`);
+  }
+});
+
+Deno.test("multicluster - a site whose gateway is down is reported; the other works", async () => {
+  await using auth = await replicaLogin(0);
+  const down = `http://127.0.0.1:${freePort()}`;
+  const sites = {
+    central: ep.sites.central,
+    lumi: { ...ep.sites.lumi, address: down, proxy_address: down.replace("http", "tcp") },
+  };
+  await using mc = await MultiCluster.connect({
+    auth,
+    sites,
+    handleSignals: false,
+    probeTimeoutMs: 5_000,
+  });
+  const lumi = mc.status().find((s) => s.site === "lumi")!;
+  assert.equal(lumi.available, false);
+  assert.ok(lumi.error && lumi.error.length > 0, "the cause is recorded");
+  const outcomes = await mc.newCluster({}, small);
+  assert.deepEqual(outcomes.map((o) => [o.site, o.ok]), [["central", true]]);
+  assert.equal(await mc.compute(whereAmI("central")), "central");
+  await assert.rejects(mc.compute(whereAmI("lumi")), SiteUnavailable);
+  const stopped = await mc.shutdown();
+  assert.deepEqual(stopped.map((o) => [o.site, o.ok]), [["central", true]]);
+});
+
+Deno.test("multicluster - SIGINT mid-computation leaves no cluster on any site", async () => {
+  // The script runs as the replica's second user; checked over plain HTTP as that user.
+  await using auth = await replicaLogin(1);
+  const activeClusters = async () => {
+    const names: string[] = [];
+    for (const site of Object.values(ep.sites)) {
+      const res = await fetch(`${site.address}/api/v1/clusters/?status=pending,running`, {
+        headers: { Authorization: `Bearer ${await auth.accessToken()}` },
+        signal: AbortSignal.timeout(10_000),
+      });
+      assert.equal(res.status, 200);
+      names.push(...Object.keys(await res.json()).map((n) => `${site.name}: ${n}`));
+    }
+    return names;
+  };
+  assert.deepEqual(await activeClusters(), [], "precondition: the user has no clusters");
+  const script = new URL("./testing/interrupted_script.ts", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", script],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = "";
+  const deadline = Date.now() + 120_000;
+  while (!seen.includes("computing") && Date.now() < deadline) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    seen += value;
+  }
+  assert.match(seen, /computing/, "the script got its clusters");
+  assert.equal((await activeClusters()).length, 2, "one cluster per site while it runs");
+  child.kill("SIGINT");
+  const status = await child.status;
+  await reader.cancel().catch(() => {});
+  assert.equal(status.code, 130, await stderr);
+  assert.deepEqual(await activeClusters(), []);
+});
