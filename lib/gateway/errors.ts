@@ -1,0 +1,275 @@
+/**
+ * Errors raised by the dask-gateway client: one class per condition, each naming what went wrong
+ * and what to do about it.
+ * @module
+ */
+
+/** Base class of every error the gateway client raises. */
+export class GatewayError extends Error {
+  /** Creates the error with its message and optional cause. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A gateway or proxy address given to `new Gateway()` cannot be used. */
+export class InvalidGatewayAddress extends GatewayError {
+  /** Creates the error for `address`, saying `why` it cannot be used. */
+  constructor(
+    /** The address as given. */
+    readonly address: string,
+    why: string,
+  ) {
+    super(`invalid gateway address "${address}": ${why}`);
+  }
+}
+
+/**
+ * The gateway could not be reached or did not answer in time: connection refused, name not
+ * resolved, the call's timeout passed, or a front proxy answered 502/503/504.
+ */
+export class GatewayUnavailable extends GatewayError {
+  /** Creates the error for the gateway at `address` and what failed. */
+  constructor(
+    /** The gateway's API address. */
+    readonly address: string,
+    /** What failed, e.g. `connection refused` or `no answer within 5000 ms`. */
+    readonly reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `dask-gateway at ${address} is unavailable: ${reason}; check the address and that the ` +
+        `gateway is running, or retry later`,
+      options,
+    );
+  }
+}
+
+/**
+ * The gateway refused the credentials: it answered 401 even after the access token was
+ * refreshed once.
+ */
+export class AuthenticationError extends GatewayError {
+  /** Creates the error for the gateway at `address` with its 401 text. */
+  constructor(
+    /** The gateway's API address. */
+    readonly address: string,
+    /** The gateway's own error text, if it sent one. */
+    readonly serverMessage: string | null,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `dask-gateway at ${address} rejected the access token even after a refresh` +
+        (serverMessage ? ` ("${clip(serverMessage)}")` : "") +
+        `; log in again, or check that this account may use this gateway`,
+      options,
+    );
+  }
+}
+
+/** No cluster of that name exists on the gateway (for this user). */
+export class ClusterNotFound extends GatewayError {
+  /** Creates the error for the cluster name asked for. */
+  constructor(
+    /** The gateway's API address. */
+    readonly address: string,
+    /** The cluster name asked for. */
+    readonly clusterName: string,
+  ) {
+    super(
+      `dask-gateway at ${address} has no cluster named "${clusterName}"; list the running ` +
+        `clusters with listClusters()`,
+    );
+  }
+}
+
+/** The cluster belongs to another user (HTTP 403). */
+export class ClusterAccessDenied extends GatewayError {
+  /** Creates the error for the cluster name asked for, with the 403 text. */
+  constructor(
+    /** The gateway's API address. */
+    readonly address: string,
+    /** The cluster name asked for. */
+    readonly clusterName: string,
+    /** The gateway's own error text. */
+    readonly serverMessage: string | null,
+  ) {
+    super(
+      `dask-gateway at ${address} denies access to cluster "${clusterName}"` +
+        (serverMessage ? ` ("${clip(serverMessage)}")` : "") +
+        `; only the user who started a cluster may use it`,
+    );
+  }
+}
+
+/**
+ * The cluster failed, or was stopped, before it was running. The gateway's API gives a reason
+ * only for some failures; otherwise its logs hold it.
+ */
+export class ClusterFailed extends GatewayError {
+  /** Creates the error with the status the gateway reported and its reason. */
+  constructor(
+    /** The gateway's API address. */
+    readonly address: string,
+    /** The cluster's name. */
+    readonly clusterName: string,
+    /** The status the gateway reported: `FAILED`, `STOPPING` or `STOPPED`. */
+    readonly status: string,
+    /** The gateway's reason, or `null` when it gave none. */
+    readonly reason: string | null,
+  ) {
+    super(
+      `cluster "${clusterName}" at ${address} ` +
+        (status === "FAILED" ? "failed" : `was stopped (status ${status})`) +
+        (reason
+          ? `: ${clip(reason)}`
+          : `; the gateway gives no reason over its API, see the gateway's logs`),
+    );
+  }
+}
+
+/** The cluster is not running, so it cannot be scaled, adapted or connected to (HTTP 409). */
+export class ClusterNotRunning extends GatewayError {
+  /** Creates the error with the gateway's reason. */
+  constructor(
+    /** The gateway's API address. */
+    readonly address: string,
+    /** The cluster's name. */
+    readonly clusterName: string,
+    /** The gateway's reason, or the last known status. */
+    readonly reason: string,
+  ) {
+    super(
+      `cluster "${clusterName}" at ${address} is not running (${clip(reason)}); start a new ` +
+        `cluster`,
+    );
+  }
+}
+
+/** A started cluster did not become RUNNING before the start deadline. */
+export class ClusterStartTimeout extends GatewayError {
+  /** Creates the error with the last status and the deadline that passed. */
+  constructor(
+    /** The gateway's API address. */
+    readonly address: string,
+    /** The cluster's name. */
+    readonly clusterName: string,
+    /** The last status the gateway reported. */
+    readonly lastStatus: string,
+    /** The deadline that passed. */
+    readonly timeoutMs: number,
+    /** Whether the client stopped the cluster after the deadline (it does for clusters it started). */
+    readonly stopped: boolean,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `cluster "${clusterName}" at ${address} was still ${lastStatus} after ${timeoutMs} ms` +
+        (stopped ? "; it has been stopped" : "; it was left as it is") +
+        `. Raise startTimeoutMs if the site is slow to start clusters`,
+      options,
+    );
+  }
+}
+
+/** Fewer workers than asked for joined the scheduler before the timeout. */
+export class WorkersTimeout extends GatewayError {
+  /** Creates the error with the counts asked for and present. */
+  constructor(
+    /** The cluster's name. */
+    readonly clusterName: string,
+    /** Workers asked for. */
+    readonly wanted: number,
+    /** Workers the scheduler reported last. */
+    readonly present: number,
+    /** The timeout that passed. */
+    readonly timeoutMs: number,
+  ) {
+    super(
+      `cluster "${clusterName}" has ${present} of ${wanted} workers after ${timeoutMs} ms; ` +
+        `scale the cluster (the gateway may cap the count, see scale()'s message) or wait longer`,
+    );
+  }
+}
+
+/** A worker count for `scale`, `adapt` or `waitForWorkers` is not a non-negative integer. */
+export class InvalidWorkerCount extends GatewayError {
+  /** Creates the error for the argument and the value given. */
+  constructor(
+    /** The argument's name, e.g. `minimum`. */
+    readonly argument: string,
+    /** The value given. */
+    readonly value: unknown,
+  ) {
+    super(`${argument} must be a non-negative integer, got ${describe(value)}`);
+  }
+}
+
+/**
+ * Cluster options do not fit the gateway's option spec: an unknown field, a value of the wrong
+ * type, or a value out of range. Raised before any request when the client checks them, or from
+ * the gateway's 422 answer.
+ */
+export class InvalidOptions extends GatewayError {
+  /** Creates the error; fields not known are `null` (`undefined` for the value). */
+  constructor(
+    /** The offending field, when known. */
+    readonly field: string | null,
+    /** The value given for it (`undefined` when not known). */
+    readonly value: unknown,
+    /** What the spec allows, e.g. `an integer from 1 to 10`. */
+    readonly allowed: string | null,
+    /** The gateway's own message when the gateway refused the options (422), else `null`. */
+    readonly serverMessage: string | null = null,
+  ) {
+    super(
+      serverMessage !== null
+        ? `the gateway refused the cluster options: ${clip(serverMessage)}` +
+          (allowed ? ` (${clip(field ?? "")} allows ${clip(allowed)})` : "")
+        : `cluster option ${clip(field ?? "")} = ${describe(value)} is not allowed; ` +
+          `${clip(field ?? "")} takes ${clip(allowed ?? "")}`,
+    );
+  }
+}
+
+/**
+ * The gateway answered with a status or body this client does not expect (e.g. a 500, or a body
+ * that is not the documented JSON). Usually a gateway bug or a wrong address (another service).
+ */
+export class UnexpectedResponse extends GatewayError {
+  /** Creates the error for the URL, status and what was wrong. */
+  constructor(
+    /** The requested URL. */
+    readonly url: string,
+    /** The HTTP status. */
+    readonly status: number,
+    /** What was wrong, including the start of the body. */
+    readonly detail: string,
+  ) {
+    super(
+      `unexpected answer from ${url} (HTTP ${status}): ${
+        clip(detail)
+      }; check that the address is a ` +
+        `dask-gateway`,
+    );
+  }
+}
+
+/** Text from the network or the caller, shortened for a message. */
+function clip(text: string, max = 300): string {
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
+}
+
+/** Short printable form of a value for error messages. */
+function describe(value: unknown): string {
+  if (typeof value === "string") return clip(JSON.stringify(value), 80);
+  if (typeof value === "number") return String(value);
+  if (typeof value === "bigint") return `${value}n`;
+  if (value === undefined) return "undefined";
+  try {
+    const text = JSON.stringify(value);
+    return text.length > 80 ? text.slice(0, 77) + "..." : text;
+  } catch {
+    return String(value);
+  }
+}
