@@ -37,7 +37,13 @@ export class TlsHandshakeError extends DaskProtocolError {}
  * SNI name `daskgateway-<cluster>`, i.e. no running cluster of that name behind this proxy.
  */
 export class GatewayClusterNotFoundError extends DaskProtocolError {
-  constructor(readonly clusterName: string, message: string, options?: ErrorOptions) {
+  /** Creates the error for `clusterName`. */
+  constructor(
+    /** The cluster name that was looked up (without the SNI prefix). */
+    readonly clusterName: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
     super(message, options);
   }
 }
@@ -47,7 +53,14 @@ export class ConnectionClosedError extends DaskProtocolError {}
 
 /** An incoming message announced more bytes than the configured maximum message size. */
 export class FrameTooLargeError extends DaskProtocolError {
-  constructor(readonly announced: number, readonly limit: number, options?: ErrorOptions) {
+  /** Creates the error; the message is derived from the sizes. */
+  constructor(
+    /** Bytes the message announced (at least: counting stops past the limit). */
+    readonly announced: number,
+    /** The configured maximum message size. */
+    readonly limit: number,
+    options?: ErrorOptions,
+  ) {
     super(
       `incoming message announces ${announced} bytes, more than the limit of ${limit} bytes; ` +
         `raise the client's maxMessageSize option if such large results are expected`,
@@ -64,9 +77,13 @@ export class RequestTimeoutError extends DaskProtocolError {}
 
 /** The scheduler answered an RPC with an error status (`error` or `uncaught-error`). */
 export class RpcError extends DaskProtocolError {
+  /** Creates the error from the scheduler's error reply. */
   constructor(
+    /** The RPC operation, e.g. `"gather"`. */
     readonly op: string,
+    /** The scheduler's `exception_text`. */
     readonly exceptionText: string,
+    /** The scheduler's `traceback_text`. */
     readonly tracebackText: string,
     options?: ErrorOptions,
   ) {
@@ -76,7 +93,14 @@ export class RpcError extends DaskProtocolError {
 
 /** The scheduler runs a `distributed` version this client cannot talk to. */
 export class UnsupportedSchedulerVersionError extends DaskProtocolError {
-  constructor(readonly version: string, readonly supported: string, options?: ErrorOptions) {
+  /** Creates the error; the message names the version and the supported range. */
+  constructor(
+    /** The `distributed` version the scheduler reported. */
+    readonly version: string,
+    /** The supported range, in words. */
+    readonly supported: string,
+    options?: ErrorOptions,
+  ) {
     super(
       `scheduler runs distributed ${version}, but this client supports ${supported}; ` +
         `connect to a scheduler of a supported version`,
@@ -90,6 +114,7 @@ export class RegistrationError extends DaskProtocolError {}
 
 /** A task raised an exception on a worker (or its graph could not be unpickled on the scheduler). */
 export class RemoteError extends DaskProtocolError {
+  /** Built by the client from the scheduler's `task-erred` report. */
   constructor(
     /** Key of the failed task. */
     readonly key: string,
@@ -112,7 +137,14 @@ export class RemoteError extends DaskProtocolError {
 
 /** A future was cancelled (by `cancel()`, or by the scheduler, e.g. for lost dependencies). */
 export class CancelledError extends DaskProtocolError {
-  constructor(readonly key: string, readonly reason: string, options?: ErrorOptions) {
+  /** Creates the error for `key`. */
+  constructor(
+    /** The cancelled key. */
+    readonly key: string,
+    /** Why, as the client or scheduler said it. */
+    readonly reason: string,
+    options?: ErrorOptions,
+  ) {
     super(`task ${key} was cancelled${reason ? `: ${reason}` : ""}`, options);
   }
 }
@@ -131,7 +163,7 @@ export class GraphBuildError extends DaskProtocolError {}
 
 // --- codecs (pickle, msgpack, numpy, compression, serializer families) ---
 
-/** A value cannot be encoded for the wire (no msgpack/pickle form, too deep or cyclic, int too large). */
+/** A value cannot be encoded for the wire (no msgpack/pickle form, too deep, cyclic, int too big). */
 export class EncodeError extends DaskProtocolError {}
 
 /**
