@@ -1,0 +1,288 @@
+/**
+ * Errors raised by the OIDC login layer: one class per condition, each saying what went wrong and
+ * what to do. None of them carries a password or a token, in its message, its fields or its
+ * `cause`.
+ * @module
+ */
+
+/** Base class of every error the auth layer raises. */
+export class AuthError extends Error {
+  /** Creates the error with its full message. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The identity provider refused the username/password pair. */
+export class InvalidCredentials extends AuthError {
+  /** `serverMessage` is the provider's `error_description`. */
+  constructor(
+    /** The username that was tried. */
+    readonly username: string,
+    /** The identity provider's own words, e.g. `Invalid user credentials`. */
+    readonly serverMessage: string,
+  ) {
+    super(
+      `login as "${username}" failed: the identity provider says "${serverMessage}"; check the ` +
+        `username and password (DEDL: the ones of your DestinE account)`,
+    );
+  }
+}
+
+/**
+ * The account exists but cannot log in yet: Keycloak's "Account is not fully set up" (missing
+ * email/name, a temporary password or another required action).
+ */
+export class AccountNotSetUp extends AuthError {
+  /** `accountUrl` is where the user completes the setup. */
+  constructor(
+    /** The username that was tried. */
+    readonly username: string,
+    /** The identity provider's own words. */
+    readonly serverMessage: string,
+    /** Where the user can finish the setup (the realm's account console). */
+    readonly accountUrl: string,
+  ) {
+    super(
+      `account "${username}" is not fully set up ("${serverMessage}"): log in once in a browser ` +
+        `at ${accountUrl} and complete the requested steps (profile fields, new password), then retry`,
+    );
+  }
+}
+
+/** The account is disabled, permanently or for a while (e.g. after too many failed logins). */
+export class AccountDisabled extends AuthError {
+  /** `serverMessage` is the provider's `error_description`. */
+  constructor(
+    /** The username that was tried. */
+    readonly username: string,
+    /** The identity provider's own words, e.g. `Account disabled`. */
+    readonly serverMessage: string,
+  ) {
+    super(
+      `account "${username}" cannot log in: the identity provider says "${serverMessage}"; wait ` +
+        `if it is temporary, otherwise ask the DEDL support to enable the account`,
+    );
+  }
+}
+
+/** The identity provider could not be reached or did not answer in time. */
+export class IdentityProviderUnreachable extends AuthError {
+  /** `reason` says what failed at `url`. */
+  constructor(
+    /** The URL that was called. */
+    readonly url: string,
+    /** What failed, e.g. `connection refused` or `no answer within 10000 ms`. */
+    readonly reason: string,
+  ) {
+    super(
+      `identity provider unreachable at ${url}: ${reason}; check the network and the issuer URL, ` +
+        `or retry later`,
+    );
+  }
+}
+
+/**
+ * The issuer URL does not lead to an OpenID Provider that calls itself by that URL: discovery
+ * failed, or the discovered `issuer` differs (host, port, `/auth` prefix, realm name).
+ */
+export class IssuerDiscoveryFailed extends AuthError {
+  /** `reason` says what was wrong with the issuer's metadata. */
+  constructor(
+    /** The issuer URL as configured. */
+    readonly issuer: string,
+    /** What was wrong. */
+    readonly reason: string,
+  ) {
+    super(
+      `OpenID discovery for issuer ${issuer} failed: ${reason}; use the issuer exactly as the ` +
+        `provider announces it (DEDL: https://identity.data.destination-earth.eu/auth/realms/dedl)`,
+    );
+  }
+}
+
+/**
+ * The issuer is plain `http://` on a host other than loopback: passwords and tokens would cross
+ * the network unencrypted.
+ */
+export class InsecureIssuer extends AuthError {
+  /** `issuer` is the refused `http://` URL. */
+  constructor(
+    /** The issuer URL as configured. */
+    readonly issuer: string,
+  ) {
+    super(
+      `refusing plain HTTP to ${issuer}: use an https:// issuer (http:// is accepted only on ` +
+        `loopback, or with allowInsecureHttp: true for a trusted test network)`,
+    );
+  }
+}
+
+/**
+ * The identity provider refused a request for a reason other than the user's credentials, e.g.
+ * the client is not allowed this grant (`unauthorized_client`) or the request was malformed.
+ */
+export class IdentityProviderRejected extends AuthError {
+  /** Keeps the OAuth `error` and description of the refusal. */
+  constructor(
+    /** What was asked, e.g. `password grant`. */
+    readonly operation: string,
+    /** The OAuth error code, e.g. `unauthorized_client`. */
+    readonly error: string,
+    /** The provider's description, if any. */
+    readonly serverMessage: string | undefined,
+    /** HTTP status of the answer. */
+    readonly status: number,
+  ) {
+    super(
+      `${operation} refused by the identity provider: ${error}` +
+        (serverMessage ? ` ("${serverMessage}")` : "") +
+        `; check the client id and that the client allows this grant`,
+    );
+  }
+}
+
+/**
+ * The refresh token is no longer accepted (revoked by logout or an administrator, session idle
+ * or maximum lifespan reached) and no `relogin` callback is configured, or the session was
+ * logged out locally. Log in again.
+ */
+export class ReauthenticationRequired extends AuthError {
+  /** `reason` is the provider's description, or `logged out`. */
+  constructor(
+    /** Why, e.g. the provider's `Session not active`, or `logged out`. */
+    readonly reason: string,
+  ) {
+    super(
+      `the login session ended (${reason}): log in again, or pass a relogin callback to do it ` +
+        `automatically`,
+    );
+  }
+}
+
+/** The local clock and the identity provider's clock disagree by more than the allowed leeway. */
+export class ClockSkewTooLarge extends AuthError {
+  /** `skewSeconds` is local time minus the token's `iat`. */
+  constructor(
+    /** Local time minus the token's issue time, in seconds (positive: local clock ahead). */
+    readonly skewSeconds: number,
+    /** The leeway allowed, in seconds. */
+    readonly leewaySeconds: number,
+  ) {
+    super(
+      `the local clock is ${Math.abs(Math.round(skewSeconds))} s ` +
+        `${skewSeconds > 0 ? "ahead of" : "behind"} the identity provider's (leeway ` +
+        `${leewaySeconds} s), so its tokens look expired or not yet valid: synchronise the clock ` +
+        `(NTP, e.g. 'timedatectl set-ntp true')`,
+    );
+  }
+}
+
+/** Which check an access token failed. */
+export type TokenCheck =
+  | "format"
+  | "algorithm"
+  | "key"
+  | "signature"
+  | "issuer"
+  | "audience"
+  | "expiry"
+  | "not-before"
+  | "claims"
+  | "jwks";
+
+/** An access token failed verification; `check` names the failing check. */
+export class TokenVerificationFailed extends AuthError {
+  /** `check` names the failing check, `detail` the verifier's words. */
+  constructor(
+    /** The failing check. */
+    readonly check: TokenCheck,
+    /** Details from the verifier. */
+    readonly detail: string,
+  ) {
+    super(
+      `access token rejected by the ${check} check: ${detail}; ` + TOKEN_CHECK_ADVICE[check],
+    );
+  }
+}
+
+const TOKEN_CHECK_ADVICE: Record<TokenCheck, string> = {
+  format: "the identity provider did not return a JWT access token",
+  algorithm: "the token's signing algorithm is not in the allowed list (default RS256)",
+  key: "no key of the issuer's JWKS matches the token; it was not issued by this issuer",
+  signature: "the signature does not match the issuer's key; the token was forged or altered",
+  issuer: "the token comes from another issuer; check the issuer URL (host, /auth, realm)",
+  audience: "the token is not meant for this audience; add an audience mapper to the client " +
+    "or configure the expected audience",
+  expiry: "the token has expired; refresh or log in again",
+  "not-before": "the token is not valid yet; check the local clock",
+  claims: "a required claim is missing or malformed",
+  jwks: "the issuer's key set (JWKS) could not be fetched; check the network",
+};
+
+/** The device code expired before the user approved the login. */
+export class DeviceCodeExpired extends AuthError {
+  /** `expiresInSeconds` is the code's announced lifetime. */
+  constructor(
+    /** How long the code was valid, in seconds. */
+    readonly expiresInSeconds: number,
+  ) {
+    super(
+      `the device login was not approved within ${expiresInSeconds} s and the code expired: ` +
+        `start the login again and approve it in the browser sooner`,
+    );
+  }
+}
+
+/** The user (or the provider) refused the device login. */
+export class DeviceAuthorizationDenied extends AuthError {
+  /** `serverMessage` is the provider's description, if any. */
+  constructor(
+    /** The provider's description, if any. */
+    readonly serverMessage: string | undefined,
+  ) {
+    super(
+      `the device login was denied` + (serverMessage ? ` ("${serverMessage}")` : "") +
+        `: start it again and choose "Yes" on the consent page`,
+    );
+  }
+}
+
+/** No password was given and there is no terminal (and no prompt function) to ask for one. */
+export class PasswordUnavailable extends AuthError {
+  /** The message says how to provide a password instead. */
+  constructor() {
+    super(
+      "no password given and stdin is not a terminal: pass `password`, a `prompt` function, or " +
+        "use OidcAuth.deviceCode() for non-interactive runs",
+    );
+  }
+}
+
+/** The user cancelled the password prompt (Ctrl-C, or Ctrl-D on an empty line). */
+export class PasswordEntryCancelled extends AuthError {
+  /** The user pressed Ctrl-C or Ctrl-D. */
+  constructor() {
+    super("password entry cancelled");
+  }
+}
+
+/**
+ * The token cache file can be read by other users (or is owned by someone else), so the refresh
+ * token in it may have leaked.
+ */
+export class TokenCacheInsecure extends AuthError {
+  /** `reason` says why the file is not private. */
+  constructor(
+    /** The cache file. */
+    readonly path: string,
+    /** Why, e.g. `mode 0644`. */
+    readonly reason: string,
+  ) {
+    super(
+      `token cache ${path} is not private (${reason}): delete it (and log out elsewhere if ` +
+        `others could read it); a new one is written with mode 0600`,
+    );
+  }
+}

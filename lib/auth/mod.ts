@@ -1,0 +1,56 @@
+/**
+ * OIDC login for the DestinE Data Lake: password or device login at DEDL's Keycloak, verified
+ * access tokens refreshed before expiry, typed errors that say what to do.
+ *
+ * ```ts
+ * import { OidcAuth } from "./lib/auth/mod.ts";
+ * await using auth = await OidcAuth.deviceCode(); // shows a URL and a code
+ * console.log(auth.username, await auth.headers());
+ * ```
+ * @module
+ */
+export type { AccessTokenOptions, TokenSource } from "./token_source.ts";
+export type { JWTPayload } from "npm:jose@6.2.18";
+export {
+  type DeviceCodeLoginOptions,
+  OidcAuth,
+  type OidcAuthOptions,
+  type PasswordLoginOptions,
+} from "./oidc_auth.ts";
+export type { DevicePrompt } from "./identity_provider.ts";
+export { AccessTokenVerifier, type AccessTokenVerifierOptions } from "./access_token_verifier.ts";
+export {
+  defaultTokenCachePath,
+  FileTokenCache,
+  type TokenCache,
+  tokenCacheKey,
+} from "./token_cache.ts";
+export { readPasswordFromTerminal } from "./password_prompt.ts";
+export {
+  DEDL_ALGORITHMS,
+  DEDL_AUDIENCE,
+  DEDL_CLIENT_ID,
+  DEDL_ISSUER,
+  DEDL_LEEWAY_SECONDS,
+  DEFAULT_REFRESH_MARGIN_SECONDS,
+  DEFAULT_TIMEOUT_MS,
+} from "./dedl_defaults.ts";
+export {
+  AccountDisabled,
+  AccountNotSetUp,
+  AuthError,
+  ClockSkewTooLarge,
+  DeviceAuthorizationDenied,
+  DeviceCodeExpired,
+  IdentityProviderRejected,
+  IdentityProviderUnreachable,
+  InsecureIssuer,
+  InvalidCredentials,
+  IssuerDiscoveryFailed,
+  PasswordEntryCancelled,
+  PasswordUnavailable,
+  ReauthenticationRequired,
+  TokenCacheInsecure,
+  type TokenCheck,
+  TokenVerificationFailed,
+} from "./errors.ts";

@@ -1,0 +1,388 @@
+/**
+ * Logging in to DEDL (Keycloak) and keeping a valid access token: password or device login,
+ * verified tokens, refresh before expiry with the login's own client id, one refresh shared by
+ * concurrent callers, re-login or a typed error when the session has ended.
+ * @module
+ */
+import type { JWTPayload } from "npm:jose@6.2.18";
+import { AccessTokenVerifier } from "./access_token_verifier.ts";
+import {
+  DEDL_ALGORITHMS,
+  DEDL_AUDIENCE,
+  DEDL_CLIENT_ID,
+  DEDL_ISSUER,
+  DEDL_LEEWAY_SECONDS,
+  DEFAULT_REFRESH_MARGIN_SECONDS,
+  DEFAULT_TIMEOUT_MS,
+} from "./dedl_defaults.ts";
+import { IdentityProviderUnreachable, ReauthenticationRequired } from "./errors.ts";
+import { type DevicePrompt, type GrantedTokens, IdentityProvider } from "./identity_provider.ts";
+import { readPasswordFromTerminal } from "./password_prompt.ts";
+import { type TokenCache, tokenCacheKey } from "./token_cache.ts";
+import type { AccessTokenOptions, TokenSource } from "./token_source.ts";
+
+export type { DevicePrompt } from "./identity_provider.ts";
+
+/** Settings shared by every way of logging in. All have DEDL defaults. */
+export interface OidcAuthOptions {
+  /** Issuer URL; default DEDL's `https://identity.data.destination-earth.eu/auth/realms/dedl`. */
+  issuer?: string;
+  /** Public client id, used for the login and every refresh; default `dedl-stack-public-client`. */
+  clientId?: string;
+  /** Required `aud` of access tokens; default `account`; `null` skips the check. */
+  audience?: string | null;
+  /** Accepted token signing algorithms; default `["RS256"]`. */
+  algorithms?: readonly string[];
+  /** Clock tolerance for `exp`/`nbf`, in seconds; default 10. */
+  leewaySeconds?: number;
+  /**
+   * Refresh this long before expiry, in seconds; default 30. The margin in effect is
+   * `min(refreshMarginSeconds, lifetime / 2)`: a 30 s token is refreshed after 15 s, not at once.
+   */
+  refreshMarginSeconds?: number;
+  /**
+   * Called when the session has ended (refresh token revoked or expired, or after `logout()`);
+   * returns a new login for the same issuer and client, e.g. `() => OidcAuth.deviceCode()`,
+   * whose tokens this object takes over. Without it such calls throw `ReauthenticationRequired`.
+   */
+  relogin?: (reason: ReauthenticationRequired) => Promise<OidcAuth>;
+  /** HTTP client for every call to the identity provider; default the global `fetch`. */
+  fetch?: typeof fetch;
+  /** Timeout of every single call to the identity provider, in ms; default 10 000. */
+  timeoutMs?: number;
+  /**
+   * Keep the refresh token between runs (opt-in, e.g. `new FileTokenCache()`); a later login for
+   * the same account resumes the session without a password. See `token_cache.ts` for the threat
+   * model.
+   */
+  tokenCache?: TokenCache;
+  /** Accept an `http://` issuer on a host other than loopback (trusted test networks only). */
+  allowInsecureHttp?: boolean;
+  /** Clock in ms since the epoch, for tests; default `Date.now`. */
+  now?: () => number;
+}
+
+/** Options of {@linkcode OidcAuth.password}. */
+export interface PasswordLoginOptions extends OidcAuthOptions {
+  /** The DEDL (DestinE) username. */
+  username: string;
+  /**
+   * The password, sent once and not kept. When absent it is asked for: through `prompt`, else on
+   * the terminal without echo.
+   */
+  password?: string;
+  /** Asks the user for the password, e.g. a notebook input widget. */
+  prompt?: (question: string) => Promise<string>;
+}
+
+/** Options of {@linkcode OidcAuth.deviceCode}. */
+export interface DeviceCodeLoginOptions extends OidcAuthOptions {
+  /** Shows the verification URL and code to the user; default: one line on stderr. */
+  onPrompt?: (prompt: DevicePrompt) => void;
+  /** Aborts the wait for the user's approval. */
+  signal?: AbortSignal;
+}
+
+interface Settings {
+  idp: IdentityProvider;
+  verifier: AccessTokenVerifier;
+  now: () => number;
+  refreshMarginSeconds: number;
+  relogin: ((reason: ReauthenticationRequired) => Promise<OidcAuth>) | undefined;
+  tokenCache: TokenCache | undefined;
+  cacheKey: string;
+}
+
+interface Session {
+  accessToken: string;
+  refreshToken: string | undefined;
+  /** Local time (ms) from which the token is refreshed before use. */
+  refreshAt: number;
+  /** Local time (ms) at which the token expires, from `expires_in`. */
+  expiresAt: number;
+}
+
+/**
+ * A DEDL login: hands out verified access tokens and refreshes them before they expire.
+ *
+ * ```ts
+ * await using auth = await OidcAuth.password({ username: "alice" }); // asks for the password
+ * const res = await fetch(url, { headers: await auth.headers() });
+ * ```
+ *
+ * `await using` (or `[Symbol.asyncDispose]()`) logs out at the end of the scope, unless a token
+ * cache is configured: then the session is kept for the next run.
+ */
+export class OidcAuth implements TokenSource, AsyncDisposable {
+  readonly #settings: Settings;
+  #session: Session | null = null;
+  #claims: Readonly<JWTPayload> = {};
+  #refreshing: Promise<void> | null = null;
+
+  private constructor(settings: Settings) {
+    this.#settings = settings;
+  }
+
+  /**
+   * Logs in with username and password (OAuth password grant), as the DEDL notebooks do. The
+   * password is read from `password`, else `prompt`, else the terminal without echo; it is sent
+   * once and not kept. With a `tokenCache` holding a live session for this user, no password is
+   * needed.
+   */
+  static async password(options: PasswordLoginOptions): Promise<OidcAuth> {
+    const settings = await OidcAuth.#settingsFor(options, options.username);
+    const resumed = await OidcAuth.#resume(settings);
+    if (resumed) return resumed;
+    const question = `Password for ${options.username} at ${settings.idp.issuer}: `;
+    const requestedAt = settings.now();
+    const tokens = await settings.idp.passwordGrant(
+      options.username,
+      options.password ?? await (options.prompt ?? readPasswordFromTerminal)(question),
+    );
+    return await OidcAuth.#begin(settings, tokens, requestedAt);
+  }
+
+  /**
+   * Logs in with the device authorization grant: `onPrompt` shows a URL and a code, the user
+   * approves in any browser, and this resolves once they have. Polls at the provider's interval,
+   * slows down when asked, and fails with `DeviceCodeExpired` when the code expires. No password
+   * passes through this program.
+   */
+  static async deviceCode(options: DeviceCodeLoginOptions = {}): Promise<OidcAuth> {
+    const settings = await OidcAuth.#settingsFor(options, "device login");
+    const resumed = await OidcAuth.#resume(settings);
+    if (resumed) return resumed;
+    const pending = await settings.idp.startDeviceAuthorization();
+    (options.onPrompt ?? showDevicePrompt)(pending.prompt);
+    const requestedAt = settings.now();
+    const tokens = await pending.waitForApproval(options.signal);
+    return await OidcAuth.#begin(settings, tokens, requestedAt);
+  }
+
+  static async #settingsFor(options: OidcAuthOptions, account: string): Promise<Settings> {
+    const timeoutMs = Math.round(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const now = options.now ?? Date.now;
+    const idp = await IdentityProvider.discover({
+      issuer: options.issuer ?? DEDL_ISSUER,
+      clientId: options.clientId ?? DEDL_CLIENT_ID,
+      timeoutMs,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.allowInsecureHttp ? { allowInsecureHttp: true } : {}),
+    });
+    const verifier = new AccessTokenVerifier({
+      issuer: idp.issuer,
+      jwksUri: idp.jwksUri,
+      audience: options.audience === undefined ? DEDL_AUDIENCE : options.audience,
+      algorithms: options.algorithms ?? DEDL_ALGORITHMS,
+      leewaySeconds: options.leewaySeconds ?? DEDL_LEEWAY_SECONDS,
+      timeoutMs,
+      now,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+    return {
+      idp,
+      verifier,
+      now,
+      refreshMarginSeconds: options.refreshMarginSeconds ?? DEFAULT_REFRESH_MARGIN_SECONDS,
+      relogin: options.relogin,
+      tokenCache: options.tokenCache,
+      cacheKey: tokenCacheKey(idp.issuer, idp.clientId, account),
+    };
+  }
+
+  /** A login from the token cache's refresh token, if there is a live one. */
+  static async #resume(settings: Settings): Promise<OidcAuth | undefined> {
+    const cache = settings.tokenCache;
+    const refreshToken = await cache?.load(settings.cacheKey);
+    if (!cache || !refreshToken) return undefined;
+    const requestedAt = settings.now();
+    let tokens: GrantedTokens;
+    try {
+      tokens = await settings.idp.refreshGrant(refreshToken);
+    } catch (e) {
+      if (!(e instanceof ReauthenticationRequired)) throw e;
+      await cache.delete(settings.cacheKey);
+      return undefined;
+    }
+    return await OidcAuth.#begin(settings, { refreshToken, ...tokens }, requestedAt);
+  }
+
+  static async #begin(
+    settings: Settings,
+    tokens: GrantedTokens,
+    requestedAt: number,
+  ): Promise<OidcAuth> {
+    const auth = new OidcAuth(settings);
+    await auth.#accept(tokens, requestedAt);
+    return auth;
+  }
+
+  /**
+   * A valid access token: the current one, or a refreshed one when it is within the refresh
+   * margin of expiry or `forceRefresh` is set. Concurrent callers share one refresh request.
+   * If the provider is unreachable during an early refresh, the current token is returned while
+   * it lasts. When the session has ended, re-logs in through `relogin`, or throws
+   * `ReauthenticationRequired`.
+   */
+  async accessToken(options: AccessTokenOptions = {}): Promise<string> {
+    const session = this.#session;
+    if (session && !options.forceRefresh && this.#settings.now() < session.refreshAt) {
+      return session.accessToken;
+    }
+    this.#refreshing ??= this.#refresh().finally(() => {
+      this.#refreshing = null;
+    });
+    try {
+      await this.#refreshing;
+    } catch (e) {
+      // A provider outage during an early refresh: the current token is good until it expires.
+      const stillValid = session && !options.forceRefresh && this.#session === session &&
+        this.#settings.now() < session.expiresAt;
+      if (e instanceof IdentityProviderUnreachable && stillValid) return session.accessToken;
+      throw e;
+    }
+    // A logout() may have run between the refresh and this continuation.
+    if (!this.#session) throw new ReauthenticationRequired("logged out");
+    return this.#session.accessToken;
+  }
+
+  /** HTTP headers carrying a valid access token: `{ Authorization: "Bearer …" }`. */
+  async headers(): Promise<Record<string, string>> {
+    return { Authorization: `Bearer ${await this.accessToken()}` };
+  }
+
+  /** Claims of the current (verified) access token. */
+  get claims(): Readonly<JWTPayload> {
+    return this.#claims;
+  }
+
+  /** The logged-in user's name (`preferred_username`, else `sub`). */
+  get username(): string {
+    const name = this.#claims.preferred_username;
+    return typeof name === "string" ? name : String(this.#claims.sub);
+  }
+
+  /** `${issuer}#${sub}`: the same for every login of the same user at the same issuer. */
+  get identity(): string {
+    return `${this.#settings.idp.issuer}#${this.#claims.sub}`;
+  }
+
+  /** The issuer this login belongs to. */
+  get issuer(): string {
+    return this.#settings.idp.issuer;
+  }
+
+  /**
+   * Ends the session: revokes the refresh token at the provider (which ends the Keycloak
+   * session) and removes it from the token cache. The local session is forgotten even if the
+   * revocation fails (then `IdentityProviderUnreachable` is thrown). Later `accessToken()` calls
+   * re-log in through `relogin`, or throw `ReauthenticationRequired`.
+   */
+  async logout(): Promise<void> {
+    await this.#refreshing?.catch(() => {});
+    const session = this.#session;
+    this.#session = null;
+    await this.#settings.tokenCache?.delete(this.#settings.cacheKey);
+    if (session?.refreshToken) await this.#settings.idp.revoke(session.refreshToken);
+  }
+
+  /**
+   * End of an `await using` scope: with a token cache the session is kept for the next run and
+   * only forgotten here; without one it is logged out. An unreachable provider is not an error
+   * here (the session then ends by itself at the realm's idle timeout).
+   */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#settings.tokenCache) {
+      await this.#refreshing?.catch(() => {});
+      this.#session = null;
+      return;
+    }
+    try {
+      await this.logout();
+    } catch (e) {
+      if (!(e instanceof IdentityProviderUnreachable)) throw e;
+    }
+  }
+
+  /** Shows who is logged in, never a token. */
+  [Symbol.for("Deno.customInspect")](): string {
+    const expires = this.#session ? new Date(this.#session.expiresAt).toISOString() : "logged out";
+    return `OidcAuth { identity: "${this.identity}", username: "${this.username}", ` +
+      `expires: ${expires} }`;
+  }
+
+  /** JSON form without tokens. */
+  toJSON(): { identity: string; username: string } {
+    return { identity: this.identity, username: this.username };
+  }
+
+  async #refresh(): Promise<void> {
+    const { idp, relogin, tokenCache, cacheKey, now } = this.#settings;
+    try {
+      const refreshToken = this.#session?.refreshToken;
+      if (!refreshToken) {
+        throw new ReauthenticationRequired(
+          this.#session ? "the provider issued no refresh token" : "logged out",
+        );
+      }
+      const requestedAt = now();
+      const tokens = await idp.refreshGrant(refreshToken);
+      await this.#accept({ refreshToken, ...tokens }, requestedAt);
+    } catch (e) {
+      if (!(e instanceof ReauthenticationRequired)) throw e;
+      this.#session = null;
+      await tokenCache?.delete(cacheKey);
+      if (!relogin) throw e;
+      this.#adopt(await relogin(e));
+      await this.#remember();
+    }
+  }
+
+  /** Verifies a token answer and makes it the current session. */
+  async #accept(tokens: GrantedTokens, requestedAt: number): Promise<void> {
+    const claims = await this.#settings.verifier.verify(tokens.accessToken, { fresh: true });
+    // Expiry is counted from `expires_in` on the local clock, so clock skew does not shift it.
+    const lifetime = tokens.expiresInSeconds ??
+      Math.max(0, (claims.exp as number) - (claims.iat ?? (claims.exp as number)));
+    const margin = Math.min(this.#settings.refreshMarginSeconds, lifetime / 2);
+    const expiresAt = requestedAt + lifetime * 1000;
+    this.#session = {
+      accessToken: tokens.accessToken,
+      refreshToken: tokens.refreshToken,
+      expiresAt,
+      refreshAt: expiresAt - margin * 1000,
+    };
+    this.#claims = Object.freeze({ ...claims });
+    await this.#remember();
+  }
+
+  /** Takes over the session of a fresh login (from `relogin`). */
+  #adopt(other: OidcAuth): void {
+    const mine = this.#settings.idp;
+    const theirs = other.#settings.idp;
+    if (theirs.issuer !== mine.issuer || theirs.clientId !== mine.clientId) {
+      throw new TypeError(
+        `relogin returned a login for ${theirs.issuer} (client ${theirs.clientId}); expected ` +
+          `${mine.issuer} (client ${mine.clientId})`,
+      );
+    }
+    if (!other.#session) throw new ReauthenticationRequired("relogin returned a logged-out login");
+    this.#session = other.#session;
+    this.#claims = other.#claims;
+    other.#session = null;
+  }
+
+  async #remember(): Promise<void> {
+    const { tokenCache, cacheKey } = this.#settings;
+    const refreshToken = this.#session?.refreshToken;
+    if (tokenCache && refreshToken) await tokenCache.store(cacheKey, refreshToken);
+  }
+}
+
+function showDevicePrompt(prompt: DevicePrompt): void {
+  const url = prompt.verificationUriComplete ?? prompt.verificationUri;
+  console.error(
+    `To log in, open ${url} and confirm the code ${prompt.userCode} ` +
+      `(valid for ${Math.round(prompt.expiresIn / 60)} min).`,
+  );
+}
