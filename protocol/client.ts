@@ -1,0 +1,679 @@
+/**
+ * The Dask client: connects to a scheduler, submits graphs of Python calls built with `py`, and
+ * returns {@link Future}s whose results are decoded into JS values.
+ *
+ * ```ts
+ * await using client = await Client.connect("tcp://127.0.0.1:8786");
+ * const sum = client.submit(py.fn("operator.add"), 1, 2);
+ * console.log(await sum.result()); // 3
+ * ```
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { BatchedStream, type StreamOp } from "./batched_stream.ts";
+import { Comm, type CommOptions } from "./comm.ts";
+import {
+  CancelledError,
+  ClientClosedError,
+  ConnectionLostError,
+  DaskProtocolError,
+  FutureReleasedError,
+  GraphBuildError,
+  RegistrationError,
+  RequestTimeoutError,
+} from "./errors.ts";
+import { Future, type FutureOwner, KeyState, withTimeout } from "./future.ts";
+import { collectGraph, type Node, py, type PyFunction, taskDict } from "./graph.ts";
+import { NDArray, type NDArrayData } from "./numpy.ts";
+import type { PyValue } from "./pickle/writer.ts";
+import { RpcPool } from "./rpc_pool.ts";
+import { type SchedulerDialect, schedulerDialect } from "./scheduler_era.ts";
+import { deserialize, serialize, Serialized } from "./serialize.ts";
+import { taskErredToRemoteError } from "./task_error.ts";
+import type { TlsMaterial } from "./transport/transport.ts";
+import { parseAddress } from "./transport/address.ts";
+import { updateGraphMessage } from "./update_graph.ts";
+
+/** Options of {@link Client.connect}. */
+export interface ClientOptions {
+  /** TLS material for `tls://` and `gateway://` addresses. */
+  readonly tls?: TlsMaterial;
+  /** TLS implementation for `tls://` (see `ConnectOptions.tlsEngine`). Default `"node"`. */
+  readonly tlsEngine?: "node" | "deno";
+  /** Milliseconds for TCP connect plus TLS and Dask handshakes. Default 10 000. */
+  readonly connectTimeoutMs?: number;
+  /** Milliseconds for scheduler RPC replies and registration. Default 30 000. */
+  readonly timeoutMs?: number;
+  /** Milliseconds for data transfers (`gather`, `scatter`). Default 600 000. */
+  readonly transferTimeoutMs?: number;
+  /** Heartbeat period in milliseconds until the scheduler asks for another. Default 5 000. */
+  readonly heartbeatIntervalMs?: number;
+  /**
+   * The connection counts as lost when the scheduler has sent nothing (not even a heartbeat
+   * reply) for this many milliseconds. Default 60 000.
+   */
+  readonly heartbeatTimeoutMs?: number;
+  /** Largest accepted message from the scheduler in bytes. Default 2 GiB. */
+  readonly maxMessageSize?: number;
+  /** Most concurrent RPC connections. Default 4. */
+  readonly rpcPoolSize?: number;
+  /** Milliseconds small stream operations are batched before sending. Default 10. */
+  readonly batchIntervalMs?: number;
+}
+
+/** Versions the scheduler reported (`versions` RPC). */
+export interface SchedulerVersions {
+  /** `distributed` version, e.g. `"2026.8.0"`. */
+  readonly distributed: string;
+  /** `dask` version. */
+  readonly dask: string;
+  /** Python version string of the scheduler. */
+  readonly python: string;
+  /** All packages the scheduler reported (`null` when not installed). */
+  readonly packages: Readonly<Record<string, string | null>>;
+  /** Host facts (OS, machine, …). */
+  readonly host: Readonly<Record<string, unknown>>;
+}
+
+/** One worker as the scheduler describes it in `identity` (further fields pass through). */
+export interface WorkerInfo {
+  /** Always `"Worker"`. */
+  readonly type: string;
+  /** Worker id. */
+  readonly id: string;
+  /** Host the worker runs on. */
+  readonly host: string;
+  /** The worker's name (often its address or an integer). */
+  readonly name: unknown;
+  /** Threads the worker runs tasks in. */
+  readonly nthreads: number;
+  /** Memory limit in bytes (0 = none). */
+  readonly memory_limit: number;
+  /** Lifecycle state, e.g. `"running"` (newer schedulers). */
+  readonly status?: string;
+  /** Any further field of the scheduler's reply. */
+  readonly [field: string]: unknown;
+}
+
+/** Scheduler facts: the `identity` reply (further fields pass through) plus its versions. */
+export interface SchedulerInfo {
+  /** Always `"Scheduler"`. */
+  readonly type: string;
+  /** Scheduler id. */
+  readonly id: string;
+  /** The scheduler's own listening address. */
+  readonly address: string;
+  /** Extra services by name, e.g. `{dashboard: 8787}`. */
+  readonly services: Readonly<Record<string, unknown>>;
+  /** Start time, seconds since the epoch. */
+  readonly started: number;
+  /** Workers by address. */
+  readonly workers: Readonly<Record<string, WorkerInfo>>;
+  /** Versions the scheduler runs. */
+  readonly versions: SchedulerVersions;
+  /** Any further field of the scheduler's reply. */
+  readonly [field: string]: unknown;
+}
+
+/** A value {@link Client.scatter} can send: typed arrays and `NDArray`s, or `PyValue` models. */
+export type ScatterValue = PyValue | NDArray | NDArrayData;
+
+/** Serializer families asked for when gathering, in order of preference (see dask-protocol §7). */
+const GATHER_SERIALIZERS = ["msgpack", "dask", "pickle"];
+/** Times a gather is retried when keys were lost between completion and transfer. */
+const GATHER_ATTEMPTS = 3;
+
+/** A connection to one Dask scheduler. */
+export class Client implements FutureOwner, AsyncDisposable {
+  /** The client id announced to the scheduler. */
+  readonly id: string;
+  /** The address connected to. */
+  readonly address: string;
+  /** The scheduler's dialect (graph era and field gates). */
+  readonly dialect: SchedulerDialect;
+  readonly #versions: SchedulerVersions;
+  readonly #rpc: RpcPool;
+  readonly #streamComm: Comm;
+  readonly #stream: BatchedStream;
+  readonly #keys = new Map<string, KeyState>();
+  readonly #timeoutMs: number;
+  readonly #transferTimeoutMs: number;
+  readonly #heartbeatTimeoutMs: number;
+  #heartbeatMs: number;
+  #heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastHeard = Date.now();
+  #closedError: Error | undefined;
+  #closing: Promise<void> | undefined;
+  readonly #readLoop: Promise<void>;
+  /** Futures made by this client (to reject foreign ones). */
+  readonly #mine = new WeakSet<Future>();
+  readonly #collected = new FinalizationRegistry<KeyState>((state) => this.#dropRef(state));
+  #graphCounter = 0;
+
+  private constructor(
+    address: string,
+    id: string,
+    dialect: SchedulerDialect,
+    versions: SchedulerVersions,
+    rpc: RpcPool,
+    streamComm: Comm,
+    options: ClientOptions,
+  ) {
+    this.address = address;
+    this.id = id;
+    this.dialect = dialect;
+    this.#versions = versions;
+    this.#rpc = rpc;
+    this.#streamComm = streamComm;
+    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#transferTimeoutMs = options.transferTimeoutMs ?? 600_000;
+    this.#heartbeatMs = options.heartbeatIntervalMs ?? 5_000;
+    this.#heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 60_000;
+    this.#stream = new BatchedStream(
+      streamComm,
+      options.batchIntervalMs ?? 10,
+      (e) => this.#lose(e),
+    );
+    this.#readLoop = this.#read();
+    this.#scheduleHeartbeat();
+  }
+
+  /**
+   * Connects to a scheduler: handshake, version check, client registration.
+   *
+   * @param address `tcp://host:port`, `tls://host:port` or `gateway://proxy:port/<cluster>`.
+   * @throws {UnsupportedSchedulerVersionError} when the scheduler's `distributed` is too old.
+   * @throws {RegistrationError} when the scheduler refuses the client.
+   * @throws connection errors (`ConnectionRefusedError`, `ConnectTimeoutError`,
+   *   `TlsHandshakeError`, `GatewayClusterNotFoundError`, `InvalidAddressError`, …).
+   */
+  static async connect(address: string, options: ClientOptions = {}): Promise<Client> {
+    const parsed = parseAddress(address);
+    const commOptions: CommOptions = {
+      tls: options.tls,
+      tlsEngine: options.tlsEngine,
+      timeoutMs: options.connectTimeoutMs,
+      maxMessageSize: options.maxMessageSize,
+    };
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const first = await Comm.connect(parsed, commOptions);
+    const rpc = new RpcPool(parsed, { ...commOptions, size: options.rpcPoolSize }, first);
+    let stream: Comm | undefined;
+    try {
+      const versions = parseVersions(await rpc.call({ op: "versions" }, { timeoutMs }));
+      const dialect = schedulerDialect(versions.distributed);
+      stream = await Comm.connect(parsed, commOptions);
+      const id = `Client-${crypto.randomUUID()}`;
+      await stream.send({
+        op: "register-client",
+        client: id,
+        reply: false,
+        // Announcing the scheduler's own versions avoids a version-mismatch warning.
+        versions: { host: versions.host, packages: versions.packages },
+      });
+      await awaitStreamStart(stream, timeoutMs);
+      return new Client(address, id, dialect, versions, rpc, stream, options);
+    } catch (e) {
+      stream?.close();
+      rpc.close();
+      throw e;
+    }
+  }
+
+  /** Whether the client was closed or lost its connection. */
+  get closed(): boolean {
+    return this.#closedError !== undefined;
+  }
+
+  /**
+   * Computes `fn(...args)` on the cluster. Arguments may be JS values, nodes and futures; pass
+   * keyword arguments with `py.kwargs({...})`. Identical calls share one key (and one result).
+   * @throws {GraphBuildError} for arguments without a Python equivalent.
+   */
+  submit(fn: PyFunction | Node | string, ...args: unknown[]): Future {
+    return this.compute(py.call(fn, ...args));
+  }
+
+  /** Computes `fn(value)` for every value, as one graph submission. */
+  map(fn: PyFunction | Node | string, values: Iterable<unknown>): Future[] {
+    const nodes = Array.from(values, (v) => py.call(fn, v));
+    return this.#submit(nodes);
+  }
+
+  /** Computes a node (and whatever it depends on that is not already on the cluster). */
+  compute(node: Node): Future {
+    return this.#submit([node])[0];
+  }
+
+  /**
+   * Fetches the values of futures, in order, once all are computed.
+   * @throws {RemoteError} for the first failed task, {@link CancelledError},
+   *   {@link ConnectionLostError}, {@link RequestTimeoutError}.
+   */
+  async gather(futures: readonly Future[]): Promise<unknown[]> {
+    this.#checkOpen();
+    for (const f of futures) this.#checkOwn(f);
+    const keys = [...new Set(futures.map((f) => f.key))];
+    await Promise.all(futures.map((f) => f.wait()));
+    const values = await this.#gatherKeys(keys);
+    return futures.map((f) => values.get(f.key));
+  }
+
+  /** @internal {@link Future.result}. */
+  async gatherOne(future: Future, timeoutMs?: number): Promise<unknown> {
+    this.#checkOwn(future);
+    const work = (async () => {
+      await future.state.wait();
+      return (await this.#gatherKeys([future.key])).get(future.key);
+    })();
+    return await withTimeout(work, timeoutMs, `result of key ${future.key}`);
+  }
+
+  /**
+   * Sends values to the workers and returns a future for each. Typed arrays and `NDArray`s
+   * arrive as numpy arrays, `Uint8Array` as bytes, other JS values via msgpack (arrays as
+   * tuples), `PyValue` models as pickles.
+   */
+  async scatter(values: readonly ScatterValue[]): Promise<Future[]> {
+    this.#checkOpen();
+    const data: Record<string, Serialized> = {};
+    const keys = values.map((v) => {
+      const s = serialize(toScatterable(v));
+      const key = `${scatterName(v)}-${digestSerialized(s)}`;
+      data[key] = s;
+      return key;
+    });
+    const reply = await this.#call({
+      op: "scatter",
+      data,
+      workers: null,
+      client: this.id,
+      broadcast: false,
+      timeout: 5,
+    }, this.#transferTimeoutMs);
+    if (!Array.isArray(reply)) {
+      throw new DaskProtocolError(`scatter got an unexpected reply: ${String(reply)}`);
+    }
+    return keys.map((key) => {
+      const state = this.#keys.get(key) ?? this.#newState(key);
+      state.finish();
+      return this.#newFuture(key, {}, state);
+    });
+  }
+
+  /** @internal Cancels keys ({@link Future.cancel}). */
+  async cancel(futures: readonly Future[], reason = "cancelled by the client"): Promise<void> {
+    this.#checkOpen();
+    const keys = [...new Set(futures.map((f) => f.key))];
+    const op: StreamOp = { op: "cancel-keys", keys, force: false };
+    if (this.dialect.cancelNeedsReason) Object.assign(op, { reason, msg: reason });
+    for (const key of keys) {
+      const state = this.#keys.get(key);
+      if (!state) continue;
+      // The scheduler releases cancelled keys for this client; forget them here too.
+      this.#keys.delete(key);
+      state.fail("cancelled", new CancelledError(key, reason));
+    }
+    await this.#stream.sendNow(op);
+  }
+
+  /** @internal Called by {@link Future.release}. */
+  releaseFuture(future: Future): void {
+    this.#collected.unregister(future);
+    this.#dropRef(future.state);
+  }
+
+  /** Scheduler facts: id, address, services, workers, and the versions it runs. */
+  async identity(): Promise<SchedulerInfo> {
+    this.#checkOpen();
+    const msg = this.dialect.identityTakesNWorkers
+      ? { op: "identity", n_workers: -1 }
+      : { op: "identity" };
+    const reply = await this.#call(msg, this.#timeoutMs);
+    if (!isRecord(reply)) {
+      throw new DaskProtocolError(`identity got an unexpected reply: ${String(reply)}`);
+    }
+    return { ...reply, workers: reply.workers ?? {}, versions: this.#versions } as SchedulerInfo;
+  }
+
+  /**
+   * Sends one scheduler RPC (`{op, ...fields}`) and returns its reply, for handlers this client
+   * has no method for, e.g. `client.rpc("get_task_status", { keys })`. `Serialized` values in
+   * the reply are left undecoded.
+   * @throws {RpcError} when the scheduler replies with an error.
+   */
+  async rpc(
+    op: string,
+    fields: Record<string, unknown> = {},
+    options: { timeoutMs?: number } = {},
+  ): Promise<unknown> {
+    this.#checkOpen();
+    return await this.#call({ ...fields, op }, options.timeoutMs ?? this.#timeoutMs);
+  }
+
+  /**
+   * Closes the client: the scheduler releases all its keys, pending futures reject with
+   * {@link ClientClosedError}. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  /** Closes the client at the end of an `await using` block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #close(): Promise<void> {
+    if (!this.#closedError) {
+      this.#closedError = new ClientClosedError(`client ${this.id} is closed`);
+      clearTimeout(this.#heartbeatTimer);
+      await withTimeout(
+        this.#stream.close([{ op: "close-client" }, { op: "close-stream" }]),
+        this.#timeoutMs,
+        "sending close-client",
+      ).catch(() => {});
+      this.#failAll(this.#closedError);
+    }
+    this.#streamComm.close();
+    this.#rpc.close();
+    await this.#readLoop;
+  }
+
+  // --- submission ---
+
+  #submit(nodes: readonly Node[]): Future[] {
+    this.#checkOpen();
+    const fresh = new Map<string, Node>();
+    for (const node of nodes) if (!this.#keys.has(node.key)) fresh.set(node.key, node);
+    if (fresh.size > 0) {
+      const collected = collectGraph([...fresh.values()], (key) => this.#keys.has(key));
+      for (const node of collected.values()) {
+        for (const f of node.futures) {
+          if (!this.#keys.has(f.key) || !this.#mine.has(f as Future)) {
+            throw new GraphBuildError(
+              `node ${node.key} uses future ${f.key}, which this client does not hold ` +
+                `(released, cancelled, or from another client)`,
+            );
+          }
+        }
+      }
+      const dsk = taskDict(collected.values());
+      const token = `${this.id}-${++this.#graphCounter}`;
+      const msg = updateGraphMessage(this.dialect.era, dsk, [...fresh.keys()], token);
+      // Encoding happens now: a bad graph throws here, before any state changes.
+      const sent = this.#stream.sendNow(msg as StreamOp);
+      for (const key of fresh.keys()) this.#newState(key);
+      sent.catch(() => {}); // a failed write is handled as a lost connection
+    }
+    return nodes.map((node) => this.#newFuture(node.key, node.attrs, this.#keys.get(node.key)!));
+  }
+
+  #newState(key: string): KeyState {
+    const state = new KeyState(key);
+    this.#keys.set(key, state);
+    return state;
+  }
+
+  #newFuture(key: string, attrs: Record<string, unknown>, state: KeyState): Future {
+    const future = new Future(key, attrs, state, this);
+    state.refs++;
+    this.#mine.add(future);
+    this.#collected.register(future, state, future);
+    return future;
+  }
+
+  #dropRef(state: KeyState): void {
+    state.refs--;
+    const key = state.key;
+    if (state.refs > 0 || this.#keys.get(key) !== state) return;
+    this.#keys.delete(key);
+    if (!this.closed) {
+      this.#stream.send({ op: "client-releases-keys", keys: [key], client: this.id });
+    }
+  }
+
+  // --- gather ---
+
+  async #gatherKeys(keys: readonly string[]): Promise<Map<string, unknown>> {
+    for (let attempt = 1;; attempt++) {
+      const reply = await this.#call(
+        { op: "gather", keys: [...keys], serializers: GATHER_SERIALIZERS },
+        this.#transferTimeoutMs,
+      );
+      if (!isRecord(reply)) {
+        throw new DaskProtocolError(`gather got an unexpected reply: ${String(reply)}`);
+      }
+      if (reply.status === "OK") {
+        return new Map(keys.map((key) => [key, decodeValue(lookup(reply.data, key))]));
+      }
+      // Keys lost between completion and transfer: ask for a fresh report, wait, retry.
+      const missing = Array.isArray(reply.keys) ? reply.keys.map(String) : [...keys];
+      if (attempt >= GATHER_ATTEMPTS) {
+        throw new DaskProtocolError(
+          `gather could not fetch ${missing.join(", ")} after ${attempt} attempts: the workers ` +
+            `holding them are gone`,
+        );
+      }
+      for (const key of missing) {
+        this.#keys.get(key)?.reset();
+        this.#stream.send({ op: "report-key", key });
+      }
+      await Promise.all(missing.map((k) => this.#keys.get(k)?.wait()));
+    }
+  }
+
+  // --- scheduler messages ---
+
+  async #read(): Promise<void> {
+    try {
+      for (;;) {
+        const msg = await this.#streamComm.recv();
+        this.#lastHeard = Date.now();
+        for (const op of Array.isArray(msg) ? msg : [msg]) {
+          if (op === "OK") break;
+          if (isRecord(op)) this.#handle(op);
+        }
+      }
+    } catch (e) {
+      this.#lose(e);
+    }
+  }
+
+  #handle(msg: Record<string, unknown>): void {
+    switch (msg.op) {
+      case "key-in-memory":
+        this.#keys.get(String(msg.key))?.finish();
+        break;
+      case "task-erred": {
+        const key = String(msg.key);
+        const state = this.#keys.get(key);
+        if (state) state.fail("error", taskErredToRemoteError(key, msg.exception, msg.traceback));
+        break;
+      }
+      case "cancelled-keys": {
+        const keys = Array.isArray(msg.keys) ? msg.keys.map(String) : [];
+        const reason = [msg.reason, msg.msg].filter((x) => typeof x === "string" && x).join(": ");
+        for (const key of keys) {
+          const state = this.#keys.get(key);
+          if (!state) continue;
+          this.#keys.delete(key);
+          state.fail("cancelled", new CancelledError(key, reason || "cancelled by the scheduler"));
+        }
+        break;
+      }
+      case "lost-data":
+      case "task-retried":
+        this.#keys.get(String(msg.key))?.reset();
+        break;
+      case "restart":
+        for (const [key, state] of [...this.#keys]) {
+          this.#keys.delete(key);
+          state.fail("cancelled", new CancelledError(key, "the scheduler restarted"));
+        }
+        break;
+      case "adjust-heartbeat-interval":
+        if (typeof msg.interval === "number" && msg.interval > 0) {
+          this.#heartbeatMs = msg.interval * 1000;
+        }
+        break;
+      case "stream-closed":
+        this.#lose(new ConnectionLostError(`scheduler ${this.address} closed the client stream`));
+        break;
+    }
+  }
+
+  #scheduleHeartbeat(): void {
+    const period = Math.min(this.#heartbeatMs, this.#heartbeatTimeoutMs / 3);
+    this.#heartbeatTimer = setTimeout(() => {
+      if (this.closed) return;
+      const silent = Date.now() - this.#lastHeard;
+      if (silent > this.#heartbeatTimeoutMs) {
+        this.#lose(
+          new ConnectionLostError(
+            `scheduler ${this.address} sent nothing for ${silent} ms (heartbeat timeout ` +
+              `${this.#heartbeatTimeoutMs} ms)`,
+          ),
+        );
+        return;
+      }
+      this.#stream.send({ op: "heartbeat-client" });
+      this.#scheduleHeartbeat();
+    }, period);
+  }
+
+  /** Marks the connection lost: every pending future rejects at once. */
+  #lose(cause: unknown): void {
+    if (this.#closedError) return;
+    const error = cause instanceof ConnectionLostError ? cause : new ConnectionLostError(
+      `lost the connection to scheduler ${this.address}: ${
+        cause instanceof Error ? cause.message : String(cause)
+      }`,
+      { cause },
+    );
+    this.#closedError = error;
+    clearTimeout(this.#heartbeatTimer);
+    this.#failAll(error);
+    this.#streamComm.close();
+    this.#rpc.close();
+  }
+
+  #failAll(error: Error): void {
+    for (const state of this.#keys.values()) state.fail("lost", error);
+    this.#keys.clear();
+  }
+
+  async #call(msg: { op: string; [k: string]: unknown }, timeoutMs: number): Promise<unknown> {
+    try {
+      return await this.#rpc.call(msg, { timeoutMs });
+    } catch (e) {
+      // After a loss, report the loss rather than the pool's own closing error.
+      if (this.#closedError) throw this.#closedError;
+      throw e;
+    }
+  }
+
+  #checkOpen(): void {
+    if (this.#closedError) throw this.#closedError;
+  }
+
+  #checkOwn(future: Future): void {
+    if (future.released) throw new FutureReleasedError(`future ${future.key} was released`);
+    if (!this.#mine.has(future)) {
+      throw new GraphBuildError(`future ${future.key} belongs to another client`);
+    }
+  }
+}
+
+async function awaitStreamStart(stream: Comm, timeoutMs: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const msg = await Promise.race([
+      stream.recv(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () =>
+            reject(
+              new RequestTimeoutError(
+                `the scheduler did not confirm the client registration within ${timeoutMs} ms`,
+              ),
+            ),
+          timeoutMs,
+        );
+      }),
+    ]);
+    const ops = Array.isArray(msg) ? msg : [msg];
+    const start = ops.find((op) => isRecord(op) && op.op === "stream-start");
+    if (!isRecord(start)) {
+      throw new RegistrationError(
+        `expected "stream-start" after registering, got ${JSON.stringify(ops).slice(0, 200)}`,
+      );
+    }
+    if (typeof start.error === "string" && start.error) {
+      throw new RegistrationError(`the scheduler refused the client: ${start.error}`);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function parseVersions(reply: unknown): SchedulerVersions {
+  const r = isRecord(reply) ? reply : {};
+  const packages = isRecord(r.packages) ? r.packages as Record<string, string | null> : {};
+  return {
+    distributed: String(packages.distributed ?? "unknown"),
+    dask: String(packages.dask ?? "unknown"),
+    python: String(packages.python ?? "unknown"),
+    packages,
+    host: isRecord(r.host) ? r.host : {},
+  };
+}
+
+function decodeValue(value: unknown): unknown {
+  return value instanceof Serialized ? deserialize(value) : value;
+}
+
+function lookup(data: unknown, key: string): unknown {
+  if (data instanceof Map) return data.get(key);
+  if (isRecord(data)) return data[key];
+  return undefined;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Uint8Array) &&
+    !(v instanceof Map);
+}
+
+const TYPED_ARRAYS = [
+  Int8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+];
+
+function toScatterable(v: ScatterValue): PyValue | NDArray {
+  if (TYPED_ARRAYS.some((T) => v instanceof T)) return NDArray.from(v as NDArrayData);
+  return v as PyValue | NDArray;
+}
+
+function scatterName(v: unknown): string {
+  if (v instanceof NDArray || TYPED_ARRAYS.some((T) => v instanceof T)) return "ndarray";
+  if (v instanceof Uint8Array) return "bytes";
+  if (Array.isArray(v)) return "list";
+  if (v === null) return "None";
+  return typeof v === "object" ? "object" : typeof v;
+}
+
+function digestSerialized(s: Serialized): string {
+  const h = createHash("sha1");
+  h.update(JSON.stringify(s.header, (_k, v) => (typeof v === "bigint" ? String(v) : v)));
+  for (const f of s.frames) h.update(f);
+  return h.digest("hex").slice(0, 32);
+}

@@ -1,0 +1,53 @@
+/**
+ * The Dask protocol layer: a native TypeScript client for Dask `distributed` schedulers —
+ * connections (`tcp://`, `tls://`, `gateway://`), graphs of Python calls built with {@link py},
+ * futures, and results decoded into JS values without running Python here.
+ *
+ * ```ts
+ * import { Client, py } from "./protocol/mod.ts";
+ * await using client = await Client.connect("tcp://127.0.0.1:8786");
+ * const x = client.submit(py.fn("numpy.arange"), 10);
+ * const total = client.submit("numpy.sum", x);
+ * console.log(await total.result()); // 45
+ * ```
+ * @module
+ */
+export {
+  Client,
+  type ClientOptions,
+  type ScatterValue,
+  type SchedulerInfo,
+  type SchedulerVersions,
+  type WorkerInfo,
+} from "./client.ts";
+export { Future, type FutureStatus, type ResultOptions } from "./future.ts";
+export {
+  KEY_REFERENCE,
+  type KeyReference,
+  Kwargs,
+  Node,
+  type NodeAttrs,
+  py,
+  PyFunction,
+} from "./graph.ts";
+export * from "./errors.ts";
+export { NDArray, type NDArrayData, type NDArrayScalar } from "./numpy.ts";
+export { PyException, PyObject } from "./pickle/python_objects.ts";
+export {
+  PyCall,
+  PyFloat,
+  PyGlobal,
+  pyGlobal,
+  PyPickled,
+  PySet,
+  PyTuple,
+  type PyValue,
+} from "./pickle/writer.ts";
+export { type GraphEra, type SchedulerDialect, SUPPORTED_RANGE } from "./scheduler_era.ts";
+export {
+  type AddressScheme,
+  formatAddress,
+  parseAddress,
+  type SchedulerAddress,
+} from "./transport/address.ts";
+export type { TlsMaterial } from "./transport/transport.ts";

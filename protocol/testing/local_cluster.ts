@@ -1,0 +1,214 @@
+/**
+ * Test fixture: a real Dask scheduler and workers in separate Python processes, started from a
+ * replica Python environment on 127.0.0.1 with random ports, and killed on dispose.
+ *
+ * ```ts
+ * await using cluster = await LocalCluster.start({ era: "current" });
+ * await using client = await Client.connect(cluster.address);
+ * ```
+ * @module
+ */
+import { fileURLToPath } from "node:url";
+import { pythonEnv, type PythonEra } from "../../tests/replica/python_env.ts";
+import type { TlsMaterial } from "../transport/transport.ts";
+import { makeTlsKeypair } from "./tls_keypair.ts";
+
+/** Options of {@link LocalCluster.start}. */
+export interface LocalClusterOptions {
+  /** Python environment (dask/distributed version). Default `"current"`. */
+  readonly era?: PythonEra;
+  /** Number of worker processes. Default 1. */
+  readonly workers?: number;
+  /** Threads per worker. Default 2. */
+  readonly threadsPerWorker?: number;
+  /**
+   * Serve `tls://` with a fresh self-signed, non-CA certificate for the name `local-cluster`
+   * (mutual TLS required), like a dask-gateway cluster.
+   */
+  readonly tls?: boolean;
+  /**
+   * Make scheduler and workers compress their traffic with this codec. Workers then listen on
+   * 127.0.0.2, because Dask never compresses between two ends on the same IP.
+   */
+  readonly workerCompression?: "lz4";
+  /** Milliseconds to wait for each process to serve. Default 120 000. */
+  readonly readyTimeoutMs?: number;
+}
+
+const PROCESS_SCRIPT = fileURLToPath(new URL("./dask_process.py", import.meta.url));
+const LOG_TAIL = 64 * 1024;
+
+/** A running scheduler with its workers. Dispose to kill every process it started. */
+export class LocalCluster implements AsyncDisposable {
+  private constructor(
+    /** The scheduler's address, e.g. `tcp://127.0.0.1:40123`. */
+    readonly address: string,
+    /** TLS material for `tls://` clusters (CA = the certificate itself, as in dask-gateway). */
+    readonly tls: TlsMaterial | undefined,
+    /** Python executable of the environment used. */
+    readonly python: string,
+    private readonly scheduler: DaskProcess,
+    private readonly workers: DaskProcess[],
+    private readonly tmpDir: string,
+  ) {}
+
+  /** Starts a scheduler and its workers and waits until all serve. */
+  static async start(options: LocalClusterOptions = {}): Promise<LocalCluster> {
+    const python = await pythonEnv(options.era ?? "current");
+    const readyMs = options.readyTimeoutMs ?? 120_000;
+    const tmpDir = await Deno.makeTempDir({ prefix: "dedl-dask-cluster-" });
+    const env: Record<string, string> = {
+      PYTHONUNBUFFERED: "1",
+      DASK_TEMPORARY_DIRECTORY: tmpDir,
+    };
+    if (options.workerCompression) {
+      env.DASK_DISTRIBUTED__COMM__COMPRESSION = options.workerCompression;
+    }
+    let tls: TlsMaterial | undefined;
+    const started: DaskProcess[] = [];
+    try {
+      const tlsArgs: string[] = [];
+      if (options.tls) {
+        tls = await makeTlsKeypair(tmpDir, "local-cluster");
+        tlsArgs.push(tmpDir);
+      }
+      const scheduler = DaskProcess.spawn("scheduler", python, ["scheduler", ...tlsArgs], env);
+      started.push(scheduler);
+      const address = await scheduler.ready(readyMs);
+      const host = options.workerCompression ? "127.0.0.2" : "127.0.0.1";
+      const nthreads = String(options.threadsPerWorker ?? 2);
+      const workers = Array.from({ length: options.workers ?? 1 }, (_, i) => {
+        const w = DaskProcess.spawn(
+          `worker ${i}`,
+          python,
+          ["worker", address, host, nthreads, ...tlsArgs],
+          env,
+        );
+        started.push(w);
+        return w;
+      });
+      await Promise.all(workers.map((w) => w.ready(readyMs)));
+      return new LocalCluster(address, tls, python, scheduler, workers, tmpDir);
+    } catch (e) {
+      await Promise.all(started.map((p) => p.kill()));
+      await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
+      throw e;
+    }
+  }
+
+  /** Kills the scheduler process with SIGKILL (simulates a crash); workers keep running. */
+  async killScheduler(): Promise<void> {
+    await this.scheduler.kill();
+  }
+
+  /** Sends a signal to the scheduler process, e.g. `SIGSTOP` to make it hang. */
+  signalScheduler(signal: Deno.Signal): void {
+    this.scheduler.signal(signal);
+  }
+
+  /** The last output of every process, for test failure messages. */
+  logs(): string {
+    return [this.scheduler, ...this.workers].map((p) => p.log()).join("\n");
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await Promise.all([...this.workers, this.scheduler].map((p) => p.kill()));
+    await Deno.remove(this.tmpDir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** One spawned Python process with its output drained into a bounded tail. */
+class DaskProcess {
+  #tail = "";
+  #lines: string[] = [];
+  #lineWaiter: (() => void) | undefined;
+  #exited = false;
+  readonly #drained: Promise<void>;
+
+  private constructor(readonly name: string, private readonly child: Deno.ChildProcess) {
+    this.#drained = Promise.all([
+      this.#drain(child.stdout, true),
+      this.#drain(child.stderr, false),
+    ]).then(() => {});
+    child.status.then(() => {
+      this.#exited = true;
+      this.#lineWaiter?.();
+    });
+  }
+
+  static spawn(name: string, python: string, args: string[], env: Record<string, string>) {
+    const child = new Deno.Command(python, {
+      args: [PROCESS_SCRIPT, ...args],
+      env,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    return new DaskProcess(name, child);
+  }
+
+  /** Waits for the `{"address": …}` line and returns the address. */
+  async ready(timeoutMs: number): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const line = this.#lines.shift();
+      if (line !== undefined) {
+        try {
+          const parsed = JSON.parse(line);
+          if (typeof parsed?.address === "string") return parsed.address;
+        } catch {
+          // not our status line
+        }
+        continue;
+      }
+      if (this.#exited) throw new Error(`${this.name} exited before serving:\n${this.log()}`);
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Error(`${this.name} did not serve within ${timeoutMs} ms:\n${this.log()}`);
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        this.#lineWaiter = resolve;
+        timer = setTimeout(resolve, left);
+      });
+      clearTimeout(timer);
+    }
+  }
+
+  signal(signal: Deno.Signal): void {
+    if (!this.#exited) this.child.kill(signal);
+  }
+
+  /** SIGKILLs the process (if still running) and waits for it and its output pipes. */
+  async kill(): Promise<void> {
+    if (!this.#exited) {
+      try {
+        this.child.kill("SIGKILL");
+      } catch {
+        // exited meanwhile
+      }
+    }
+    await this.child.stdin.close().catch(() => {});
+    await this.child.status;
+    await this.#drained;
+  }
+
+  log(): string {
+    return `--- ${this.name} ---\n${this.#tail}`;
+  }
+
+  async #drain(stream: ReadableStream<Uint8Array>, lines: boolean): Promise<void> {
+    const decoder = new TextDecoder();
+    let partial = "";
+    for await (const chunk of stream) {
+      const text = decoder.decode(chunk, { stream: true });
+      this.#tail = (this.#tail + text).slice(-LOG_TAIL);
+      if (!lines) continue;
+      partial += text;
+      const parts = partial.split("\n");
+      partial = parts.pop() ?? "";
+      this.#lines.push(...parts);
+      this.#lineWaiter?.();
+    }
+  }
+}

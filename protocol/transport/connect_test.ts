@@ -1,0 +1,206 @@
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { pythonEnv } from "../../tests/replica/python_env.ts";
+import {
+  ConnectionRefusedError,
+  ConnectTimeoutError,
+  GatewayClusterNotFoundError,
+  InvalidAddressError,
+  TlsHandshakeError,
+} from "../errors.ts";
+import { makeTlsKeypair } from "../testing/tls_keypair.ts";
+import { connectTransport } from "./connect.ts";
+import type { TlsMaterial, Transport } from "./transport.ts";
+
+const ECHO_SERVER = fileURLToPath(new URL("../testing/tls_echo_server.py", import.meta.url));
+
+/** A Python mutual-TLS echo server that reports the SNI name it was asked for. */
+async function startEchoServer(dir: string) {
+  const child = new Deno.Command(await pythonEnv("current"), {
+    args: [ECHO_SERVER, `${dir}/cert.pem`, `${dir}/key.pem`],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  const first = await reader.read();
+  reader.releaseLock();
+  const port = Number(new TextDecoder().decode(first.value).trim());
+  return {
+    port,
+    async [Symbol.asyncDispose]() {
+      child.kill("SIGKILL");
+      await child.stdin.close().catch(() => {});
+      await child.stdout.cancel();
+      await child.status;
+    },
+  };
+}
+
+async function readLine(t: Transport): Promise<string> {
+  const buf = new Uint8Array(256);
+  let text = "";
+  while (!text.includes("\n")) {
+    const n = await t.read(buf);
+    if (n === null) break;
+    text += new TextDecoder().decode(buf.subarray(0, n));
+  }
+  return text.trim();
+}
+
+async function readExactly(t: Transport, n: number): Promise<Uint8Array> {
+  const out = new Uint8Array(n);
+  let have = 0;
+  while (have < n) {
+    const got = await t.read(out.subarray(have));
+    if (got === null) throw new Error(`stream ended after ${have} of ${n} bytes`);
+    have += got;
+  }
+  return out;
+}
+
+/** A TCP port with nothing listening. */
+function closedPort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+let material: TlsMaterial;
+let other: TlsMaterial;
+let dir: string;
+
+Deno.test("transport - setup TLS material", async () => {
+  dir = await Deno.makeTempDir({ prefix: "dedl-tls-" });
+  await Deno.mkdir(`${dir}/other`);
+  material = await makeTlsKeypair(dir, "local-cluster");
+  other = await makeTlsKeypair(`${dir}/other`, "local-cluster");
+});
+
+Deno.test("transport - gateway sends SNI daskgateway-<name> and checks the bare name", async () => {
+  await using server = await startEchoServer(dir);
+  const t = await connectTransport(`gateway://127.0.0.1:${server.port}/ns.local-cluster`, {
+    tls: material,
+  });
+  try {
+    assert.equal(await readLine(t), "daskgateway-ns.local-cluster");
+  } finally {
+    t.close();
+  }
+  // The certificate names "local-cluster", not "someone-else": the identity check refuses it.
+  await assert.rejects(
+    connectTransport(`gateway://127.0.0.1:${server.port}/someone-else`, { tls: material }),
+    (e: unknown) => {
+      assert.ok(e instanceof TlsHandshakeError);
+      assert.match(e.message, /someone-else/);
+      return true;
+    },
+  );
+});
+
+Deno.test("transport - tls trusts only the given CA and skips the host name", async () => {
+  await using server = await startEchoServer(dir);
+  for (const tlsEngine of ["node", "deno"] as const) {
+    const t = await connectTransport(`tls://127.0.0.1:${server.port}`, {
+      tls: material,
+      tlsEngine,
+    });
+    try {
+      assert.equal(await readLine(t), "-", "no SNI for an IP address");
+      // Several MiB both ways exercise back-pressure on reads and writes.
+      const payload = new Uint8Array(6 * 1024 * 1024).map((_, i) => (i * 7) & 0xff);
+      const [, echoed] = await Promise.all([
+        t.write([payload.subarray(0, 100), payload.subarray(100)]),
+        readExactly(t, payload.length),
+      ]);
+      assert.deepEqual(echoed, payload, tlsEngine);
+    } finally {
+      t.close();
+    }
+    await assert.rejects(
+      connectTransport(`tls://127.0.0.1:${server.port}`, {
+        tls: { ...other, ca: other.ca },
+        tlsEngine,
+      }),
+      (e: unknown) => {
+        assert.ok(e instanceof TlsHandshakeError, `${tlsEngine}: ${e}`);
+        assert.match(e.message, /certificate|cert|unknown ca|verify/i);
+        return true;
+      },
+    );
+  }
+});
+
+Deno.test("transport - a proxy closing during the handshake means no such cluster", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const serving = (async () => {
+    for await (const conn of listener) {
+      await conn.read(new Uint8Array(4096)).catch(() => null);
+      conn.close();
+    }
+  })();
+  try {
+    await assert.rejects(
+      connectTransport(`gateway://127.0.0.1:${port}/missing`, { tls: material }),
+      (e: unknown) => {
+        assert.ok(e instanceof GatewayClusterNotFoundError, String(e));
+        assert.equal(e.clusterName, "missing");
+        assert.match(e.message, /daskgateway-missing/);
+        return true;
+      },
+    );
+    await assert.rejects(
+      connectTransport(`tls://127.0.0.1:${port}`, { tls: material }),
+      TlsHandshakeError,
+    );
+  } finally {
+    listener.close();
+    await serving.catch(() => {});
+  }
+});
+
+Deno.test("transport - refused, timeout and missing TLS material are typed", async () => {
+  const port = closedPort();
+  for (const address of [`tcp://127.0.0.1:${port}`, `tls://127.0.0.1:${port}`]) {
+    await assert.rejects(connectTransport(address, { tls: material }), ConnectionRefusedError);
+  }
+  await assert.rejects(
+    connectTransport(`gateway://127.0.0.1:${port}/c`, { tls: material }),
+    ConnectionRefusedError,
+  );
+  await assert.rejects(connectTransport(`tls://127.0.0.1:${port}`), InvalidAddressError);
+
+  // A listener that accepts but never speaks TLS: the handshake must time out.
+  const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted: Deno.Conn[] = [];
+  const serving = (async () => {
+    for await (const conn of silent) accepted.push(conn);
+  })();
+  try {
+    const silentPort = (silent.addr as Deno.NetAddr).port;
+    for (const tlsEngine of ["node", "deno"] as const) {
+      await assert.rejects(
+        connectTransport(`tls://127.0.0.1:${silentPort}`, {
+          tls: material,
+          timeoutMs: 300,
+          tlsEngine,
+        }),
+        (e: unknown) => {
+          assert.ok(e instanceof ConnectTimeoutError, String(e));
+          assert.match(e.message, /300 ms/);
+          return true;
+        },
+      );
+    }
+  } finally {
+    silent.close();
+    await serving.catch(() => {});
+    for (const c of accepted) c.close();
+  }
+});
+
+Deno.test("transport - teardown TLS material", async () => {
+  await Deno.remove(dir, { recursive: true });
+});

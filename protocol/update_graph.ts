@@ -1,0 +1,52 @@
+/**
+ * The `update-graph` stream message in the two formats schedulers understand (see
+ * {@link GraphEra}): the graph dict `{key: Task}` wrapped as `LLGExpr` in `expr_ser`, or as
+ * `ToPickle(HighLevelGraph)` in `graph_header`/`graph_frames`.
+ * @module
+ */
+import { dumps, PyCall, PyGlobal, PySet, type PyValue } from "./pickle/writer.ts";
+import type { GraphEra } from "./scheduler_era.ts";
+import { Serialized } from "./serialize.ts";
+
+const RECONSTRUCT = new PyGlobal("dask._expr", "Expr._reconstruct");
+const LLG_EXPR = new PyGlobal("dask._expr", "LLGExpr");
+const TO_PICKLE = new PyGlobal("distributed.protocol.serialize", "ToPickle");
+const HIGH_LEVEL_GRAPH = new PyGlobal("dask.highlevelgraph", "HighLevelGraph");
+const MATERIALIZED_LAYER = new PyGlobal("dask.highlevelgraph", "MaterializedLayer");
+
+/** The pickle header the scheduler's `deserialize` expects for a graph (no OOB buffers). */
+const PICKLE_HEADER = { serializer: "pickle", writeable: [] };
+
+/**
+ * Builds the `update-graph` message for `dsk` (a `{key: Task}` dict) wanting `keys`.
+ * `token` names the graph (any unique string).
+ */
+export function updateGraphMessage(
+  era: GraphEra,
+  dsk: Record<string, PyValue>,
+  keys: readonly string[],
+  token: string,
+): Record<string, unknown> {
+  const common = {
+    op: "update-graph",
+    keys: [...keys],
+    span_metadata: {},
+    internal_priority: null,
+    submitting_task: null,
+  };
+  if (era === "expr") {
+    // Expr._reconstruct(LLGExpr, dsk, token, cache) avoids tokenizing the graph on the scheduler.
+    const expr = new PyCall(RECONSTRUCT, [LLG_EXPR, dsk, token, {}]);
+    return { ...common, expr_ser: new Serialized(PICKLE_HEADER, [dumps(expr)]) };
+  }
+  const layer = `dedl-${token}`;
+  const hlg = new PyCall(HIGH_LEVEL_GRAPH, [
+    { [layer]: new PyCall(MATERIALIZED_LAYER, [dsk]) },
+    { [layer]: new PySet([]) },
+  ]);
+  return {
+    ...common,
+    graph_header: PICKLE_HEADER,
+    graph_frames: [dumps(new PyCall(TO_PICKLE, [hlg]))],
+  };
+}
