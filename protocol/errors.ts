@@ -6,6 +6,7 @@
 
 /** Base class of every error the protocol layer raises. */
 export class DaskProtocolError extends Error {
+  /** Creates the error; `message` says what went wrong and what to do. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;

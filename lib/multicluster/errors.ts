@@ -5,6 +5,7 @@
 
 /** Base class of every error the multi-site layer raises. */
 export class MultiClusterError extends Error {
+  /** Creates the error; `message` says what went wrong and what to do. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = new.target.name;
@@ -16,6 +17,7 @@ export class InvalidSiteRegistry extends MultiClusterError {}
 
 /** A computation names a site that the registry does not know, or that is not available. */
 export class UnknownLocation extends MultiClusterError {
+  /** Creates the error; `detail` says what is wrong with the location. */
   constructor(
     /** The location asked for. */
     readonly location: string,
@@ -33,6 +35,11 @@ export class UnknownLocation extends MultiClusterError {
 
 /** A computation has no location attribute to route it by. */
 export class MissingLocation extends MultiClusterError {
+  /**
+   * Creates the error.
+   * @param locationKey the attribute that was looked for.
+   * @param knownSites the sites that could have been named.
+   */
   constructor(readonly locationKey: string, readonly knownSites: string[]) {
     super(
       `the node has no ${JSON.stringify(locationKey)} attribute: tag it with ` +
@@ -45,6 +52,11 @@ export class MissingLocation extends MultiClusterError {
 
 /** A site is down or has no running cluster for the operation asked. */
 export class SiteUnavailable extends MultiClusterError {
+  /**
+   * Creates the error.
+   * @param site the site asked for.
+   * @param reason why it cannot be used.
+   */
   constructor(readonly site: string, reason: string, options?: ErrorOptions) {
     super(`site ${JSON.stringify(site)} is not available: ${reason}`, options);
   }
