@@ -1,0 +1,107 @@
+/**
+ * What a command works with: the site registry, the login and a {@link MultiCluster} over the
+ * chosen sites, built from the command line the same way for every command.
+ * @module
+ */
+import type { TokenSource } from "../auth/token_source.ts";
+import { SiteUnavailable, UnknownLocation } from "../multicluster/errors.ts";
+import { MultiCluster } from "../multicluster/multi_cluster.ts";
+import { booleanFlag, type CommandInput, stringFlag } from "./command.ts";
+import { NoSuchCluster, NotLoggedIn } from "./errors.ts";
+import { ClusterNotFound } from "../gateway/errors.ts";
+import { type CommandLogin, logIn, type LoginSettings } from "./login_session.ts";
+import { identityProviderOf, loadSiteSource, onlySites, type SiteSource } from "./site_source.ts";
+import { StatusLine } from "./status_line.ts";
+
+/** The login settings of a command line, given the site source. */
+export function loginSettings(input: CommandInput, sites: SiteSource): LoginSettings {
+  const idp = identityProviderOf(sites, {
+    issuer: stringFlag(input, "issuer"),
+    clientId: stringFlag(input, "client-id"),
+  });
+  return {
+    ...idp,
+    username: stringFlag(input, "username"),
+    passwordStdin: booleanFlag(input, "password-stdin"),
+    device: booleanFlag(input, "device"),
+    tokenCachePath: stringFlag(input, "token-cache"),
+  };
+}
+
+/** A command's sites, login and multi-site client; disposing it ends a one-command login. */
+export interface CommandSession extends AsyncDisposable {
+  readonly sites: SiteSource;
+  readonly login: CommandLogin | undefined;
+  readonly mc: MultiCluster;
+  /** The sites asked for that did not answer, as failures to report. */
+  readonly unavailable: SiteUnavailable[];
+}
+
+/** A token source for commands that need none (`sites`): any use is a bug, said plainly. */
+const NO_LOGIN: TokenSource = {
+  identity: "",
+  accessToken: () => Promise.reject(new NotLoggedIn("this command does not log in")),
+};
+
+/**
+ * Loads the registry, logs in (unless `login: false`) and probes the sites (`sites`: only these;
+ * default `--only`, else all).
+ * @throws {UnknownLocation} when a site asked for is not in the registry.
+ */
+export async function openSession(
+  input: CommandInput,
+  options: { login?: boolean; sites?: readonly string[]; handleSignals?: boolean } = {},
+): Promise<CommandSession> {
+  const sites = await loadSiteSource(stringFlag(input, "sites"));
+  const only = options.sites ?? onlySites(stringFlag(input, "only"));
+  // A misspelt site is a usage error, said before any password is asked for.
+  for (const id of only ?? []) {
+    if (!sites.registry[id]) throw new UnknownLocation(id, Object.keys(sites.registry));
+  }
+  const login = options.login === false ? undefined : await logIn(loginSettings(input, sites));
+  const status = new StatusLine();
+  try {
+    const count = only?.length ?? Object.keys(sites.registry).length;
+    status.set(`contacting ${count} site${count === 1 ? "" : "s"}…`);
+    const mc = await MultiCluster.connect({
+      auth: login?.auth ?? NO_LOGIN,
+      sites: sites.registry,
+      ...(only ? { only } : {}),
+      handleSignals: options.handleSignals ?? false,
+    });
+    status.clear();
+    const unavailable = mc.status().filter((s) => !s.available).map((s) =>
+      new SiteUnavailable(s.site, s.error ?? `its gateway ${s.address} did not answer`)
+    );
+    return {
+      sites,
+      login,
+      mc,
+      unavailable,
+      [Symbol.asyncDispose]: async () => {
+        await login?.auth[Symbol.asyncDispose]();
+      },
+    };
+  } catch (e) {
+    status.clear();
+    await login?.auth[Symbol.asyncDispose]().catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * Runs a call about one named cluster, turning the gateway's "no such cluster" into the CLI's
+ * {@link NoSuchCluster}.
+ */
+export async function aboutCluster<T>(
+  site: string,
+  name: string,
+  call: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    if (e instanceof ClusterNotFound) throw new NoSuchCluster(site, name, { cause: e });
+    throw e;
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * `dedl-dask login`, `logout` and `whoami`.
+ * @module
+ */
+import { booleanFlag, type Command, type CommandInput, stringFlag } from "./command.ts";
+import { loginSettings } from "./command_session.ts";
+import { ExitCode } from "./exit_codes.ts";
+import { logIn, LOGIN_FLAGS, logOut } from "./login_session.ts";
+import { Output, timestamp } from "./output.ts";
+import { loadSiteSource, SITE_FLAGS } from "./site_source.ts";
+import { formatFields } from "./table.ts";
+
+const IDP_FROM_SITES = { sites: SITE_FLAGS.sites };
+
+/** What is shown of a login: who, where, how long; never a token. */
+function describeLogin(
+  auth: { username: string; issuer: string; claims: Record<string, unknown> },
+  remembered: boolean,
+  tokenCachePath: string | undefined,
+) {
+  const claims = auth.claims;
+  return {
+    username: auth.username,
+    issuer: auth.issuer,
+    subject: typeof claims.sub === "string" ? claims.sub : null,
+    email: typeof claims.email === "string" ? claims.email : null,
+    name: typeof claims.name === "string" ? claims.name : null,
+    remembered,
+    tokenCache: tokenCachePath ?? null,
+    accessTokenExpires: typeof claims.exp === "number"
+      ? timestamp(new Date(claims.exp * 1000))
+      : null,
+  };
+}
+
+/** `dedl-dask login`. */
+export const loginCommand: Command = {
+  name: "login",
+  summary: "log in at DEDL's identity provider (password or --device)",
+  usage: ["login [--remember] [--username <name>] [--password-stdin | --device]"],
+  description:
+    "Logs in with a password (asked without echo, or read from stdin with --password-stdin) or\n" +
+    "with the device code (--device: open the URL shown and confirm the code in a browser).\n" +
+    "With --remember the session's refresh token is kept in the token cache (mode 0600; never a\n" +
+    "password or an access token), so later commands run without a password until 'logout' or\n" +
+    "the end of the session. Without --remember this only checks the login and logs out again.",
+  flags: {
+    remember: { type: "boolean", help: "keep the session for later commands (token cache)" },
+    ...LOGIN_FLAGS,
+    ...IDP_FROM_SITES,
+  },
+  positionals: { min: 0, max: 0 },
+  async run(input: CommandInput): Promise<number> {
+    const out = new Output(booleanFlag(input, "json"));
+    const settings = loginSettings(input, await loadSiteSource(stringFlag(input, "sites")));
+    const remember = booleanFlag(input, "remember");
+    const login = await logIn(settings, { remember });
+    await using auth = login.auth;
+    const info = describeLogin(auth, login.remembered, login.tokenCachePath);
+    if (out.json) out.data(info);
+    else {
+      out.line(`Logged in as ${auth.username} at ${auth.issuer}.`);
+      out.line(
+        login.remembered
+          ? `Session remembered in ${login.tokenCachePath}; 'dedl-dask logout' ends it.`
+          : "Session not kept (pass --remember to stay logged in for later commands).",
+      );
+    }
+    return ExitCode.ok;
+  },
+};
+
+/** `dedl-dask logout`. */
+export const logoutCommand: Command = {
+  name: "logout",
+  summary: "end the remembered session and forget it",
+  usage: ["logout"],
+  description:
+    "Revokes the remembered session at the identity provider (which ends it everywhere) and\n" +
+    "removes its refresh token from the token cache. Nothing to do is not an error.",
+  flags: {
+    issuer: LOGIN_FLAGS.issuer,
+    "client-id": LOGIN_FLAGS["client-id"],
+    "token-cache": LOGIN_FLAGS["token-cache"],
+    ...IDP_FROM_SITES,
+  },
+  positionals: { min: 0, max: 0 },
+  async run(input: CommandInput): Promise<number> {
+    const out = new Output(booleanFlag(input, "json"));
+    const settings = loginSettings(input, await loadSiteSource(stringFlag(input, "sites")));
+    const outcome = await logOut(settings);
+    if (out.json) out.data({ issuer: settings.issuer, outcome });
+    else {
+      out.line(
+        {
+          revoked: `Logged out of ${settings.issuer}.`,
+          expired: `The session at ${settings.issuer} had already ended; forgotten.`,
+          none: `No remembered session at ${settings.issuer}.`,
+        }[outcome],
+      );
+    }
+    return ExitCode.ok;
+  },
+};
+
+/** `dedl-dask whoami`. */
+export const whoamiCommand: Command = {
+  name: "whoami",
+  summary: "show who is logged in",
+  usage: ["whoami"],
+  description:
+    "Shows the account of the remembered session (or logs in, as every command does, when there\n" +
+    "is none): username, issuer, subject, e-mail, and where the session is kept. Never a token.",
+  flags: { ...LOGIN_FLAGS, ...IDP_FROM_SITES },
+  positionals: { min: 0, max: 0 },
+  async run(input: CommandInput): Promise<number> {
+    const out = new Output(booleanFlag(input, "json"));
+    const settings = loginSettings(input, await loadSiteSource(stringFlag(input, "sites")));
+    const login = await logIn(settings);
+    await using auth = login.auth;
+    const info = describeLogin(auth, login.remembered, login.tokenCachePath);
+    if (out.json) out.data(info);
+    else {
+      out.line(formatFields([
+        ["username", info.username],
+        ["issuer", info.issuer],
+        ["subject", info.subject ?? "-"],
+        ["email", info.email ?? "-"],
+        ["session", info.remembered ? `remembered in ${info.tokenCache}` : "this command only"],
+      ]));
+    }
+    return ExitCode.ok;
+  },
+};

@@ -1,0 +1,76 @@
+/**
+ * `dedl-dask stop`: stop one cluster, or all of the user's clusters at every site.
+ * @module
+ */
+import type { ClusterStatus } from "../gateway/cluster_report.ts";
+import { booleanFlag, type Command, type CommandInput } from "./command.ts";
+import { aboutCluster, openSession } from "./command_session.ts";
+import { listSiteClusters } from "./cluster_commands.ts";
+import { SiteFailure, UsageError } from "./errors.ts";
+import { firstExitCode } from "./exit_codes.ts";
+import { LOGIN_FLAGS } from "./login_session.ts";
+import { Output } from "./output.ts";
+import { SITE_FLAGS } from "./site_source.ts";
+import { StatusLine } from "./status_line.ts";
+
+/** `dedl-dask stop`. */
+export const stopCommand: Command = {
+  name: "stop",
+  summary: "stop a cluster, or all your clusters (--all)",
+  usage: ["stop <site> <name>", "stop --all [--only <site,…>]"],
+  description:
+    "Stops the cluster and waits until its site reports it stopped. With --all, stops every\n" +
+    "pending or running cluster of yours at every site (or the --only ones), in parallel.",
+  flags: {
+    all: { type: "boolean", help: "stop all your clusters at every site" },
+    ...SITE_FLAGS,
+    ...LOGIN_FLAGS,
+  },
+  positionals: { min: 0, max: 2 },
+  async run(input: CommandInput): Promise<number> {
+    const out = new Output(booleanFlag(input, "json"), booleanFlag(input, "debug"));
+    const all = booleanFlag(input, "all");
+    const [site, name] = input.positionals;
+    if (all && site) {
+      throw new UsageError("--all takes no site or name; choose sites with --only", "stop");
+    }
+    if (!all && !name) throw new UsageError("'stop' needs <site> <name>, or --all", "stop");
+
+    await using session = await openSession(input, all ? {} : { sites: [site] });
+    const failures: Error[] = [];
+    let targets: { site: string; name: string }[];
+    if (all) {
+      const listed = await listSiteClusters(session);
+      failures.push(...listed.failures);
+      targets = listed.clusters.map((c) => ({ site: c.site, name: c.report.name }));
+    } else {
+      if (session.unavailable.length > 0) throw session.unavailable[0];
+      // Stopping an unknown cluster is no error for the gateway; a typo should be one here.
+      await aboutCluster(site, name, () => session.mc.gateway(site).getCluster(name));
+      targets = [{ site, name }];
+    }
+
+    const status = new StatusLine();
+    status.set(`stopping ${targets.length} cluster${targets.length === 1 ? "" : "s"}…`);
+    const stopped: { site: string; name: string; status: ClusterStatus }[] = [];
+    try {
+      await Promise.all(targets.map(async (t) => {
+        try {
+          stopped.push({ ...t, status: await session.mc.gateway(t.site).stopCluster(t.name) });
+        } catch (e) {
+          failures.push(new SiteFailure(t.site, e as Error));
+        }
+      }));
+    } finally {
+      status.clear();
+    }
+    out.result(
+      stopped,
+      ["SITE", "NAME", "STATUS"],
+      stopped.map((s) => [s.site, s.name, s.status]),
+    );
+    if (all && targets.length === 0 && failures.length === 0) out.line("No clusters to stop.");
+    for (const failure of failures) out.error(failure);
+    return firstExitCode(failures);
+  },
+};
