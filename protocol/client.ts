@@ -20,10 +20,16 @@ import {
   FutureReleasedError,
   GraphBuildError,
   RegistrationError,
+  RemoteError,
   RequestTimeoutError,
 } from "./errors.ts";
-import { Future, type FutureOwner, KeyState, withTimeout } from "./future.ts";
-import { collectGraph, type Node, py, type PyFunction, taskDict } from "./graph.ts";
+import { Future, type FutureOwner, KeyState, type ResultOptions, withTimeout } from "./future.ts";
+import {
+  type CollectionGraph,
+  collectionGraphBuilder,
+  parseCollectionGraph,
+} from "./collection_graph.ts";
+import { collectGraph, Collection, type Node, py, type PyFunction, taskDict } from "./graph.ts";
 import { NDArray, type NDArrayData } from "./numpy.ts";
 import type { PyValue } from "./pickle/writer.ts";
 import { RpcPool } from "./rpc_pool.ts";
@@ -32,7 +38,7 @@ import { deserialize, serialize, Serialized } from "./serialize.ts";
 import { taskErredToRemoteError } from "./task_error.ts";
 import type { TlsMaterial } from "./transport/transport.ts";
 import { parseAddress } from "./transport/address.ts";
-import { updateGraphMessage } from "./update_graph.ts";
+import { prebuiltUpdateGraphMessage, updateGraphMessage } from "./update_graph.ts";
 
 /** Options of {@link Client.connect}. */
 export interface ClientOptions {
@@ -122,6 +128,8 @@ export type ScatterValue = PyValue | NDArray | NDArrayData;
 const GATHER_SERIALIZERS = ["msgpack", "dask", "pickle"];
 /** Times a gather is retried when keys were lost between completion and transfer. */
 const GATHER_ATTEMPTS = 3;
+/** Most graph levels walked back to find the chunk a failure started at. */
+const BLAME_MAX_LEVELS = 64;
 
 /** A connection to one Dask scheduler. */
 export class Client implements FutureOwner, AsyncDisposable {
@@ -148,6 +156,8 @@ export class Client implements FutureOwner, AsyncDisposable {
   /** Futures made by this client (to reject foreign ones). */
   readonly #mine = new WeakSet<Future>();
   readonly #collected = new FinalizationRegistry<KeyState>((state) => this.#dropRef(state));
+  /** Keys computing collections: a failure is reported with the chunk the scheduler blames. */
+  readonly #collectionOutputs = new WeakSet<KeyState>();
   #graphCounter = 0;
 
   private constructor(
@@ -243,6 +253,51 @@ export class Client implements FutureOwner, AsyncDisposable {
   /** Computes a node (and whatever it depends on that is not already on the cluster). */
   compute(node: Node): Future {
     return this.#submit([node])[0];
+  }
+
+  /**
+   * Computes a lazy Dask collection on the cluster, like Python's `client.compute(collection)`:
+   * a first small task turns the collection's node into its task graph (on a worker, with the
+   * cluster's own dask), then every chunk task goes to the scheduler and runs spread over the
+   * workers. Resolves once the graph is submitted; the future's value is the finalised result
+   * (numpy array or scalar, or a placeholder for other objects). Cancel it with
+   * `future.cancel()`: the scheduler stops the queued chunks and releases their keys.
+   *
+   * ```ts
+   * const t2m = py.call("xarray.open_zarr", path).item("t2m");
+   * const mean = await client.computeCollection(py.collection(t2m.method("mean").attr("data")));
+   * console.log(await mean.result()); // a number (numpy float64)
+   * ```
+   * End an xarray chain with `.attr("data")` to get numpy values rather than a placeholder of the
+   * computed `DataArray`. A chunk that fails makes the future reject with a {@link RemoteError}
+   * whose `key` is that chunk's key (as the scheduler's story blames it).
+   * @param options `timeoutMs` bounds the graph building step.
+   * @throws {GraphBuildError} when `collection` is not a {@link Collection}.
+   * @throws {RemoteError} when building the graph fails: e.g. the dataset cannot be opened, or
+   *   the node's value is not a Dask collection (`AttributeError: … '__dask_graph__'`).
+   * @throws {DaskProtocolError} when the built graph is unusable (not one string output key).
+   */
+  async computeCollection(collection: Collection, options: ResultOptions = {}): Promise<Future> {
+    this.#checkOpen();
+    if (!(collection instanceof Collection)) {
+      throw new GraphBuildError(
+        "computeCollection() needs py.collection(node); use compute() for a plain node",
+      );
+    }
+    const builder = this.compute(collectionGraphBuilder(collection, this.dialect.era));
+    let graph: CollectionGraph;
+    try {
+      graph = parseCollectionGraph(await builder.result(options), builder.key);
+    } finally {
+      builder.release();
+    }
+    if (graph.keys.length !== 1) {
+      throw new DaskProtocolError(
+        `the collection of ${collection.node.key} has ${graph.keys.length} output keys; ` +
+          `expected one`,
+      );
+    }
+    return this.#submitPrebuilt(graph, collection.attrs)[0];
   }
 
   /**
@@ -410,6 +465,64 @@ export class Client implements FutureOwner, AsyncDisposable {
     return nodes.map((node) => this.#newFuture(node.key, node.attrs, this.#keys.get(node.key)!));
   }
 
+  /** Submits a graph pickled on a worker, its payload untouched. */
+  #submitPrebuilt(graph: CollectionGraph, attrs: Record<string, unknown>): Future[] {
+    this.#checkOpen();
+    if (graph.keys.some((key) => !this.#keys.has(key))) {
+      const msg = prebuiltUpdateGraphMessage(this.dialect.era, graph.payload, graph.keys);
+      const sent = this.#stream.sendNow(msg as StreamOp);
+      for (const key of graph.keys) {
+        if (!this.#keys.has(key)) this.#collectionOutputs.add(this.#newState(key));
+      }
+      sent.catch(() => {}); // a failed write is handled as a lost connection
+    }
+    return graph.keys.map((key) => this.#newFuture(key, attrs, this.#keys.get(key)!));
+  }
+
+  /**
+   * The key the scheduler blames for `key`'s failure: walks the scheduler's story back from
+   * `key` along the tasks that recommended their dependents to err in the same stimulus, to the
+   * one that went from processing to erred (one `get_story` call per level of the graph).
+   */
+  async #blamedKey(key: string): Promise<string | undefined> {
+    let stimulus: unknown;
+    let frontier: unknown[] = [key];
+    const seen = new Set([key]);
+    for (let level = 0; level < BLAME_MAX_LEVELS && frontier.length > 0; level++) {
+      const reply = await this.#call(
+        { op: "get_story", keys_or_stimuli: frontier },
+        this.#timeoutMs,
+      );
+      const erred = (Array.isArray(reply) ? reply : []).filter((t): t is unknown[] =>
+        Array.isArray(t) && t[2] === "erred"
+      );
+      stimulus ??= erred.findLast((t) => formatKey(t[0]) === key)?.[4];
+      if (stimulus === undefined) return undefined;
+      const wanted = new Set(frontier.map(formatKey));
+      const causes = erred.filter((t) =>
+        t[4] === stimulus && recommendedKeys(t[3]).some((k) => wanted.has(formatKey(k)))
+      );
+      const root = causes.find((t) => t[1] === "processing");
+      if (root) return formatKey(root[0]);
+      frontier = causes.map((t) => t[0]).filter((k) => !seen.has(formatKey(k)));
+      for (const k of frontier) seen.add(formatKey(k));
+    }
+    return undefined;
+  }
+
+  #failCollection(state: KeyState, error: RemoteError): void {
+    this.#blamedKey(state.key).catch(() => undefined).then((blamed) => {
+      if (state.status !== "pending" || this.#keys.get(state.key) !== state) return;
+      if (!blamed || blamed === error.key) return state.fail("error", error);
+      state.fail(
+        "error",
+        new RemoteError(blamed, error.type, error.module, error.pythonMessage, error.traceback, {
+          cause: error.cause,
+        }),
+      );
+    });
+  }
+
   #newState(key: string): KeyState {
     const state = new KeyState(key);
     this.#keys.set(key, state);
@@ -489,7 +602,10 @@ export class Client implements FutureOwner, AsyncDisposable {
       case "task-erred": {
         const key = String(msg.key);
         const state = this.#keys.get(key);
-        if (state) state.fail("error", taskErredToRemoteError(key, msg.exception, msg.traceback));
+        if (!state) break;
+        const error = taskErredToRemoteError(key, msg.exception, msg.traceback);
+        if (this.#collectionOutputs.has(state)) this.#failCollection(state, error);
+        else state.fail("error", error);
         break;
       }
       case "cancelled-keys": {
@@ -616,6 +732,19 @@ async function awaitStreamStart(stream: Comm, timeoutMs: number): Promise<void> 
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Keys of a story entry's recommendations (a map, with array keys for tuple keys). */
+function recommendedKeys(recommendations: unknown): unknown[] {
+  if (recommendations instanceof Map) return [...recommendations.keys()];
+  return isRecord(recommendations) ? Object.keys(recommendations) : [];
+}
+
+/** A key as Python prints it: tuple keys (msgpack arrays) as `('name', 0, 1)`. */
+function formatKey(key: unknown): string {
+  if (!Array.isArray(key)) return String(key);
+  const items = key.map((k) => typeof k === "string" ? `'${k}'` : formatKey(k));
+  return `(${items.join(", ")}${items.length === 1 ? "," : ""})`;
 }
 
 function parseVersions(reply: unknown): SchedulerVersions {

@@ -156,6 +156,32 @@ export class Node {
   }
 }
 
+/**
+ * A lazy Dask collection (an xarray `DataArray`/`Dataset`, a `dask.array`, a `dask.bag`, a
+ * `Delayed`, …) that the cluster computes as a whole: made with {@link py.collection} from the
+ * node whose value is that lazy object. Computing it (`client.computeCollection`, or
+ * `MultiCluster.compute`) sends every chunk task of the collection to the scheduler, so the work
+ * spreads over all workers, exactly as Python's `client.compute(collection)` does; the result is
+ * the finalised value (e.g. a numpy array or scalar).
+ */
+export class Collection {
+  /** Wraps a node; prefer {@link py.collection}. */
+  constructor(
+    /** The task whose value is the lazy collection (it runs first, on one worker). */
+    readonly node: Node,
+  ) {}
+
+  /** Client-side attributes (e.g. `location`), those of {@link node}. */
+  get attrs(): NodeAttrs {
+    return this.node.attrs;
+  }
+
+  /** The same collection with extra client-side attributes (merged over the current ones). */
+  withAttrs(attrs: Record<string, unknown>): Collection {
+    return new Collection(this.node.withAttrs(attrs));
+  }
+}
+
 /** The `py` namespace: builds {@link Node} graphs of Python calls. */
 export const py = {
   /** A Python callable by import path: `py.fn("numpy.mean")`, `py.fn("pkg.mod:Class.method")`. */
@@ -190,6 +216,23 @@ export const py = {
     }
     const key = `data-${digest(arg.text)}`;
     return new Node(key, {}, [], [], new PyCall(DATA_NODE, [key, arg.py]));
+  },
+
+  /**
+   * Marks a node whose value is a lazy Dask collection as "compute this collection on the
+   * cluster": its chunk tasks then run spread over the workers instead of inside one task.
+   *
+   * ```ts
+   * const flood = py.call("xarray.open_zarr", path).item("flood");
+   * const area = py.collection(flood.method("sum").method("__mul__", 0.4));
+   * const future = await client.computeCollection(area);
+   * ```
+   */
+  collection(node: Node): Collection {
+    if (!(node instanceof Node)) {
+      throw new GraphBuildError(`py.collection() needs a node, got ${kind(node)}`);
+    }
+    return new Collection(node);
   },
 
   /** A Python tuple (JS arrays are lists). Items may be nodes or futures. */

@@ -9,6 +9,10 @@
  * const x = client.submit(py.fn("numpy.arange"), 10);
  * const total = client.submit("numpy.sum", x);
  * console.log(await total.result()); // 45
+ *
+ * // A lazy Dask collection, its chunks computed over all workers:
+ * const mean = py.call("xarray.open_zarr", "/data/t2m.zarr").item("t2m").method("mean");
+ * console.log(await (await client.computeCollection(py.collection(mean.attr("data")))).result());
  * ```
  * @module
  */
@@ -22,6 +26,7 @@ export {
 } from "./client.ts";
 export { Future, type FutureStatus, type ResultOptions } from "./future.ts";
 export {
+  Collection,
   KEY_REFERENCE,
   type KeyReference,
   Kwargs,

@@ -27,13 +27,7 @@ export function updateGraphMessage(
   keys: readonly string[],
   token: string,
 ): Record<string, unknown> {
-  const common = {
-    op: "update-graph",
-    keys: [...keys],
-    span_metadata: {},
-    internal_priority: null,
-    submitting_task: null,
-  };
+  const common = commonFields(keys);
   if (era === "expr") {
     // Expr._reconstruct(LLGExpr, dsk, token, cache) avoids tokenizing the graph on the scheduler.
     const expr = new PyCall(RECONSTRUCT, [LLG_EXPR, dsk, token, {}]);
@@ -48,5 +42,31 @@ export function updateGraphMessage(
     ...common,
     graph_header: PICKLE_HEADER,
     graph_frames: [dumps(new PyCall(TO_PICKLE, [hlg]))],
+  };
+}
+
+/**
+ * The `update-graph` message for a graph pickled elsewhere (a worker, see `collection_graph.ts`):
+ * `payload` goes out as the single pickle frame, byte for byte — `expr_ser` for `"expr"`, one
+ * of `graph_frames` (a pickled `ToPickle(HighLevelGraph)`) for `"hlg"`.
+ */
+export function prebuiltUpdateGraphMessage(
+  era: GraphEra,
+  payload: Uint8Array,
+  keys: readonly string[],
+): Record<string, unknown> {
+  const common = commonFields(keys);
+  if (era === "expr") return { ...common, expr_ser: new Serialized(PICKLE_HEADER, [payload]) };
+  return { ...common, graph_header: PICKLE_HEADER, graph_frames: [payload] };
+}
+
+/** Fields every `update-graph` carries: the wanted keys and the required empty extras. */
+function commonFields(keys: readonly string[]): Record<string, unknown> {
+  return {
+    op: "update-graph",
+    keys: [...keys],
+    span_metadata: {},
+    internal_priority: null,
+    submitting_task: null,
   };
 }

@@ -11,7 +11,8 @@ import type { ClusterOptionValues } from "../gateway/options.ts";
 import type { ClusterProgress } from "../gateway/progress.ts";
 import type { Client, ClientOptions } from "../../protocol/client.ts";
 import type { ResultOptions } from "../../protocol/future.ts";
-import type { Node } from "../../protocol/graph.ts";
+import type { Future } from "../../protocol/future.ts";
+import { Collection, type Node } from "../../protocol/graph.ts";
 import { MissingLocation, SiteUnavailable, UnknownLocation } from "./errors.ts";
 import { resolveSiteRegistry, type SiteConfig, type SiteRegistry } from "./registry.ts";
 
@@ -335,17 +336,24 @@ export class MultiCluster implements AsyncDisposable {
   }
 
   /**
-   * Computes a node at the site named by its `location` attribute (or `options.site`) and
-   * returns the decoded result. The result is released on the cluster afterwards.
+   * Computes a node — or a lazy Dask collection made with `py.collection(node)` — at the site
+   * named by its `location` attribute (or `options.site`) and returns the decoded result. A
+   * collection's chunk tasks run spread over that site's workers (`Client.computeCollection`);
+   * `options.timeoutMs` then bounds building its graph and, separately, computing it. The result
+   * is released on the cluster afterwards.
    * @throws {MissingLocation} when the node names no site.
    * @throws {UnknownLocation} when it names a site the registry lacks.
    * @throws {SiteUnavailable} when that site is down or has no cluster.
-   * @throws {RemoteError} when the computation fails on the cluster.
+   * @throws {RemoteError} when the computation fails on the cluster (for a collection, `key` is
+   *   the failing chunk's key).
    */
-  async compute(node: Node, options: ComputeOptions = {}): Promise<unknown> {
-    const { client } = this.site(this.locate(node, options));
-    const future = client.compute(node);
+  async compute(target: Node | Collection, options: ComputeOptions = {}): Promise<unknown> {
+    const { client } = this.site(this.locate(target, options));
+    let future: Future | undefined;
     try {
+      future = target instanceof Collection
+        ? await client.computeCollection(target, options)
+        : client.compute(target);
       return await future.result(options);
     } catch (e) {
       // Shutting down after a signal closes the clients under running work; the process exits
@@ -353,23 +361,23 @@ export class MultiCluster implements AsyncDisposable {
       if (this.#exiting) return await new Promise<never>(() => {});
       throw e;
     } finally {
-      future.release();
+      future?.release();
     }
   }
 
   /**
-   * Computes several nodes, each at its own site, concurrently. Results come in input order;
-   * a failed node is reported without losing the others.
+   * Computes several nodes and collections (freely mixed), each at its own site, concurrently.
+   * Results come in input order; a failed computation is reported without losing the others.
    */
   async computeAll(
-    nodes: readonly Node[],
+    targets: readonly (Node | Collection)[],
     options: ComputeOptions = {},
   ): Promise<ComputeOutcome[]> {
-    return await Promise.all(nodes.map(async (node): Promise<ComputeOutcome> => {
+    return await Promise.all(targets.map(async (target): Promise<ComputeOutcome> => {
       let site: string | undefined;
       try {
-        site = this.locate(node, options);
-        return { site, ok: true, value: await this.compute(node, { ...options, site }) };
+        site = this.locate(target, options);
+        return { site, ok: true, value: await this.compute(target, { ...options, site }) };
       } catch (e) {
         return { site, ok: false, error: e as Error };
       }
@@ -377,13 +385,16 @@ export class MultiCluster implements AsyncDisposable {
   }
 
   /**
-   * The site a node is routed to.
+   * The site a node or collection is routed to.
    * @throws {MissingLocation} / {UnknownLocation} as for {@link compute}.
    */
-  locate(node: Node, options: Pick<ComputeOptions, "locationKey" | "site"> = {}): string {
+  locate(
+    target: Node | Collection,
+    options: Pick<ComputeOptions, "locationKey" | "site"> = {},
+  ): string {
     const key = options.locationKey ?? "location";
     const known = [...this.#sites.keys()];
-    const location = options.site ?? node.attrs[key];
+    const location = options.site ?? target.attrs[key];
     if (location === undefined || location === null || location === "") {
       throw new MissingLocation(key, known);
     }

@@ -14,6 +14,13 @@ export interface ReplicaSite {
   proxy_address: string;
   /** The site's synthetic temperature dataset (a Zarr store readable by the site's workers). */
   dataset: string;
+  /**
+   * Every dataset of the site by name, each a Zarr store whose main variable has that name
+   * (`temperature` → `t2m`): `temperature` (= {@link dataset}) at every site, plus one large store
+   * (>= 1 GB float32, 128 chunks) — `flood` at central (daily flood mask, 20 m pixels), and
+   * `precipitation` at lumi (hourly rainfall in mm). Absent in files written before it existed.
+   */
+  datasets?: Record<string, string>;
   default_config: { min: number; max: number };
 }
 

@@ -1,14 +1,22 @@
-"""Writes each replica site's synthetic dataset: a small temperature field as a Zarr store.
+"""Writes each replica site's synthetic datasets as Zarr stores.
 
 Usage: python make_datasets.py <data root> <site> [<site> ...]
-Creates <data root>/<site>/temperature.zarr. Values differ per site (the generator is seeded by
-the site name and each site has its own base temperature), so a result proves where it was read.
+Creates <data root>/<site>/temperature.zarr (small: variable t2m) for every site, plus one large
+store (>= 1 GB of float32, 128 chunks of 8 MiB, uncompressed) for the sites of LARGE, in the
+style of DEDL's 2022 Pakistan flood notebook:
+  central/flood.zarr          variable "flood": daily flood mask (1 = flooded 20 m pixel)
+  lumi/precipitation.zarr     variable "precipitation": hourly rainfall in mm
+Values differ per site (the generator is seeded by the site name and each site has its own base
+temperature), so a result proves where it was read. Chunks are generated and written one at a
+time (bounded memory) and uncompressed, so writing takes seconds and reading is I/O-bound.
 """
 
 import sys
 import zlib
 from pathlib import Path
 
+import dask
+import dask.array as da
 import numpy as np
 import pandas as pd
 import xarray as xr
@@ -31,12 +39,88 @@ def make(site: str, out: Path) -> None:
     ds.chunk({"time": 6}).to_zarr(out, mode="w", consolidated=False)
 
 
+def _block_rng(site: str, block_id: tuple) -> np.random.Generator:
+    return np.random.default_rng([zlib.crc32(site.encode()), *block_id])
+
+
+def _flood_block(block: np.ndarray, site: str, block_info=None) -> np.ndarray:
+    """A flood mask: low-lying land (a smooth field) floods more as the days pass."""
+    info = block_info[None]
+    (t0, t1), (y0, y1), (x0, x1) = info["array-location"]
+    t = np.arange(t0, t1, dtype="float32")[:, None, None]
+    y = np.arange(y0, y1, dtype="float32")[None, :, None]
+    x = np.arange(x0, x1, dtype="float32")[None, None, :]
+    terrain = np.sin(x / 300.0) + np.cos(y / 450.0) + 0.5 * np.sin((x + y) / 120.0)
+    noise = _block_rng(site, info["chunk-location"]).random(block.shape, dtype="float32")
+    level = -1.2 + 0.12 * t
+    return ((terrain + 0.6 * noise) < level).astype("float32")
+
+
+def _rain_block(block: np.ndarray, site: str, block_info=None) -> np.ndarray:
+    """Hourly rainfall in mm: a band of storms drifting east, exponentially distributed."""
+    info = block_info[None]
+    (t0, t1), (y0, y1), (x0, x1) = info["array-location"]
+    t = np.arange(t0, t1, dtype="float32")[:, None, None]
+    y = np.arange(y0, y1, dtype="float32")[None, :, None]
+    x = np.arange(x0, x1, dtype="float32")[None, None, :]
+    intensity = 2.0 + 1.5 * np.sin((x - 20.0 * t) / 200.0) * np.cos(y / 350.0)
+    rain = _block_rng(site, info["chunk-location"]).standard_exponential(block.shape, "float32")
+    return np.maximum(intensity, 0.0) * rain
+
+
+def make_flood(site: str, out: Path) -> None:
+    shape, chunks = (16, 4096, 4096), (2, 1024, 1024)
+    time = pd.date_range("2022-08-20", periods=shape[0], freq="D")
+    flood = da.zeros(shape, chunks=chunks, dtype="float32").map_blocks(
+        _flood_block, site, dtype="float32"
+    )
+    ds = xr.Dataset(
+        {"flood": (("time", "y", "x"), flood, {"units": "1", "long_name": "flood mask"})},
+        coords={
+            "time": time,
+            "y": 3_300_000.0 - 20.0 * np.arange(shape[1]),
+            "x": 6_500_000.0 + 20.0 * np.arange(shape[2]),
+        },
+        attrs={"location": site, "title": f"Synthetic flood extent at {site}", "pixel_m": 20},
+    )
+    ds.to_zarr(out, mode="w", consolidated=False, encoding={"flood": {"compressors": None}})
+
+
+def make_precipitation(site: str, out: Path) -> None:
+    shape, chunks = (64, 2048, 2048), (4, 512, 1024)
+    time = pd.date_range("2022-08-20", periods=shape[0], freq="h")
+    rain = da.zeros(shape, chunks=chunks, dtype="float32").map_blocks(
+        _rain_block, site, dtype="float32"
+    )
+    ds = xr.Dataset(
+        {"precipitation": (("time", "lat", "lon"), rain, {"units": "mm", "long_name": "rainfall"})},
+        coords={
+            "time": time,
+            "lat": np.linspace(37.0, 23.0, shape[1]),
+            "lon": np.linspace(60.0, 78.0, shape[2]),
+        },
+        attrs={"location": site, "title": f"Synthetic hourly rainfall at {site}"},
+    )
+    ds.to_zarr(
+        out, mode="w", consolidated=False, encoding={"precipitation": {"compressors": None}}
+    )
+
+
+# The large dataset of each site: store name (= its variable) and writer.
+LARGE = {"central": ("flood", make_flood), "lumi": ("precipitation", make_precipitation)}
+
+
 def main() -> None:
     root = Path(sys.argv[1])
+    # Two threads: chunks are generated in parallel without taking over the machine.
+    dask.config.set(scheduler="threads", num_workers=2)
     for site in sys.argv[2:]:
-        out = root / site / "temperature.zarr"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        make(site, out)
+        folder = root / site
+        folder.mkdir(parents=True, exist_ok=True)
+        make(site, folder / "temperature.zarr")
+        if site in LARGE:
+            name, writer = LARGE[site]
+            writer(site, folder / f"{name}.zarr")
 
 
 if __name__ == "__main__":

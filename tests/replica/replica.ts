@@ -107,16 +107,52 @@ async function installKeycloak(): Promise<Keycloak> {
   return { home, javaHome, version };
 }
 
-/** Builds each site's dataset once per version of the generator script. */
+/** The large dataset of each site, by name (mirrors `LARGE` in make_datasets.py). */
+const LARGE_DATASETS: Record<string, string> = { central: "flood", lumi: "precipitation" };
+
+/** Every dataset of `site` in the data folder `data`, by name (see `ReplicaSite.datasets`). */
+function siteDatasets(data: string, site: string): Record<string, string> {
+  const datasets: Record<string, string> = { temperature: join(data, site, "temperature.zarr") };
+  const large = LARGE_DATASETS[site];
+  if (large) datasets[large] = join(data, site, `${large}.zarr`);
+  return datasets;
+}
+
+/**
+ * The datasets of every site of a running replica: `sites.<site>.datasets` of its endpoints,
+ * or, for a replica started before that field existed, the same stores made here (once per
+ * machine, cached; the sites' workers run on this machine and read them by path).
+ */
+export async function replicaDatasets(
+  endpoints: ReplicaEndpoints,
+): Promise<Record<string, Record<string, string>>> {
+  const sites = Object.entries(endpoints.sites);
+  if (sites.every(([, s]) => s.datasets)) {
+    return Object.fromEntries(sites.map(([site, s]) => [site, s.datasets!]));
+  }
+  const data = await installDatasets(endpoints.python);
+  return Object.fromEntries(sites.map(([site]) => [site, siteDatasets(data, site)]));
+}
+
+/** Builds each site's datasets once per version of the generator script. */
 async function installDatasets(python: string): Promise<string> {
   const script = join(HERE, "make_datasets.py");
   const dir = join(cacheRoot(), `data-${await digest(await Deno.readTextFile(script))}`);
   const marker = join(dir, ".complete");
   if (await exists(marker)) return dir;
-  log("writing the sites' synthetic datasets (once)");
+  log("writing the sites' synthetic datasets (once, about 2 GB)");
   await Deno.remove(dir, { recursive: true }).catch(() => {});
-  await run(python, [script, dir, ...SITES], "datasets");
-  await Deno.writeTextFile(marker, new Date().toISOString());
+  // Written aside and renamed, so a concurrent writer (a test) never sees a half-made folder.
+  const staging = `${dir}.partial-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    await run(python, [script, staging, ...SITES], "datasets");
+    await Deno.writeTextFile(join(staging, ".complete"), new Date().toISOString());
+    await Deno.rename(staging, dir).catch(async (e) => {
+      if (!(await exists(marker))) throw e; // else another writer finished first
+    });
+  } finally {
+    await Deno.remove(staging, { recursive: true }).catch(() => {});
+  }
   return dir;
 }
 
@@ -250,6 +286,7 @@ async function start(): Promise<void> {
       address: `http://127.0.0.1:${port}`,
       proxy_address: `tcp://127.0.0.1:${port}`,
       dataset: join(installed.data, site, "temperature.zarr"),
+      datasets: siteDatasets(installed.data, site),
       default_config: { min: 2, max: 10 },
     };
   }
