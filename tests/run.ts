@@ -39,6 +39,8 @@ try {
     args: ["test", "-A", `--junit-path=${junit}`, ...testArgs],
     cwd: REPO_ROOT,
     stdin: "null",
+    stdout: "inherit",
+    stderr: "inherit",
   }).output();
   code = result.code;
   try {
