@@ -18,6 +18,8 @@ export const DEFAULT_MAX_FRAMES = 1 << 20;
 const COALESCE_BELOW = 16 * 1024;
 /** Size of the read-ahead buffer; larger reads go straight into their destination. */
 const READ_BUFFER_SIZE = 64 * 1024;
+/** Byte alignment of the largest frame of a message's first block (a float64 needs 8). */
+const FRAME_ALIGNMENT = 8;
 
 /**
  * Lays out one message as chunks to write in order: the length, prelude and small frames joined
@@ -117,22 +119,36 @@ export class FrameReader {
     }
     const frames: Uint8Array[] = new Array(nFrames);
     const inBlock = blockLen - preludeLen;
-    let i = 0;
+    // Which frames the block holds is known before it is read; its largest frame (the first of
+    // equals: the first shard of a sharded array) is placed on an aligned offset, so that numpy
+    // data — and shards joined as one view — can be used in place.
+    let inBlockFrames = 0;
+    let at = 0;
+    let largest = -1;
+    let largestAt = 0;
+    while (inBlockFrames < nFrames && at + lengths[inBlockFrames] <= inBlock) {
+      if (lengths[inBlockFrames] > largest) {
+        largest = lengths[inBlockFrames];
+        largestAt = at;
+      }
+      at += lengths[inBlockFrames++];
+    }
+    if (at !== inBlock) {
+      throw new DecodeError(`first block of ${blockLen} bytes does not end on a frame boundary`);
+    }
     if (inBlock > 0) {
-      const block = await this.#readExact(inBlock);
-      let at = 0;
-      while (i < nFrames && at + lengths[i] <= inBlock) {
+      const pad = (FRAME_ALIGNMENT - (largestAt % FRAME_ALIGNMENT)) % FRAME_ALIGNMENT;
+      const block = new Uint8Array(new ArrayBuffer(pad + inBlock), pad, inBlock);
+      await this.#readInto(block);
+      at = 0;
+      for (let i = 0; i < inBlockFrames; i++) {
         frames[i] = block.subarray(at, at + lengths[i]);
         at += lengths[i];
-        i++;
       }
-      if (at !== inBlock) {
-        throw new DecodeError(
-          `first block of ${blockLen} bytes does not end on a frame boundary`,
-        );
-      }
+    } else {
+      for (let i = 0; i < inBlockFrames; i++) frames[i] = new Uint8Array(0);
     }
-    for (; i < nFrames; i++) frames[i] = await this.#readExact(lengths[i]);
+    for (let i = inBlockFrames; i < nFrames; i++) frames[i] = await this.#readExact(lengths[i]);
     return frames;
   }
 
@@ -174,16 +190,26 @@ export class FrameReader {
   async #readExact(n: number): Promise<Uint8Array>;
   async #readExact(n: number, eofOk = false): Promise<Uint8Array | null> {
     const out = new Uint8Array(n);
+    return await this.#readInto(out, eofOk) ? out : null;
+  }
+
+  /** Fills `out`; `false` on a clean end before any byte if `eofOk`, else throws if it ends. */
+  async #readInto(out: Uint8Array, eofOk = false): Promise<boolean> {
+    const n = out.length;
     let have = Math.min(n, this.#end - this.#start);
     out.set(this.#buf.subarray(this.#start, this.#start + have));
     this.#start += have;
     while (have < n) {
       const want = n - have;
       if (want >= READ_BUFFER_SIZE) {
-        // Large remainders go straight into their destination: one copy from the kernel.
-        const got = await this.#transport.read(out.subarray(have));
-        if (got === null) {
-          if (eofOk && have === 0) return null;
+        // Large remainders go straight into their destination: one copy from the kernel (or
+        // none in JavaScript, when the transport can receive in place).
+        const rest = out.subarray(have);
+        const got = this.#transport.readFull
+          ? await this.#transport.readFull(rest)
+          : await this.#transport.read(rest);
+        if (got === null || (got < rest.length && this.#transport.readFull)) {
+          if (eofOk && have === 0 && !got) return false;
           throw this.#truncated();
         }
         have += got;
@@ -192,7 +218,7 @@ export class FrameReader {
       this.#start = this.#end = 0;
       const got = await this.#transport.read(this.#buf);
       if (got === null) {
-        if (eofOk && have === 0) return null;
+        if (eofOk && have === 0) return false;
         throw this.#truncated();
       }
       this.#end = got;
@@ -201,7 +227,7 @@ export class FrameReader {
       this.#start = take;
       have += take;
     }
-    return out;
+    return true;
   }
 
   #truncated(): ConnectionClosedError {

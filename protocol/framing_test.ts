@@ -12,8 +12,30 @@ function u64s(...values: number[]): Uint8Array {
   return out;
 }
 
-async function readAll(input: Uint8Array, chunk?: (i: number) => number, max?: number) {
-  const reader = new FrameReader(new MemoryTransport(input, chunk), { maxMessageSize: max });
+/** A transport with the optional `readFull` fast path (filled by repeated chunked reads). */
+class FullReadTransport extends MemoryTransport {
+  fullReads = 0;
+
+  async readFull(into: Uint8Array): Promise<number> {
+    this.fullReads++;
+    let have = 0;
+    while (have < into.length) {
+      const got = await this.read(into.subarray(have));
+      if (got === null) break;
+      have += got;
+    }
+    return have;
+  }
+}
+
+async function readAll(
+  input: Uint8Array,
+  chunk?: (i: number) => number,
+  max?: number,
+  full = false,
+) {
+  const transport = full ? new FullReadTransport(input, chunk) : new MemoryTransport(input, chunk);
+  const reader = new FrameReader(transport, { maxMessageSize: max });
   const messages: Uint8Array[][] = [];
   for (;;) {
     const m = await reader.readMessage();
@@ -52,6 +74,40 @@ Deno.test("framing - round trip of many frame sizes in small read chunks", async
     assert.equal(messages.length, 2);
     assert.deepEqual(messages[0], frames);
     assert.deepEqual(messages[1], [pattern(5, 9)]);
+  }
+});
+
+Deno.test("framing - large frames are read in place through readFull", async () => {
+  const frames = [pattern(3, 1), pattern(200_000, 2), pattern(5, 3), pattern(300_000, 4)];
+  const wire = concatBytes([
+    u64s(8 * 5 + 3 + 200_000),
+    u64s(4, 3, 200_000, 5, 300_000),
+    ...frames,
+  ]);
+  const transport = new FullReadTransport(wire, () => 50_000);
+  const reader = new FrameReader(transport);
+  assert.deepEqual(await reader.readMessage(), frames);
+  assert.equal(await reader.readMessage(), null);
+  assert.equal(transport.fullReads, 2, "the block and the trailing large frame");
+  // A stream that ends inside a large frame is a truncated message, not a short frame.
+  await assert.rejects(
+    readAll(wire.subarray(0, wire.length - 1000), () => 50_000, undefined, true),
+    ConnectionClosedError,
+  );
+});
+
+Deno.test("framing - the largest frame of the first block is 8-byte aligned", async () => {
+  // A header of odd length, then two equal shards and a tail, all in the first block.
+  const frames = [pattern(3, 1), pattern(78, 2), pattern(80_000, 3), pattern(80_000, 4)];
+  frames.push(pattern(1001, 5));
+  const wire = concatBytes(frameMessage(frames));
+  for (const full of [false, true]) {
+    const [message] = await readAll(wire, () => 30_000, undefined, full);
+    assert.deepEqual(message, frames);
+    const [, , first, second] = message;
+    assert.equal(first.byteOffset % 8, 0, "the first shard is aligned");
+    assert.equal(second.buffer, first.buffer, "the block is one buffer");
+    assert.equal(second.byteOffset, first.byteOffset + first.length, "shards are neighbours");
   }
 });
 
@@ -169,7 +225,7 @@ Deno.test("framing - fuzz: random and mutated input only raises typed errors", a
       if (rng.int(3) === 0) input = input.subarray(0, rng.int(input.length));
     }
     try {
-      await readAll(input, () => 1 + rng.int(5000), 1 << 20);
+      await readAll(input, () => 1 + rng.int(5000), 1 << 20, rng.int(2) === 0);
     } catch (e) {
       if (
         !(e instanceof DecodeError || e instanceof FrameTooLargeError ||

@@ -98,11 +98,23 @@ function mergeShards(header: Record<string, unknown>, frames: Uint8Array[]): Uin
   });
 }
 
-/** Joins frames; a single frame is returned as is. */
+/**
+ * Joins frames. A single frame, and frames that are neighbouring slices of one buffer (the shards
+ * of a large value as the frame reader lays them out), come back as a view without copying.
+ */
 export function concat(frames: Uint8Array[]): Uint8Array {
   if (frames.length === 1) return frames[0];
   let size = 0;
-  for (const f of frames) size += f.length;
+  let adjacent = frames.length > 0;
+  for (let i = 0; i < frames.length; i++) {
+    const f = frames[i];
+    if (i > 0) {
+      const prev = frames[i - 1];
+      adjacent &&= f.buffer === prev.buffer && f.byteOffset === prev.byteOffset + prev.length;
+    }
+    size += f.length;
+  }
+  if (adjacent) return new Uint8Array(frames[0].buffer, frames[0].byteOffset, size);
   const out = new Uint8Array(size);
   let p = 0;
   for (const f of frames) {

@@ -35,6 +35,26 @@ Deno.test("serialize - chooses msgpack, dask or pickle by value", () => {
   }
 });
 
+Deno.test("serialize - shards that are neighbours in one buffer join without a copy", () => {
+  // A float64 array sharded in three, as a frame reader lays it out: one buffer, side by side.
+  const values = Float64Array.from({ length: 30 }, (_, i) => i * 0.5);
+  const { header } = serialize(NDArray.from(values));
+  const bytes = new Uint8Array(values.buffer);
+  const shards = [bytes.subarray(0, 80), bytes.subarray(80, 160), bytes.subarray(160)];
+  const split = { ...header, "split-num-sub-frames": [3], "split-offsets": [0] };
+  const joined = deserialize(new Serialized(split, shards)) as NDArray;
+  assert.equal(joined.data.buffer, values.buffer, "the array views the received buffer");
+  assert.deepEqual(Array.from(joined.data as Float64Array), Array.from(values));
+  // Shards in separate buffers (or out of order) are copied into one.
+  const apart = [bytes.slice(0, 80), bytes.slice(80, 160), bytes.slice(160)];
+  const copied = deserialize(new Serialized(split, apart)) as NDArray;
+  assert.notEqual(copied.data.buffer, values.buffer);
+  assert.deepEqual(Array.from(copied.data as Float64Array), Array.from(values));
+  const swapped = [shards[1], shards[0], shards[2]];
+  const reordered = deserialize(new Serialized(split, swapped)) as NDArray;
+  assert.equal(reordered.get(0), 10 * 0.5, "the second shard comes first");
+});
+
 Deno.test("serialize - malformed headers fail with DecodeError", () => {
   const one = [Uint8Array.of(0xc0)];
   const bad: [Record<string, unknown>, Uint8Array[], RegExp][] = [

@@ -3,7 +3,7 @@
  * dask-gateway SNI proxy, each bounded by a connect timeout and mapped to typed errors.
  * @module
  */
-import tls from "node:tls";
+import type { PeerCertificate } from "node:tls";
 import {
   ConnectError,
   ConnectionRefusedError,
@@ -14,7 +14,7 @@ import {
 } from "../errors.ts";
 import { formatAddress, parseAddress, type SchedulerAddress } from "./address.ts";
 import { DenoConnTransport } from "./deno_conn_transport.ts";
-import { NodeSocketTransport } from "./node_socket_transport.ts";
+import { NodeSocketReceiver, NodeSocketTransport } from "./node_socket_transport.ts";
 import type { TlsMaterial, Transport } from "./transport.ts";
 
 /** Options for {@link connectTransport}. */
@@ -111,11 +111,15 @@ async function connectDenoTls(
   return new DenoConnTransport(peer, conn);
 }
 
-function connectNodeTls(
+/** `node:tls`, loaded on first use: Node compatibility costs tens of ms at start-up. */
+let nodeTls: Promise<typeof import("node:tls")> | undefined;
+
+async function connectNodeTls(
   addr: SchedulerAddress,
   material: TlsMaterial,
   timeoutMs: number,
 ): Promise<Transport> {
+  const tls = await (nodeTls ??= import("node:tls"));
   const peer = formatAddress(addr);
   const gateway = addr.scheme === "gateway";
   const clusterName = addr.clusterName ?? "";
@@ -123,6 +127,7 @@ function connectNodeTls(
   const bareName = clusterName.split(".").pop() ?? clusterName;
   return new Promise((resolve, reject) => {
     let settled = false;
+    const receiver = new NodeSocketReceiver();
     const socket = tls.connect({
       host: addr.host,
       port: addr.port,
@@ -131,10 +136,12 @@ function connectNodeTls(
       key: material.key,
       minVersion: "TLSv1.2",
       rejectUnauthorized: true,
+      // Not in @types/node's TLS options, but honoured by node:tls sockets (see the receiver).
+      ...({ onread: receiver.onread } as Record<string, unknown>),
       ...(gateway
         ? {
           servername: `daskgateway-${clusterName}`,
-          checkServerIdentity: (_host: string, cert: tls.PeerCertificate) =>
+          checkServerIdentity: (_host: string, cert: PeerCertificate) =>
             tls.checkServerIdentity(bareName, cert),
         }
         : {
@@ -166,7 +173,7 @@ function connectNodeTls(
       clearTimeout(timer);
       socket.removeAllListeners("error");
       socket.removeAllListeners("close");
-      resolve(new NodeSocketTransport(peer, socket));
+      resolve(new NodeSocketTransport(peer, socket, receiver));
     });
     socket.once("error", (e: Error) => fail(mapTlsError(e, peer, gateway, clusterName)));
     socket.once("close", () =>

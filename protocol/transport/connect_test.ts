@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { pythonEnv } from "../../tests/replica/python_env.ts";
 import {
+  ConnectionClosedError,
   ConnectionRefusedError,
   ConnectTimeoutError,
   GatewayClusterNotFoundError,
@@ -130,6 +131,43 @@ Deno.test("transport - tls trusts only the given CA and skips the host name", as
       },
     );
   }
+});
+
+Deno.test("transport - node:tls receives in place, in order, past the back-pressure mark", async () => {
+  await using server = await startEchoServer(dir);
+  const t = await connectTransport(`tls://127.0.0.1:${server.port}`, { tls: material });
+  try {
+    assert.ok(t.readFull, "the node:tls transport offers readFull");
+    assert.equal(await readLine(t), "-");
+    // 20 MiB echoed back: more than the receive queue holds before it pauses the socket.
+    const payload = new Uint8Array(20 * 1024 * 1024).map((_, i) => (i * 13 + 5) & 0xff);
+    const writing = t.write([payload]);
+    // Let the echo pile up unread (the socket pauses at 8 MiB), then drain it.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const head = new Uint8Array(100);
+    const middle = new Uint8Array(12 * 1024 * 1024);
+    // A stall (bytes stuck in the queue, a socket never resumed) fails instead of hanging.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("the transfer stalled")), 60_000);
+    });
+    const tail = await Promise.race([
+      (async () => {
+        assert.equal(await t.read(head), 100);
+        assert.equal(await t.readFull!(middle), middle.length);
+        const tail = await readExactly(t, payload.length - 100 - middle.length);
+        await writing;
+        return tail;
+      })(),
+      stalled,
+    ]).finally(() => clearTimeout(timer));
+    assert.deepEqual(head, payload.subarray(0, 100));
+    assert.deepEqual(middle, payload.subarray(100, 100 + middle.length));
+    assert.deepEqual(tail, payload.subarray(100 + middle.length));
+  } finally {
+    t.close();
+  }
+  await assert.rejects(t.readFull!(new Uint8Array(10)), ConnectionClosedError);
 });
 
 Deno.test("transport - a proxy closing during the handshake means no such cluster", async () => {

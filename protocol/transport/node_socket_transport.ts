@@ -1,74 +1,82 @@
 /**
  * {@link Transport} over a `node:tls` socket — the only way in Deno to combine a custom SNI name
  * with a client certificate (dask-gateway) and to trust exactly one CA (Dask `tls://`).
+ *
+ * Reads use the socket's `onread` option rather than `data` events: the TLS layer decrypts
+ * straight into a buffer we choose, so a {@link Transport.readFull} (a large frame) receives
+ * into its destination with no copy in JavaScript, and nothing is allocated per chunk. Data
+ * that arrives while no `readFull` is waiting lands in a small staging buffer and is queued.
+ * Writes are cut into slices, because `node:tls` encrypts a whole chunk at once: one 256 MiB
+ * write would hold another 256 MiB of ciphertext.
  * @module
  */
 import type { TLSSocket } from "node:tls";
 import { ConnectionClosedError } from "../errors.ts";
 import type { Transport } from "./transport.ts";
 
-/** Received bytes buffered before the socket is paused (back-pressure towards the peer). */
+/** Received bytes queued before the socket is paused (back-pressure towards the peer). */
 const HIGH_WATER = 8 * 1024 * 1024;
+/** Size of the staging buffer for data nobody waits for yet (one TLS read is at most 64 KiB). */
+const STAGING_SIZE = 64 * 1024;
+/** Largest slice handed to the TLS layer per write call. */
+const WRITE_SLICE = 1024 * 1024;
 
-/** Wraps a connected `node:tls` socket (after `secureConnect`). */
-export class NodeSocketTransport implements Transport {
+/** The `onread` option of `tls.connect` (typed here: `@types/node` lacks it on TLS options). */
+export interface OnReadOption {
+  /** Called before each read for the buffer the next decrypted bytes go into. */
+  readonly buffer: () => Uint8Array;
+  /** Called with the number of bytes placed in `buf`; `false` pauses the socket. */
+  readonly callback: (nread: number, buf: Uint8Array) => boolean;
+}
+
+/** A `readFull` in progress: bytes go straight into `into` until it is full. */
+interface Fill {
+  readonly into: Uint8Array;
+  have: number;
+  readonly done: (filled: number) => void;
+}
+
+/**
+ * Receives a socket's decrypted bytes through `onread`. Create it before `tls.connect` (pass
+ * {@link onread} there), so that nothing sent right after the handshake is missed.
+ */
+export class NodeSocketReceiver {
+  /** Pass as `onread` to `tls.connect`. */
+  readonly onread: OnReadOption;
   #queue: Uint8Array[] = [];
   #queued = 0;
-  #ended = false;
-  #error: unknown = undefined;
-  #closed = false;
+  #staging = new Uint8Array(STAGING_SIZE);
+  #fill: Fill | undefined;
   #wake: (() => void) | undefined;
+  #paused = false;
+  #pause: (() => void) | undefined;
+  #resume: (() => void) | undefined;
 
-  constructor(readonly peer: string, private readonly socket: TLSSocket) {
-    socket.on("data", (chunk: Uint8Array) => {
-      this.#queue.push(chunk);
-      this.#queued += chunk.length;
-      if (this.#queued >= HIGH_WATER) socket.pause();
-      this.#notify();
-    });
-    socket.on("end", () => {
-      this.#ended = true;
-      this.#notify();
-    });
-    socket.on("error", (e: unknown) => {
-      this.#error ??= e;
-      this.#notify();
-    });
-    socket.on("close", () => {
-      this.#ended = true;
-      this.#notify();
-    });
+  constructor() {
+    this.onread = {
+      buffer: () => this.#fill ? this.#fill.into.subarray(this.#fill.have) : this.#staging,
+      callback: (nread, buf) => this.#received(nread, buf),
+    };
   }
 
-  async read(into: Uint8Array): Promise<number | null> {
-    for (;;) {
-      if (this.#closed) throw this.#closedError();
-      if (this.#queue.length > 0) return this.#take(into);
-      if (this.#error !== undefined) throw this.#closedError(this.#error);
-      if (this.#ended) return null;
-      await new Promise<void>((resolve) => (this.#wake = resolve));
+  /** Whether received bytes wait to be taken. */
+  get pending(): boolean {
+    return this.#queue.length > 0;
+  }
+
+  /** Copies queued bytes into `into`; returns the count (0 if nothing is queued). */
+  take(into: Uint8Array): number {
+    const n = this.#dequeue(into);
+    if (this.#paused && this.#queued < HIGH_WATER) {
+      this.#paused = false;
+      // Not now: restarting may hand over bytes the TLS layer decrypted while paused at once,
+      // and they must not overtake a fill the caller is about to begin.
+      queueMicrotask(() => this.#paused || this.#resume?.());
     }
+    return n;
   }
 
-  async write(chunks: readonly Uint8Array[]): Promise<void> {
-    for (const chunk of chunks) {
-      if (this.#closed || this.#error !== undefined || this.socket.destroyed) {
-        throw this.#closedError(this.#error);
-      }
-      if (chunk.length === 0) continue;
-      const flushed = this.socket.write(chunk);
-      if (!flushed) await this.#drained();
-    }
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.socket.destroy();
-    this.#notify();
-  }
-
-  #take(into: Uint8Array): number {
+  #dequeue(into: Uint8Array): number {
     let n = 0;
     while (n < into.length && this.#queue.length > 0) {
       const head = this.#queue[0];
@@ -79,8 +87,143 @@ export class NodeSocketTransport implements Transport {
       else this.#queue[0] = head.subarray(take);
     }
     this.#queued -= n;
-    if (this.#queued < HIGH_WATER && this.socket.isPaused()) this.socket.resume();
     return n;
+  }
+
+  /**
+   * Receives straight into `into` from `have` on; `done` gets the final count when it is full
+   * or {@link stop} is called. Queued bytes must have been taken first.
+   */
+  fill(into: Uint8Array, have: number, done: (filled: number) => void): void {
+    this.#fill = { into, have, done };
+  }
+
+  /** Ends a waiting fill with what it has (the stream ended or failed). */
+  stop(): void {
+    const fill = this.#fill;
+    this.#fill = undefined;
+    fill?.done(fill.have);
+    this.#notify();
+  }
+
+  /** Resolves at the next arrival of data (or {@link stop}). */
+  waitForData(): Promise<void> {
+    return new Promise<void>((resolve) => (this.#wake = resolve));
+  }
+
+  /** How to stop and restart the socket for back-pressure. */
+  onPressure(pause: () => void, resume: () => void): void {
+    this.#pause = pause;
+    this.#resume = resume;
+  }
+
+  #received(nread: number, buf: Uint8Array): boolean {
+    if (nread <= 0) return true;
+    const fill = this.#fill;
+    if (buf !== this.#staging) {
+      // Decrypted in place into the fill's destination (unless the fill was stopped meanwhile,
+      // which only happens when the connection is finished).
+      if (!fill) return true;
+      fill.have += nread;
+    } else {
+      let used = 0;
+      if (fill && this.#queue.length > 0) fill.have += this.#dequeue(fill.into.subarray(fill.have));
+      if (fill) {
+        // The staging buffer was armed before this fill began: copy what fits.
+        used = Math.min(nread, fill.into.length - fill.have);
+        fill.into.set(buf.subarray(0, used), fill.have);
+        fill.have += used;
+      }
+      if (used < nread) {
+        this.#queue.push(buf.slice(used, nread));
+        this.#queued += nread - used;
+      }
+    }
+    if (fill && fill.have === fill.into.length) {
+      this.#fill = undefined;
+      fill.done(fill.have);
+    }
+    this.#notify();
+    if (this.#queued >= HIGH_WATER && !this.#paused) {
+      this.#paused = true;
+      this.#pause?.();
+    }
+    return !this.#paused;
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+}
+
+/** Wraps a connected `node:tls` socket (after `secureConnect`) and its receiver. */
+export class NodeSocketTransport implements Transport {
+  #ended = false;
+  #error: unknown = undefined;
+  #closed = false;
+  readonly #receiver: NodeSocketReceiver;
+
+  constructor(
+    readonly peer: string,
+    private readonly socket: TLSSocket,
+    receiver: NodeSocketReceiver,
+  ) {
+    this.#receiver = receiver;
+    // pause() also marks the stream as not flowing, so that resume() restarts reading.
+    receiver.onPressure(() => socket.pause(), () => socket.resume());
+    const finish = () => {
+      this.#ended = true;
+      receiver.stop();
+    };
+    socket.on("end", finish);
+    socket.on("close", finish);
+    socket.on("error", (e: unknown) => {
+      this.#error ??= e;
+      receiver.stop();
+    });
+  }
+
+  async read(into: Uint8Array): Promise<number | null> {
+    for (;;) {
+      if (this.#closed) throw this.#closedError();
+      if (this.#receiver.pending) return this.#receiver.take(into);
+      if (this.#error !== undefined) throw this.#closedError(this.#error);
+      if (this.#ended) return null;
+      await this.#receiver.waitForData();
+    }
+  }
+
+  async readFull(into: Uint8Array): Promise<number> {
+    if (this.#closed) throw this.#closedError();
+    const have = this.#receiver.take(into);
+    if (have === into.length) return have;
+    if (this.#error !== undefined) throw this.#closedError(this.#error);
+    if (this.#ended) return have;
+    const filled = await new Promise<number>((resolve) => this.#receiver.fill(into, have, resolve));
+    if (this.#closed) throw this.#closedError();
+    if (filled < into.length && this.#error !== undefined) throw this.#closedError(this.#error);
+    return filled;
+  }
+
+  async write(chunks: readonly Uint8Array[]): Promise<void> {
+    for (const chunk of chunks) {
+      for (let at = 0; at < chunk.length; at += WRITE_SLICE) {
+        if (this.#closed || this.#error !== undefined || this.socket.destroyed) {
+          throw this.#closedError(this.#error);
+        }
+        const flushed = this.socket.write(chunk.subarray(at, at + WRITE_SLICE));
+        if (!flushed) await this.#drained();
+      }
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.socket.destroy();
+    this.#receiver.stop();
   }
 
   #drained(): Promise<void> {
@@ -95,12 +238,6 @@ export class NodeSocketTransport implements Transport {
       this.socket.on("drain", done);
       this.socket.on("close", done);
     });
-  }
-
-  #notify(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
   }
 
   #closedError(cause?: unknown): ConnectionClosedError {

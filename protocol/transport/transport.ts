@@ -14,6 +14,13 @@ export interface Transport {
    */
   read(into: Uint8Array): Promise<number | null>;
   /**
+   * Optional fast path for large reads: fills all of `into`, receiving straight into it where the
+   * transport can (no intermediate copy). Resolves with `into.length`, or with fewer bytes if the
+   * stream ended first. Rejects with `ConnectionClosedError` when the connection fails or is
+   * closed. Callers fall back to {@link read} when a transport lacks it.
+   */
+  readFull?(into: Uint8Array): Promise<number>;
+  /**
    * Writes the chunks in order, without joining them first. Resolves once the transport has
    * accepted all bytes. Rejects with `ConnectionClosedError` when the connection fails.
    */

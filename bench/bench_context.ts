@@ -1,0 +1,30 @@
+/**
+ * What every bench gets from the runner: the fixtures, where its figures go, how many
+ * repetitions to run and the size settings.
+ * @module
+ */
+import type { BenchFixtures } from "./fixtures.ts";
+import type { Summary } from "./report.ts";
+
+/** Sizes and switches from the command line. */
+export interface BenchSettings {
+  /** Repetitions per client (each a fresh process). */
+  readonly reps: number;
+  /** Tasks (and graph nodes) in the many-tasks bench. Default 10 000. */
+  readonly tasks: number;
+  /** Payload of the transfer bench in MiB of float64. Default 256. */
+  readonly payloadMiB: number;
+  /** Simulated sites in the multi-site bench. Default 4. */
+  readonly sites: number;
+  /** Also start clusters at the replica's two sites in the multi-site bench. */
+  readonly replicaSites: boolean;
+  /** Also measure transfers over a direct `tcp://` scheduler, for reference. */
+  readonly tcpReference: boolean;
+}
+
+/** A bench's inputs. */
+export interface BenchContext {
+  readonly fx: BenchFixtures;
+  readonly summary: Summary;
+  readonly settings: BenchSettings;
+}

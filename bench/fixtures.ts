@@ -1,0 +1,155 @@
+/**
+ * What the benches run against, started on first use and stopped on dispose: a local `tcp://`
+ * scheduler with one worker, a dask-gateway of the bench's own (the replica's site configuration
+ * and Keycloak) with one RUNNING cluster, and N more gateways as simulated sites. Clusters the
+ * children start at the replica's sites are tracked by name and stopped if a child left one.
+ *
+ * The gateway-bound benches use a gateway of their own rather than the replica's `central` or
+ * `lumi`: tests running at the same time assert on the clusters a replica user has there.
+ * @module
+ */
+import { type GatewayServer, startGatewayServer } from "../lib/gateway/testing/gateway_server.ts";
+import { PasswordTokens } from "../lib/gateway/testing/password_tokens.ts";
+import { replicaLogin } from "../lib/gateway/testing/replica_login.ts";
+import { Gateway, type GatewayCluster, type SiteRegistry } from "../mod.ts";
+import type { OidcAuth } from "../lib/auth/mod.ts";
+import { LocalCluster } from "../protocol/testing/local_cluster.ts";
+import { readEndpoints, type ReplicaEndpoints } from "../tests/replica/endpoints.ts";
+
+/** A RUNNING cluster behind a gateway proxy, as the children's configuration names it. */
+export interface GatewayTarget {
+  /** The gateway's API address. */
+  readonly address: string;
+  /** Its scheduler proxy. */
+  readonly proxy_address: string;
+  /** The cluster's name. */
+  readonly cluster: string;
+}
+
+/** The benches' shared, lazily started fixtures. */
+export class BenchFixtures implements AsyncDisposable {
+  readonly #tokens: PasswordTokens;
+  #auth: OidcAuth | undefined;
+  #local: Promise<LocalCluster> | undefined;
+  #gatewayServer: GatewayServer | undefined;
+  #gatewayCluster: Promise<{ cluster: GatewayCluster; target: GatewayTarget }> | undefined;
+  readonly #simulated: GatewayServer[] = [];
+  readonly #tracked = new Map<string, { proxy: string; names: Set<string> }>();
+
+  private constructor(
+    /** The replica's endpoints file. */
+    readonly endpoints: ReplicaEndpoints,
+    /** The replica user (index) every gateway call runs as. */
+    readonly user: number,
+    tokens: PasswordTokens,
+  ) {
+    this.#tokens = tokens;
+  }
+
+  /** Reads the replica's endpoints; nothing is started yet. */
+  static async create(user: number): Promise<BenchFixtures> {
+    const endpoints = await readEndpoints();
+    return new BenchFixtures(endpoints, user, await PasswordTokens.forReplicaUser(user));
+  }
+
+  /** The replica's Python (distributed, dask-gateway, numpy). */
+  get python(): string {
+    return this.endpoints.python;
+  }
+
+  /** A token from a new password grant: valid for the whole of a short child process. */
+  async freshToken(): Promise<string> {
+    return await this.#tokens.accessToken({ forceRefresh: true });
+  }
+
+  /** A local scheduler with one worker (2 threads) on 127.0.0.1. */
+  localCluster(): Promise<LocalCluster> {
+    this.#local ??= LocalCluster.start({ workers: 1, threadsPerWorker: 2 });
+    return this.#local;
+  }
+
+  /** A RUNNING cluster with one worker on the bench's own gateway. */
+  async gatewayTarget(): Promise<GatewayTarget> {
+    this.#gatewayCluster ??= (async () => {
+      this.#gatewayServer = await startGatewayServer({ site: "bench" });
+      const gateway = new Gateway({
+        address: this.#gatewayServer.address,
+        proxyAddress: this.#gatewayServer.proxyAddress,
+        auth: await this.#login(),
+      });
+      const cluster = await gateway.newCluster({}, { workers: 1 });
+      return {
+        cluster,
+        target: {
+          address: this.#gatewayServer.address,
+          proxy_address: this.#gatewayServer.proxyAddress,
+          cluster: cluster.name,
+        },
+      };
+    })();
+    return (await this.#gatewayCluster).target;
+  }
+
+  /** `n` more gateways on loopback as simulated sites, in bridges.json shape. */
+  async simulatedSites(n: number): Promise<SiteRegistry> {
+    while (this.#simulated.length < n) {
+      const missing = n - this.#simulated.length;
+      const started = await Promise.allSettled(
+        Array.from(
+          { length: missing },
+          (_, i) => startGatewayServer({ site: `sim${this.#simulated.length + i}` }),
+        ),
+      );
+      for (const s of started) if (s.status === "fulfilled") this.#simulated.push(s.value);
+      const failed = started.find((s) => s.status === "rejected");
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+    }
+    const sites: SiteRegistry = {};
+    this.#simulated.slice(0, n).forEach((server, i) => {
+      sites[`sim${i}`] = {
+        name: `Simulated site ${i}`,
+        address: server.address,
+        proxy_address: server.proxyAddress,
+        default_config: { min: 2, max: 10 },
+      };
+    });
+    return sites;
+  }
+
+  /** Remembers a cluster a child started, to stop it at the end if it is still there. */
+  track(address: string, proxy: string, name: string): void {
+    const entry = this.#tracked.get(address) ?? { proxy, names: new Set<string>() };
+    entry.names.add(name);
+    this.#tracked.set(address, entry);
+  }
+
+  /** Stops everything that was started (and tracked clusters a child may have left). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    const stops: Promise<unknown>[] = [];
+    if (this.#tracked.size > 0) {
+      const auth = await this.#login();
+      for (const [address, { proxy, names }] of this.#tracked) {
+        const gateway = new Gateway({ address, proxyAddress: proxy, auth });
+        for (const name of names) {
+          stops.push(gateway.stopCluster(name, { timeoutMs: 60_000 }).catch(() => {}));
+        }
+      }
+    }
+    const gatewayCluster = this.#gatewayCluster;
+    if (gatewayCluster) {
+      stops.push(gatewayCluster.then(({ cluster }) => cluster.shutdown()).catch(() => {}));
+    }
+    await Promise.all(stops);
+    await Promise.all([
+      this.#gatewayServer?.stop(),
+      ...this.#simulated.map((s) => s.stop()),
+      this.#local?.then((c) => c[Symbol.asyncDispose]()).catch(() => {}),
+    ]);
+    await this.#auth?.[Symbol.asyncDispose]();
+  }
+
+  async #login(): Promise<OidcAuth> {
+    this.#auth ??= await replicaLogin(this.user);
+    return this.#auth;
+  }
+}
