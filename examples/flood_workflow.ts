@@ -15,6 +15,7 @@
  */
 import { parseArgs } from "node:util";
 import { MultiCluster, OidcAuth, py, type SiteRegistry } from "../mod.ts";
+import { openReplicaSession } from "./replica_session.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -51,30 +52,13 @@ async function setup(): Promise<Setup> {
       precipitation: args.precipitation,
     };
   }
-  // The replica's helpers live beside its tests; only the --replica mode needs them.
-  const replica = await import("../tests/replica/replica.ts");
-  const { readEndpoints } = await import("../tests/replica/endpoints.ts");
-  let started = false;
-  if (!(await replica.replicaStatus())) {
-    console.log("Starting the local DEDL replica (Keycloak + two dask-gateway sites)…");
-    await replica.startReplica();
-    started = true;
-  }
-  const ep = await readEndpoints();
-  const datasets = await replica.replicaDatasets(ep);
-  const user = ep.users[0];
+  const replica = await openReplicaSession();
   return {
-    login: () =>
-      OidcAuth.password({
-        issuer: ep.issuer,
-        clientId: ep.client_id,
-        username: user.username,
-        password: user.password,
-      }),
-    sites: ep.sites,
-    flood: args.flood ?? datasets.central.flood,
-    precipitation: args.precipitation ?? datasets.lumi.precipitation,
-    stopReplica: started ? () => replica.stopReplica() : undefined,
+    login: replica.login,
+    sites: replica.endpoints.sites,
+    flood: args.flood ?? replica.datasets.central.flood,
+    precipitation: args.precipitation ?? replica.datasets.lumi.precipitation,
+    stopReplica: replica.close,
   };
 }
 

@@ -15,6 +15,7 @@
  */
 import { parseArgs } from "node:util";
 import { MultiCluster, OidcAuth, py, type SiteRegistry } from "../mod.ts";
+import { openReplicaSession } from "./replica_session.ts";
 
 const { values: args } = parseArgs({
   options: {
@@ -51,29 +52,13 @@ async function setup(): Promise<
       datasets,
     };
   }
-  // The replica's helpers live beside its tests; only the demo's --replica mode needs them.
-  const replica = await import("../tests/replica/replica.ts");
-  const { readEndpoints } = await import("../tests/replica/endpoints.ts");
-  let started = false;
-  if (!(await replica.replicaStatus())) {
-    console.log("Starting the local DEDL replica (Keycloak + two dask-gateway sites)…");
-    await replica.startReplica();
-    started = true;
-  }
-  const ep = await readEndpoints();
-  const user = ep.users[0];
-  for (const [site, s] of Object.entries(ep.sites)) datasets[site] ??= s.dataset;
+  const replica = await openReplicaSession();
+  for (const [site, s] of Object.entries(replica.endpoints.sites)) datasets[site] ??= s.dataset;
   return {
-    login: () =>
-      OidcAuth.password({
-        issuer: ep.issuer,
-        clientId: ep.client_id,
-        username: user.username,
-        password: user.password,
-      }),
-    sites: ep.sites,
+    login: replica.login,
+    sites: replica.endpoints.sites,
     datasets,
-    stopReplica: started ? () => replica.stopReplica() : undefined,
+    stopReplica: replica.close,
   };
 }
 
