@@ -9,7 +9,6 @@
  * ```
  * @module
  */
-import { createHash } from "node:crypto";
 import { BatchedStream, type StreamOp } from "./batched_stream.ts";
 import { Comm, type CommOptions } from "./comm.ts";
 import {
@@ -206,13 +205,23 @@ export class Client implements FutureOwner, AsyncDisposable {
       maxMessageSize: options.maxMessageSize,
     };
     const timeoutMs = options.timeoutMs ?? 30_000;
-    const first = await Comm.connect(parsed, commOptions);
+    // Both connections at once: over TLS each costs a handshake's round trips.
+    const connectingStream = Comm.connect(parsed, commOptions);
+    // Its failure is reported where it is awaited, or not at all if another step failed first.
+    connectingStream.catch(() => {});
+    const dropStream = () => connectingStream.then((c) => c.close(), () => {});
+    let first: Comm;
+    try {
+      first = await Comm.connect(parsed, commOptions);
+    } catch (e) {
+      dropStream();
+      throw e;
+    }
     const rpc = new RpcPool(parsed, { ...commOptions, size: options.rpcPoolSize }, first);
-    let stream: Comm | undefined;
     try {
       const versions = parseVersions(await rpc.call({ op: "versions" }, { timeoutMs }));
       const dialect = schedulerDialect(versions.distributed);
-      stream = await Comm.connect(parsed, commOptions);
+      const stream = await connectingStream;
       const id = `Client-${crypto.randomUUID()}`;
       await stream.send({
         op: "register-client",
@@ -224,7 +233,7 @@ export class Client implements FutureOwner, AsyncDisposable {
       await awaitStreamStart(stream, timeoutMs);
       return new Client(address, id, dialect, versions, rpc, stream, options);
     } catch (e) {
-      stream?.close();
+      dropStream();
       rpc.close();
       throw e;
     }
@@ -332,12 +341,13 @@ export class Client implements FutureOwner, AsyncDisposable {
   async scatter(values: readonly ScatterValue[]): Promise<Future[]> {
     this.#checkOpen();
     const data: Record<string, Serialized> = {};
-    const keys = values.map((v) => {
+    const keys: string[] = [];
+    for (const v of values) {
       const s = serialize(toScatterable(v));
-      const key = `${scatterName(v)}-${digestSerialized(s)}`;
+      const key = `${scatterName(v)}-${await digestSerialized(s)}`;
       data[key] = s;
-      return key;
-    });
+      keys.push(key);
+    }
     const reply = await this.#call({
       op: "scatter",
       data,
@@ -800,7 +810,12 @@ function scatterName(v: unknown): string {
   return typeof v === "object" ? "object" : typeof v;
 }
 
-function digestSerialized(s: Serialized): string {
+/** `node:crypto`, loaded on first scatter: Node compatibility costs tens of ms at start-up. */
+let nodeCrypto: Promise<typeof import("node:crypto")> | undefined;
+
+/** Hashes natively: scattered payloads can be hundreds of MB. */
+async function digestSerialized(s: Serialized): Promise<string> {
+  const { createHash } = await (nodeCrypto ??= import("node:crypto"));
   const h = createHash("sha1");
   h.update(JSON.stringify(s.header, (_k, v) => (typeof v === "bigint" ? String(v) : v)));
   for (const f of s.frames) h.update(f);

@@ -27,10 +27,10 @@
  * at is found in the scheduler's story (`get_story`).
  * @module
  */
-import { createHash } from "node:crypto";
 import { DaskProtocolError } from "./errors.ts";
 import { type Collection, type Node, py } from "./graph.ts";
 import type { GraphEra } from "./scheduler_era.ts";
+import { sha1Hex } from "./sha1.ts";
 
 /** The builder's answer: the `update-graph` payload and the key(s) it computes. */
 export interface CollectionGraph {
@@ -99,5 +99,5 @@ function flatten(value: unknown, depth = 0): unknown[] {
 }
 
 function finalizeKey(node: Node): string {
-  return `finalize-${createHash("sha1").update(node.key).digest("hex").slice(0, 32)}`;
+  return `finalize-${sha1Hex(node.key).slice(0, 32)}`;
 }

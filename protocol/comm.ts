@@ -11,6 +11,7 @@ import {
   TlsHandshakeError,
 } from "./errors.ts";
 import { frameMessage, FrameReader } from "./framing.ts";
+import { loadZlib, ZlibNotLoadedError } from "./lz4.ts";
 import { decodeMessage, encodeMessage } from "./message.ts";
 import { type ConnectOptions, connectTransport } from "./transport/connect.ts";
 import type { SchedulerAddress } from "./transport/address.ts";
@@ -136,7 +137,15 @@ export class Comm {
    * @throws {ConnectionClosedError} when the connection ends.
    */
   async recv(): Promise<unknown> {
-    return decodeMessage(await this.recvFrames());
+    const frames = await this.recvFrames();
+    try {
+      return decodeMessage(frames);
+    } catch (e) {
+      if (!(e instanceof ZlibNotLoadedError)) throw e;
+      // Decoding leaves the frames untouched, so the message decodes again once zlib is here.
+      await loadZlib();
+      return decodeMessage(frames);
+    }
   }
 
   /** Reads the next message's raw frames. */

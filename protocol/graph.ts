@@ -10,7 +10,6 @@
  * ```
  * @module
  */
-import { createHash } from "node:crypto";
 import { GraphBuildError } from "./errors.ts";
 import {
   PyCall,
@@ -22,6 +21,7 @@ import {
   PyTuple,
   type PyValue,
 } from "./pickle/writer.ts";
+import { sha1Hex } from "./sha1.ts";
 
 /** Attributes attached to a node for the client side (e.g. `location` for routing). */
 export type NodeAttrs = Readonly<Record<string, unknown>>;
@@ -438,11 +438,11 @@ function globalText(g: PyGlobal): string {
 }
 
 function digest(text: string): string {
-  return createHash("sha1").update(text).digest("hex").slice(0, 32);
+  return sha1Hex(text).slice(0, 32);
 }
 
 function digestBytes(bytes: Uint8Array): string {
-  return createHash("sha1").update(bytes).digest("hex");
+  return sha1Hex(bytes);
 }
 
 /**

@@ -3,11 +3,46 @@
  * with a 4-byte size prefix that `lz4.block.compress(store_size=True)` writes, zlib, and
  * uncompressed. Frames can arrive compressed even after negotiating no compression (the
  * scheduler forwards worker frames untouched), so the reader must always handle them.
+ *
+ * zlib comes from `node:zlib`, loaded only by {@link loadZlib} when the first zlib frame arrives:
+ * Node compatibility costs tens of ms at start-up, and distributed compresses with zlib only
+ * where a cluster's configuration says so (`distributed.comm.compression: zlib`).
  * @module
  */
 
-import { inflateSync } from "node:zlib";
 import { DecodeError } from "./errors.ts";
+
+let inflateSync: typeof import("node:zlib").inflateSync | undefined;
+let zlibLoading: Promise<void> | undefined;
+
+/**
+ * A zlib frame arrived before {@link loadZlib} ran. {@link Comm} answers it by loading zlib and
+ * decoding the message again, so it never reaches a caller of the client.
+ */
+export class ZlibNotLoadedError extends DecodeError {
+  constructor() {
+    super(
+      "a zlib-compressed frame arrived before the zlib codec was loaded; call loadZlib() first",
+    );
+  }
+}
+
+/**
+ * Throws {@link ZlibNotLoadedError} if a header's `compression` list names zlib while zlib is
+ * not loaded: frames kept for later decoding must be decodable then, synchronously.
+ */
+export function assertCodecsLoaded(codecs: unknown): void {
+  if (!inflateSync && Array.isArray(codecs) && codecs.includes("zlib")) {
+    throw new ZlibNotLoadedError();
+  }
+}
+
+/** Loads the zlib codec (once); {@link decompressFrame} handles zlib frames after it. */
+export function loadZlib(): Promise<void> {
+  return zlibLoading ??= import("node:zlib").then((zlib) => {
+    inflateSync = zlib.inflateSync;
+  });
+}
 
 /** Default limit on the decompressed size of one frame: distributed compresses frames ≤ 2 GiB. */
 export const DEFAULT_MAX_DECOMPRESSED = 2 ** 31;
@@ -85,7 +120,8 @@ export function lz4BlockDecompress(input: Uint8Array, options: DecompressOptions
 
 /**
  * Decompresses one wire frame by the codec name distributed put in the header's `compression`
- * list: `"lz4"`, `"zlib"`, or `null`/`false`/`undefined` (returned as is).
+ * list: `"lz4"`, `"zlib"` (once {@link loadZlib} has run), or `null`/`false`/`undefined`
+ * (returned as is).
  * @throws {DecodeError} for other codecs (`zstd`, `snappy`, …), naming the codec, and for
  *   corrupt or oversized data.
  */
@@ -97,6 +133,7 @@ export function decompressFrame(
   if (name === null || name === false || name === undefined) return frame;
   if (name === "lz4") return lz4BlockDecompress(frame, options);
   if (name === "zlib") {
+    if (!inflateSync) throw new ZlibNotLoadedError();
     const maxOutputLength = options.maxOutput ?? DEFAULT_MAX_DECOMPRESSED;
     try {
       const out = inflateSync(frame, { maxOutputLength });

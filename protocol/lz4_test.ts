@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DecodeError } from "./errors.ts";
-import { decompressFrame, lz4BlockDecompress } from "./lz4.ts";
+import { decompressFrame, loadZlib, lz4BlockDecompress, ZlibNotLoadedError } from "./lz4.ts";
 import { PythonCodecDriver } from "./testing/python_codec_driver.ts";
 
 const u8 = (...b: number[]) => Uint8Array.from(b);
@@ -39,17 +39,20 @@ Deno.test("lz4 - malformed blocks fail with DecodeError before overrunning", () 
   }
 });
 
-Deno.test("lz4 - decompressFrame dispatches by codec name", () => {
+Deno.test("lz4 - decompressFrame dispatches by codec name", async () => {
+  await loadZlib();
   const raw = u8(1, 2, 3);
   assert.equal(decompressFrame(null, raw), raw);
   assert.equal(decompressFrame(false, raw), raw);
   assert.equal(decompressFrame(undefined, raw), raw);
   assert.throws(() => decompressFrame("zstd", raw), /compressed with "zstd".*supported: lz4, zlib/);
   assert.throws(() => decompressFrame("snappy", raw), DecodeError);
+  assert.ok(new ZlibNotLoadedError() instanceof DecodeError);
   assert.throws(() => decompressFrame("zlib", raw), /invalid zlib frame/);
 });
 
 Deno.test("lz4 - frames compressed by Python decode to the original bytes", async (t) => {
+  await loadZlib();
   const py = await PythonCodecDriver.start();
   try {
     await t.step("lz4.block and distributed's lz4/zlib compressors", async () => {

@@ -7,7 +7,7 @@
  */
 
 import { DecodeError } from "./errors.ts";
-import { decompressFrame } from "./lz4.ts";
+import { assertCodecsLoaded, decompressFrame } from "./lz4.ts";
 import { decodeMsgpack, encodeMsgpack, Float64, type MsgpackDecodeOptions } from "./msgpack.ts";
 import { NDArray } from "./numpy.ts";
 import { loads } from "./pickle/reader.ts";
@@ -143,6 +143,7 @@ export function decodeMessage(frames: Uint8Array[], options: DecodeMessageOption
     if (m instanceof Map) return m;
     if ("__Serialized__" in m && typeof m.__Serialized__ === "number") {
       const [header, payload] = subFrames(m.__Serialized__, "__Serialized__");
+      assertCodecsLoaded(header["compression"]);
       return new Serialized(header, payload);
     }
     if ("__Pickled__" in m) {

@@ -56,3 +56,4 @@ export {
   type SchedulerAddress,
 } from "./transport/address.ts";
 export type { TlsMaterial } from "./transport/transport.ts";
+export { warmUpTls } from "./transport/tls_warm_up.ts";

@@ -3,13 +3,16 @@
  * signature (remote JWKS), algorithm allow-list, `iss`, `aud`, `exp`/`nbf` with leeway.
  * @module
  */
-import * as jose from "npm:jose@6.2.18";
+import type * as Jose from "npm:jose@6.2.18";
 import {
   ClockSkewTooLarge,
   IdentityProviderUnreachable,
   type TokenCheck,
   TokenVerificationFailed,
 } from "./errors.ts";
+
+/** jose, loaded by the first verification: programs that never verify a token skip its load. */
+let jose: typeof Jose;
 
 /** Settings of an {@linkcode AccessTokenVerifier}. */
 export interface AccessTokenVerifierOptions {
@@ -41,18 +44,24 @@ export interface AccessTokenVerifierOptions {
 /** Verifies access tokens of one issuer; the key set is downloaded once and cached. */
 export class AccessTokenVerifier {
   readonly #options: AccessTokenVerifierOptions;
-  readonly #jwks: ReturnType<typeof jose.createRemoteJWKSet>;
+  readonly #jwksUrl: URL;
+  #jwks: ReturnType<typeof Jose.createRemoteJWKSet> | undefined;
   readonly #now: () => number;
 
   /** The key set is downloaded lazily, on the first verification. */
   constructor(options: AccessTokenVerifierOptions) {
     this.#options = { ...options };
     this.#now = options.now ?? Date.now;
-    const fetchImpl = options.fetch;
-    this.#jwks = jose.createRemoteJWKSet(new URL(options.jwksUri), {
-      timeoutDuration: options.timeoutMs,
-      cooldownDuration: options.jwksCooldownMs ?? 30_000,
-      cacheMaxAge: options.jwksMaxAgeMs ?? 600_000,
+    this.#jwksUrl = new URL(options.jwksUri);
+  }
+
+  async #keySet(): Promise<ReturnType<typeof Jose.createRemoteJWKSet>> {
+    jose ??= await import("npm:jose@6.2.18");
+    const fetchImpl = this.#options.fetch;
+    return this.#jwks ??= jose.createRemoteJWKSet(this.#jwksUrl, {
+      timeoutDuration: this.#options.timeoutMs,
+      cooldownDuration: this.#options.jwksCooldownMs ?? 30_000,
+      cacheMaxAge: this.#options.jwksMaxAgeMs ?? 600_000,
       ...(fetchImpl ? { [jose.customFetch]: (url, init) => fetchImpl(url, init) } : {}),
     });
   }
@@ -63,12 +72,13 @@ export class AccessTokenVerifier {
    * downloaded, or — for a token the provider has just issued (`fresh`) that fails the time
    * checks — {@linkcode ClockSkewTooLarge} with the measured skew.
    */
-  async verify(token: string, options: { fresh?: boolean } = {}): Promise<jose.JWTPayload> {
+  async verify(token: string, options: { fresh?: boolean } = {}): Promise<Jose.JWTPayload> {
     const o = this.#options;
     const now = this.#now();
-    let payload: jose.JWTPayload;
+    const keySet = await this.#keySet();
+    let payload: Jose.JWTPayload;
     try {
-      ({ payload } = await jose.jwtVerify(token, this.#jwks, {
+      ({ payload } = await jose.jwtVerify(token, keySet, {
         issuer: o.issuer,
         ...(o.audience === null ? {} : { audience: o.audience }),
         algorithms: [...o.algorithms],
@@ -115,7 +125,7 @@ export class AccessTokenVerifier {
 }
 
 /** The check a jose error stands for; `null` for a JWKS download timeout. */
-function tokenCheckOf(e: InstanceType<typeof jose.errors.JOSEError>): TokenCheck | null {
+function tokenCheckOf(e: InstanceType<typeof Jose.errors.JOSEError>): TokenCheck | null {
   const E = jose.errors;
   if (e instanceof E.JWKSTimeout) return null;
   if (e instanceof E.JWTExpired) return "expiry";

@@ -3,7 +3,7 @@
  * through openid-client, with its errors turned into this layer's typed errors.
  * @module
  */
-import * as oidc from "npm:openid-client@6.9.0";
+import type * as OpenIdClient from "npm:openid-client@6.9.0";
 import {
   AccountDisabled,
   AccountNotSetUp,
@@ -16,6 +16,12 @@ import {
   IssuerDiscoveryFailed,
   ReauthenticationRequired,
 } from "./errors.ts";
+
+/**
+ * openid-client, loaded by the first {@link IdentityProvider.discover} (every other use comes
+ * after one): programs that are handed a token never pay for loading it.
+ */
+let oidc: typeof OpenIdClient;
 
 /** Tokens from one successful grant. */
 export interface GrantedTokens {
@@ -56,10 +62,10 @@ const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 /** One OpenID Provider and one public client of it. */
 export class IdentityProvider {
-  readonly #config: oidc.Configuration;
+  readonly #config: OpenIdClient.Configuration;
   readonly #timeoutMs: number;
 
-  private constructor(config: oidc.Configuration, timeoutMs: number) {
+  private constructor(config: OpenIdClient.Configuration, timeoutMs: number) {
     this.#config = config;
     this.#timeoutMs = timeoutMs;
   }
@@ -79,7 +85,8 @@ export class IdentityProvider {
     const fetchImpl = options.fetch;
     const timeout = options.timeoutMs / 1000;
     const discoveryUrl = `${options.issuer.replace(/\/$/, "")}/.well-known/openid-configuration`;
-    let config: oidc.Configuration;
+    let config: OpenIdClient.Configuration;
+    oidc ??= await import("npm:openid-client@6.9.0");
     try {
       config = await oidc.discovery(url, options.clientId, undefined, oidc.None(), {
         timeout,
@@ -187,7 +194,7 @@ export class IdentityProvider {
   }
 
   async #pollDevice(
-    response: oidc.DeviceAuthorizationResponse,
+    response: OpenIdClient.DeviceAuthorizationResponse,
     verifier: string,
     signal: AbortSignal | undefined,
   ): Promise<GrantedTokens> {
@@ -259,7 +266,7 @@ export class PendingDeviceAuthorization {
   readonly intervalSeconds: number;
 
   constructor(
-    response: oidc.DeviceAuthorizationResponse,
+    response: OpenIdClient.DeviceAuthorizationResponse,
     poll: (signal: AbortSignal | undefined) => Promise<GrantedTokens>,
   ) {
     this.#poll = poll;
@@ -284,7 +291,7 @@ export class PendingDeviceAuthorization {
   }
 }
 
-function granted(response: oidc.TokenEndpointResponse): GrantedTokens {
+function granted(response: OpenIdClient.TokenEndpointResponse): GrantedTokens {
   return {
     accessToken: response.access_token,
     ...(response.refresh_token ? { refreshToken: response.refresh_token } : {}),
@@ -340,7 +347,7 @@ function transportError(e: unknown, operation: string, url: string, timeoutMs: n
 }
 
 /** The HTTP status of an unexpected (non-OAuth) answer, if the error carries the response. */
-function httpStatusOf(e: InstanceType<typeof oidc.ClientError>): number | undefined {
+function httpStatusOf(e: InstanceType<typeof OpenIdClient.ClientError>): number | undefined {
   const cause = e.cause;
   return cause instanceof Response ? cause.status : undefined;
 }

@@ -21,7 +21,6 @@
  * Do not enable the cache on shared or untrusted machines; use the device login there instead.
  * @module
  */
-import { dirname, join } from "node:path";
 import { TokenCacheInsecure } from "./errors.ts";
 
 /** Where refresh tokens are kept between runs; keys name issuer, client and account. */
@@ -41,9 +40,20 @@ export function tokenCacheKey(issuer: string, clientId: string, account: string)
 
 /** The default cache file: `$XDG_CACHE_HOME/dedl-dask/refresh-tokens.json` (or `~/.cache/…`). */
 export function defaultTokenCachePath(): string {
+  // Joined by hand: `node:path` would make every program load Node compatibility at start-up.
+  const sep = Deno.build.os === "windows" ? "\\" : "/";
   const base = Deno.env.get("XDG_CACHE_HOME") ??
-    join(Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? ".", ".cache");
-  return join(base, "dedl-dask", "refresh-tokens.json");
+    [Deno.env.get("HOME") ?? Deno.env.get("USERPROFILE") ?? ".", ".cache"].join(sep);
+  return [base, "dedl-dask", "refresh-tokens.json"].join(sep);
+}
+
+/** The folder part of a file path (`.` for a bare name). */
+function parentDir(path: string): string {
+  const at = Math.max(
+    path.lastIndexOf("/"),
+    Deno.build.os === "windows" ? path.lastIndexOf("\\") : -1,
+  );
+  return at < 0 ? "." : at === 0 ? path.slice(0, 1) : path.slice(0, at);
 }
 
 interface CacheFile {
@@ -114,7 +124,7 @@ export class FileTokenCache implements TokenCache {
   }
 
   async #write(file: CacheFile): Promise<void> {
-    const dir = dirname(this.path);
+    const dir = parentDir(this.path);
     await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
     const temp = await Deno.makeTempFile({ dir, prefix: ".refresh-tokens-" });
     try {

@@ -4,6 +4,7 @@
  * @module
  */
 import type { TokenSource } from "../auth/token_source.ts";
+import { warmUpTls } from "../../protocol/transport/tls_warm_up.ts";
 import { type GatewayEndpoints, resolveGatewayEndpoints } from "./address.ts";
 import { ApiClient, type ApiResponse, serverMessage } from "./api_client.ts";
 import { GatewayCluster } from "./cluster.ts";
@@ -143,6 +144,8 @@ export class Gateway {
       timeoutMs: this.timeoutMs,
       fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
     });
+    // Scheduler connections go through the TLS proxy: prepare TLS while the API is asked.
+    warmUpTls();
   }
 
   /** The API base URL (no trailing slash). */

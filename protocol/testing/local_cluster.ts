@@ -30,7 +30,7 @@ export interface LocalClusterOptions {
    * Make scheduler and workers compress their traffic with this codec. Workers then listen on
    * 127.0.0.2, because Dask never compresses between two ends on the same IP.
    */
-  readonly workerCompression?: "lz4";
+  readonly workerCompression?: "lz4" | "zlib";
   /** Milliseconds to wait for each process to serve. Default 120 000. */
   readonly readyTimeoutMs?: number;
 }

@@ -15,6 +15,7 @@ import {
 import { formatAddress, parseAddress, type SchedulerAddress } from "./address.ts";
 import { DenoConnTransport } from "./deno_conn_transport.ts";
 import { NodeSocketReceiver, NodeSocketTransport } from "./node_socket_transport.ts";
+import { loadNodeTls } from "./tls_warm_up.ts";
 import type { TlsMaterial, Transport } from "./transport.ts";
 
 /** Options for {@link connectTransport}. */
@@ -111,15 +112,12 @@ async function connectDenoTls(
   return new DenoConnTransport(peer, conn);
 }
 
-/** `node:tls`, loaded on first use: Node compatibility costs tens of ms at start-up. */
-let nodeTls: Promise<typeof import("node:tls")> | undefined;
-
 async function connectNodeTls(
   addr: SchedulerAddress,
   material: TlsMaterial,
   timeoutMs: number,
 ): Promise<Transport> {
-  const tls = await (nodeTls ??= import("node:tls"));
+  const tls = await loadNodeTls();
   const peer = formatAddress(addr);
   const gateway = addr.scheme === "gateway";
   const clusterName = addr.clusterName ?? "";
