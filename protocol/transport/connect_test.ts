@@ -11,6 +11,7 @@ import {
 } from "../errors.ts";
 import { makeTlsKeypair } from "../testing/tls_keypair.ts";
 import { connectTransport } from "./connect.ts";
+import { nativeTcpHandle, reuseCiphertextBuffer } from "./node_socket_transport.ts";
 import type { TlsMaterial, Transport } from "./transport.ts";
 
 const ECHO_SERVER = fileURLToPath(new URL("../testing/tls_echo_server.py", import.meta.url));
@@ -168,6 +169,69 @@ Deno.test("transport - node:tls receives in place, in order, past the back-press
     t.close();
   }
   await assert.rejects(t.readFull!(new Uint8Array(10)), ConnectionClosedError);
+});
+
+Deno.test("transport - node:tls stops reading the socket while its queue is full", async () => {
+  await using server = await startEchoServer(dir);
+  const t = await connectTransport(`tls://127.0.0.1:${server.port}`, { tls: material });
+  try {
+    const payload = new Uint8Array(48 * 1024 * 1024).fill(7);
+    const into = new Uint8Array(payload.length + 2);
+    const before = Deno.memoryUsage().rss;
+    const writing = t.write([payload]);
+    // Unread, the echo stops at the 8 MiB mark plus socket buffers, not inside this process.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const grown = (Deno.memoryUsage().rss - before) / 2 ** 20;
+    assert.ok(grown < 24, `${grown.toFixed(0)} MiB were buffered while nobody read`);
+    assert.equal(await t.readFull!(into), into.length);
+    await writing;
+    assert.deepEqual(into.subarray(2), payload);
+  } finally {
+    t.close();
+  }
+});
+
+Deno.test("transport - node:tls reads ciphertext into one reused buffer, up to the peer's end", async () => {
+  await using server = await startEchoServer(dir);
+  const tls = await import("node:tls");
+  const socket = tls.connect({
+    host: "127.0.0.1",
+    port: server.port,
+    ca: [material.ca],
+    cert: material.cert,
+    key: material.key,
+    checkServerIdentity: () => undefined,
+  });
+  try {
+    await new Promise((resolve, reject) => {
+      socket.once("secureConnect", resolve);
+      socket.once("error", reject);
+    });
+    // Fails when a Deno upgrade changes the internals it relies on (the memory saving is lost).
+    const tcp = nativeTcpHandle(socket);
+    assert.ok(tcp, "Deno's node:tls socket has a native TCP handle that takes a user buffer");
+    reuseCiphertextBuffer(tcp);
+    const chunks: Uint8Array[] = [];
+    const ended = new Promise((resolve, reject) => {
+      socket.on("data", (chunk: Uint8Array) => chunks.push(new Uint8Array(chunk)));
+      socket.once("end", resolve);
+      socket.once("error", reject);
+    });
+    // 3 MiB echoed: many reads into the same buffer, then our half-close makes the peer end.
+    const payload = new Uint8Array(3 * 1024 * 1024).map((_, i) => (i * 31 + 7) & 0xff);
+    socket.end(payload);
+    await ended;
+    const received = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of chunks) {
+      received.set(c, at);
+      at += c.length;
+    }
+    assert.equal(new TextDecoder().decode(received.subarray(0, 2)), "-\n");
+    assert.deepEqual(received.subarray(2), payload);
+  } finally {
+    socket.destroy();
+  }
 });
 
 Deno.test("transport - a proxy closing during the handshake means no such cluster", async () => {

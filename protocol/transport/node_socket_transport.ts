@@ -8,6 +8,11 @@
  * that arrives while no `readFull` is waiting lands in a small staging buffer and is queued.
  * Writes are cut into slices, because `node:tls` encrypts a whole chunk at once: one 256 MiB
  * write would hold another 256 MiB of ciphertext.
+ *
+ * Deno's `node:tls` hands each read of ciphertext from its TCP handle to JavaScript as a new
+ * buffer that only garbage collection frees: a 256 MiB download left ~170 MiB of them behind.
+ * {@link reuseCiphertextBuffer} makes that handle read into one buffer instead, and pausing
+ * stops that handle too, so that back-pressure reaches the peer.
  * @module
  */
 import type { TLSSocket } from "node:tls";
@@ -20,6 +25,8 @@ const HIGH_WATER = 8 * 1024 * 1024;
 const STAGING_SIZE = 64 * 1024;
 /** Largest slice handed to the TLS layer per write call. */
 const WRITE_SLICE = 1024 * 1024;
+/** Size of the reused ciphertext buffer: the most one read of the TCP socket takes. */
+const CIPHERTEXT_READ_SIZE = 256 * 1024;
 
 /** The `onread` option of `tls.connect` (typed here: `@types/node` lacks it on TLS options). */
 export interface OnReadOption {
@@ -158,6 +165,50 @@ export class NodeSocketReceiver {
   }
 }
 
+/**
+ * The native TCP handle under a Deno `node:tls` socket (`socket._handle._nativeTcpHandle`, see
+ * Deno's ext/node/polyfills/internal_binding/tls_wrap.ts): its `onread` passes each ciphertext
+ * read to the TLS layer, which copies it at once (`TLSWrap.receive`, ext/node/ops/tls_wrap.rs).
+ */
+export interface NativeTcpHandle {
+  /** Called per read with the bytes, or with none when they went into the user buffer. */
+  onread: (this: unknown, buf?: ArrayBuffer | Uint8Array) => unknown;
+  /** Makes the following reads land in `buffer`. */
+  useUserBuffer: (buffer: Uint8Array) => void;
+  /** Starts reading the socket (taking `onread` anew); returns a libuv status. */
+  readStart: () => number;
+  /** Stops reading the socket; returns a libuv status. */
+  readStop: () => number;
+}
+
+/** The native TCP handle of a connected socket; `undefined` on a runtime without it (Node). */
+export function nativeTcpHandle(socket: TLSSocket): NativeTcpHandle | undefined {
+  const tcp = (socket as unknown as { _handle?: { _nativeTcpHandle?: Partial<NativeTcpHandle> } })
+    ._handle?._nativeTcpHandle;
+  const usable = typeof tcp?.onread === "function" && typeof tcp.useUserBuffer === "function" &&
+    typeof tcp.readStart === "function" && typeof tcp.readStop === "function";
+  return usable ? tcp as NativeTcpHandle : undefined;
+}
+
+/**
+ * Makes the TCP handle read ciphertext into one reused buffer rather than a new one per read,
+ * so that receiving leaves no garbage behind. The handle then reads into a user buffer (as for
+ * the `onread` option, ext/node/ops/stream_wrap.ts) and calls `onread` without the bytes, so
+ * `onread` is wrapped to pass that buffer on; this relies on the TLS layer copying them at once.
+ */
+export function reuseCiphertextBuffer(tcp: NativeTcpHandle): void {
+  const buffer = new Uint8Array(CIPHERTEXT_READ_SIZE);
+  const forward = tcp.onread;
+  // `buf` is absent for reads into the user buffer (and at the end, where it is ignored).
+  tcp.onread = function (buf) {
+    return forward.call(this, buf ?? buffer);
+  };
+  tcp.useUserBuffer(buffer);
+  // The handle took its `onread` when reading started: restart to make it take the wrapper.
+  tcp.readStop();
+  tcp.readStart();
+}
+
 /** Wraps a connected `node:tls` socket (after `secureConnect`) and its receiver. */
 export class NodeSocketTransport implements Transport {
   #ended = false;
@@ -171,8 +222,22 @@ export class NodeSocketTransport implements Transport {
     receiver: NodeSocketReceiver,
   ) {
     this.#receiver = receiver;
-    // pause() also marks the stream as not flowing, so that resume() restarts reading.
-    receiver.onPressure(() => socket.pause(), () => socket.resume());
+    const tcp = nativeTcpHandle(socket);
+    if (tcp) reuseCiphertextBuffer(tcp);
+    // pause() also marks the stream as not flowing, so that resume() restarts reading. It only
+    // stops decrypted bytes reaching us: Deno's TLS layer keeps reading the TCP socket (and
+    // buffering) unless the TCP handle is stopped as well.
+    receiver.onPressure(
+      () => {
+        socket.pause();
+        tcp?.readStop();
+      },
+      () => {
+        if (socket.destroyed) return;
+        tcp?.readStart();
+        socket.resume();
+      },
+    );
     const finish = () => {
       this.#ended = true;
       receiver.stop();
