@@ -6,6 +6,15 @@
 import type { BenchFixtures } from "./fixtures.ts";
 import type { Summary } from "./report.ts";
 
+/**
+ * Where a simulated site runs its clusters: `inprocess` — scheduler and workers inside the site's
+ * gateway process (dask-gateway's `InProcessBackend`): a start spawns nothing and costs the site
+ * far less CPU time, which on this machine would be taken from the client and the other sites;
+ * `process` — a process for the scheduler and one per worker (`UnsafeLocalBackend`, as the
+ * replica's sites run them).
+ */
+export type SimBackend = "inprocess" | "process";
+
 /** Sizes and switches from the command line. */
 export interface BenchSettings {
   /** Repetitions per client (each a fresh process). */
@@ -16,6 +25,8 @@ export interface BenchSettings {
   readonly payloadMiB: number;
   /** Simulated sites in the multi-site bench. Default 4. */
   readonly sites: number;
+  /** How the simulated sites run their clusters, each a row of its own. Default `inprocess`. */
+  readonly simBackends: readonly SimBackend[];
   /** Also start clusters at the replica's two sites in the multi-site bench. */
   readonly replicaSites: boolean;
   /** Also measure transfers over a direct `tcp://` scheduler, for reference. */

@@ -1,8 +1,9 @@
 /**
  * What the benches run against, started on first use and stopped on dispose: a local `tcp://`
  * scheduler with one worker, a dask-gateway of the bench's own (the replica's site configuration
- * and Keycloak) with one RUNNING cluster, and N more gateways as simulated sites. Clusters the
- * children start at the replica's sites are tracked by name and stopped if a child left one.
+ * and Keycloak) with one RUNNING cluster, and N more gateways as simulated sites (clusters in the
+ * gateway process, or in processes of their own). Clusters the children start are tracked by
+ * name and stopped if a child left one.
  *
  * The gateway-bound benches use a gateway of their own rather than the replica's `central` or
  * `lumi`: tests running at the same time assert on the clusters a replica user has there.
@@ -13,8 +14,28 @@ import { PasswordTokens } from "../lib/gateway/testing/password_tokens.ts";
 import { replicaLogin } from "../lib/gateway/testing/replica_login.ts";
 import { Gateway, type GatewayCluster, type SiteRegistry } from "../mod.ts";
 import type { OidcAuth } from "../lib/auth/mod.ts";
+import type { SimBackend } from "./bench_context.ts";
 import { LocalCluster } from "../protocol/testing/local_cluster.ts";
 import { readEndpoints, type ReplicaEndpoints } from "../tests/replica/endpoints.ts";
+
+/**
+ * Appended to the replica's site configuration for in-process simulated sites. The scheduler and
+ * workers then run in the gateway's own event loop (TLS, the proxy's SNI routing and the
+ * scheduler's gateway service as with processes); of the LocalBackend settings only the clusters
+ * directory still applies: `scheduler_cmd`, `worker_cmd` and `environment` name processes that
+ * are no longer spawned — the gateway process carries `DEDL_SITE` and `DEDL_REPLICA_ID` itself.
+ *
+ * The status checks are pushed past any bench run: `InProcessBackend` reports a live scheduler
+ * or worker as dead (its check holds only for a closed one), so a check that falls while a
+ * cluster is still starting fails that cluster ("failed during startup" in the gateway log,
+ * every 30 s by default). In-process there is no process that could die unseen anyway.
+ */
+const IN_PROCESS_CONFIG = [
+  `c.DaskGateway.backend_class = "dask_gateway_server.backends.inprocess.InProcessBackend"`,
+  `c.InProcessBackend.cluster_status_period = 86400`,
+  `c.InProcessBackend.worker_status_period = 86400`,
+  "",
+].join("\n");
 
 /** A RUNNING cluster behind a gateway proxy, as the children's configuration names it. */
 export interface GatewayTarget {
@@ -33,7 +54,7 @@ export class BenchFixtures implements AsyncDisposable {
   #local: Promise<LocalCluster> | undefined;
   #gatewayServer: GatewayServer | undefined;
   #gatewayCluster: Promise<{ cluster: GatewayCluster; target: GatewayTarget }> | undefined;
-  readonly #simulated: GatewayServer[] = [];
+  readonly #simulated: Record<SimBackend, GatewayServer[]> = { inprocess: [], process: [] };
   readonly #tracked = new Map<string, { proxy: string; names: Set<string> }>();
 
   private constructor(
@@ -90,24 +111,33 @@ export class BenchFixtures implements AsyncDisposable {
     return (await this.#gatewayCluster).target;
   }
 
-  /** `n` more gateways on loopback as simulated sites, in bridges.json shape. */
-  async simulatedSites(n: number): Promise<SiteRegistry> {
-    while (this.#simulated.length < n) {
-      const missing = n - this.#simulated.length;
+  /**
+   * `n` more gateways on loopback as simulated sites, in bridges.json shape, with the replica's
+   * site configuration (Keycloak bearer auth, the DEDL cluster options, TLS through the proxy)
+   * and their clusters run as `backend` says.
+   */
+  async simulatedSites(n: number, backend: SimBackend): Promise<SiteRegistry> {
+    const servers = this.#simulated[backend];
+    while (servers.length < n) {
+      const first = servers.length;
       const started = await Promise.allSettled(
         Array.from(
-          { length: missing },
-          (_, i) => startGatewayServer({ site: `sim${this.#simulated.length + i}` }),
+          { length: n - first },
+          (_, i) =>
+            startGatewayServer({
+              site: `sim${first + i}`,
+              extraConfig: backend === "inprocess" ? IN_PROCESS_CONFIG : undefined,
+            }),
         ),
       );
-      for (const s of started) if (s.status === "fulfilled") this.#simulated.push(s.value);
+      for (const s of started) if (s.status === "fulfilled") servers.push(s.value);
       const failed = started.find((s) => s.status === "rejected");
       if (failed) throw (failed as PromiseRejectedResult).reason;
     }
     const sites: SiteRegistry = {};
-    this.#simulated.slice(0, n).forEach((server, i) => {
+    servers.slice(0, n).forEach((server, i) => {
       sites[`sim${i}`] = {
-        name: `Simulated site ${i}`,
+        name: `Simulated site ${i} (${backend})`,
         address: server.address,
         proxy_address: server.proxyAddress,
         default_config: { min: 2, max: 10 },
@@ -142,7 +172,7 @@ export class BenchFixtures implements AsyncDisposable {
     await Promise.all(stops);
     await Promise.all([
       this.#gatewayServer?.stop(),
-      ...this.#simulated.map((s) => s.stop()),
+      ...Object.values(this.#simulated).flat().map((s) => s.stop()),
       this.#local?.then((c) => c[Symbol.asyncDispose]()).catch(() => {}),
     ]);
     await this.#auth?.[Symbol.asyncDispose]();

@@ -10,7 +10,7 @@
  * gather/scatter through the TLS proxy), `multisite` (cluster start at several sites).
  * @module
  */
-import type { BenchContext, BenchSettings } from "./bench_context.ts";
+import type { BenchContext, BenchSettings, SimBackend } from "./bench_context.ts";
 import { coldStart } from "./cold_start.ts";
 import { BenchFixtures } from "./fixtures.ts";
 import { manyTasks } from "./many_tasks.ts";
@@ -26,12 +26,21 @@ const BENCHES = {
 } as const;
 type BenchName = keyof typeof BENCHES;
 
+const SIM_BACKENDS: Record<string, readonly SimBackend[]> = {
+  inprocess: ["inprocess"],
+  process: ["process"],
+  both: ["inprocess", "process"],
+};
+
 const USAGE = `usage: deno task bench [options]
   --only a,b        benches to run: ${Object.keys(BENCHES).join(", ")} (default: all)
   --reps N          repetitions per client (default: cold 3, tasks 1, transfer 2, multisite 1)
   --tasks N         tasks / graph nodes (default 10000)
   --payload-mib N   transfer payload in MiB (default 256)
   --sites N         simulated sites for multisite, 0 for none (default 4)
+  --sim-backend B   where simulated sites run clusters: inprocess (in the gateway process),
+                    process (a process each for scheduler and workers), or both (default
+                    inprocess)
   --no-replica-sites  skip the replica's own two sites in multisite
   --no-tcp-reference  skip the direct tcp:// transfer rows
   --user N          replica user index (default 1)`;
@@ -47,7 +56,14 @@ function parseFlags(args: string[]): Flags {
   const flags: Flags = {
     only: Object.keys(BENCHES) as BenchName[],
     user: 1,
-    settings: { tasks: 10_000, payloadMiB: 256, sites: 4, replicaSites: true, tcpReference: true },
+    settings: {
+      tasks: 10_000,
+      payloadMiB: 256,
+      sites: 4,
+      simBackends: ["inprocess"],
+      replicaSites: true,
+      tcpReference: true,
+    },
   };
   const settings = flags.settings;
   const count = (name: string, value: string | undefined, min: number): number => {
@@ -81,6 +97,14 @@ function parseFlags(args: string[]): Flags {
       case "--sites":
         settings.sites = count(arg, args[++i], 0);
         break;
+      case "--sim-backend": {
+        const value = args[++i] ?? "";
+        if (!Object.hasOwn(SIM_BACKENDS, value)) {
+          throw new Error(`--sim-backend needs inprocess, process or both\n${USAGE}`);
+        }
+        settings.simBackends = SIM_BACKENDS[value];
+        break;
+      }
       case "--user":
         flags.user = count(arg, args[++i], 0);
         break;
