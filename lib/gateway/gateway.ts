@@ -270,7 +270,10 @@ export class Gateway {
   ): Promise<GatewayCluster> {
     const startedAt = Date.now();
     if (settings.workers !== undefined) checkCount("workers", settings.workers);
-    if (settings.validate !== false) (await this.#optionsSpec()).validate(options);
+    // No options means the gateway's defaults: nothing to check, so no request for the spec.
+    if (settings.validate !== false && Object.keys(options).length > 0) {
+      (await this.#optionsSpec()).validate(options);
+    }
     const res = await this.#api.send({
       method: "POST",
       path: "/api/v1/clusters/",

@@ -284,8 +284,17 @@ export class MultiCluster implements AsyncDisposable {
         minimum: state.config.default_config?.min ?? 2,
         maximum: state.config.default_config?.max ?? 10,
       };
-      if (bounds) await cluster.adapt(bounds);
-      state.client = await cluster.getClient(this.#clientOptions);
+      // Independent requests (the gateway's API, the scheduler through the proxy): at once.
+      const [adapted, connected] = await Promise.allSettled([
+        bounds ? cluster.adapt(bounds) : Promise.resolve(),
+        cluster.getClient(this.#clientOptions),
+      ]);
+      if (adapted.status === "rejected") {
+        if (connected.status === "fulfilled") await connected.value.close().catch(() => {});
+        throw adapted.reason;
+      }
+      if (connected.status === "rejected") throw connected.reason;
+      state.client = connected.value;
     } catch (e) {
       state.cluster = undefined;
       await cluster.shutdown().catch(() => {});
