@@ -71,7 +71,9 @@ export async function openSession(
     });
     status.clear();
     const unavailable = mc.status().filter((s) => !s.available).map((s) =>
-      new SiteUnavailable(s.site, s.error ?? `its gateway ${s.address} did not answer`)
+      new SiteUnavailable(s.site, s.error ?? `its gateway ${s.address} did not answer`, {
+        cause: s.failure,
+      })
     );
     return {
       sites,

@@ -56,6 +56,8 @@ export interface SiteStatus {
   readonly version?: string;
   /** Why the site is unavailable, or why its cluster could not be started. */
   readonly error?: string;
+  /** The error behind {@link SiteStatus.error}, typed (e.g. `GatewayUnavailable`). */
+  readonly failure?: Error;
   /** The cluster this object holds at the site, if any. */
   readonly cluster?: string;
   /** That cluster's dashboard. */
@@ -206,7 +208,7 @@ export class MultiCluster implements AsyncDisposable {
       address: s.config.address,
       available: s.available,
       ...(s.version ? { version: s.version } : {}),
-      ...(s.error ? { error: s.error.message } : {}),
+      ...(s.error ? { error: s.error.message, failure: s.error } : {}),
       ...(s.cluster ? { cluster: s.cluster.name, dashboardLink: s.cluster.dashboardLink } : {}),
     }));
   }

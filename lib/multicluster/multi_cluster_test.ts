@@ -6,6 +6,7 @@ import { py } from "../../protocol/graph.ts";
 import { RemoteError } from "../../protocol/errors.ts";
 import { freePort } from "../../tests/replica/process.ts";
 import { readEndpoints } from "../../tests/replica/endpoints.ts";
+import { GatewayUnavailable } from "../gateway/errors.ts";
 import { replicaLogin } from "../gateway/testing/replica_login.ts";
 import { MissingLocation, SiteUnavailable, UnknownLocation } from "./errors.ts";
 import { MultiCluster } from "./multi_cluster.ts";
@@ -127,6 +128,7 @@ Deno.test("multicluster - a site whose gateway is down is reported; the other wo
   const lumi = mc.status().find((s) => s.site === "lumi")!;
   assert.equal(lumi.available, false);
   assert.ok(lumi.error && lumi.error.length > 0, "the cause is recorded");
+  assert.ok(lumi.failure instanceof GatewayUnavailable, `typed: ${lumi.failure}`);
   const outcomes = await mc.newCluster({}, small);
   assert.deepEqual(outcomes.map((o) => [o.site, o.ok]), [["central", true]]);
   assert.equal(await mc.compute(whereAmI("central")), "central");
