@@ -17,12 +17,15 @@ export function loadNodeTls(): Promise<typeof import("node:tls")> {
 
 /**
  * Starts loading `node:tls` and seeding the crypto library's random generator (a throwaway
- * HMAC key, made on a worker thread) in the background. Call it as soon as a TLS connection is likely; it does
+ * ECDSA key pair, made on a worker thread) in the background. Call it as soon as a TLS connection is likely; it does
  * the work once per process, never throws, and nothing waits for it.
  */
 export function warmUpTls(): void {
   if (warming) return;
   warming = true;
   loadNodeTls().catch(() => {});
-  crypto.subtle.generateKey({ name: "HMAC", hash: "SHA-256" }, false, ["sign"]).catch(() => {});
+  // ECDSA, not HMAC or AES: Deno makes those keys on the main thread, which the seeding would
+  // then block for its whole ~55 ms.
+  crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign"])
+    .catch(() => {});
 }
