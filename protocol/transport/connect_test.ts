@@ -11,7 +11,11 @@ import {
 } from "../errors.ts";
 import { makeTlsKeypair } from "../testing/tls_keypair.ts";
 import { connectTransport } from "./connect.ts";
-import { nativeTcpHandle, reuseCiphertextBuffer } from "./node_socket_transport.ts";
+import {
+  CIPHERTEXT_REUSE_VERIFIED,
+  nativeTcpHandle,
+  reuseCiphertextBuffer,
+} from "./node_socket_transport.ts";
 import type { TlsMaterial, Transport } from "./transport.ts";
 
 const ECHO_SERVER = fileURLToPath(new URL("../testing/tls_echo_server.py", import.meta.url));
@@ -207,7 +211,9 @@ Deno.test("transport - node:tls reads ciphertext into one reused buffer, up to t
       socket.once("secureConnect", resolve);
       socket.once("error", reject);
     });
-    // Fails when a Deno upgrade changes the internals it relies on (the memory saving is lost).
+    // Fails when a Deno upgrade changes the internals it relies on (the memory saving is lost),
+    // or when the pinned Deno is no longer one the reuse is enabled for.
+    assert.match(Deno.version.deno, CIPHERTEXT_REUSE_VERIFIED, "the pinned Deno is verified");
     const tcp = nativeTcpHandle(socket);
     assert.ok(tcp, "Deno's node:tls socket has a native TCP handle that takes a user buffer");
     reuseCiphertextBuffer(tcp);

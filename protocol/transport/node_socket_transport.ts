@@ -181,8 +181,20 @@ export interface NativeTcpHandle {
   readStop: () => number;
 }
 
-/** The native TCP handle of a connected socket; `undefined` on a runtime without it (Node). */
+/**
+ * Deno releases whose `node:tls` internals {@link reuseCiphertextBuffer} was verified against.
+ * Reusing the buffer is only correct while the TLS layer copies each read at once; a release
+ * that kept a reference instead would corrupt data, so others keep Deno's own reads (more
+ * memory, always correct) until checked (connect_test.ts checks the pinned release).
+ */
+export const CIPHERTEXT_REUSE_VERIFIED = /^2\.9\./;
+
+/**
+ * The native TCP handle of a connected socket; `undefined` on a runtime without it (Node) and
+ * on Deno releases not verified ({@link CIPHERTEXT_REUSE_VERIFIED}).
+ */
 export function nativeTcpHandle(socket: TLSSocket): NativeTcpHandle | undefined {
+  if (!CIPHERTEXT_REUSE_VERIFIED.test(Deno.version.deno)) return undefined;
   const tcp = (socket as unknown as { _handle?: { _nativeTcpHandle?: Partial<NativeTcpHandle> } })
     ._handle?._nativeTcpHandle;
   const usable = typeof tcp?.onread === "function" && typeof tcp.useUserBuffer === "function" &&
