@@ -37,7 +37,11 @@ import { deserialize, serialize, Serialized } from "./serialize.ts";
 import { taskErredToRemoteError } from "./task_error.ts";
 import type { TlsMaterial } from "./transport/transport.ts";
 import { parseAddress } from "./transport/address.ts";
-import { prebuiltUpdateGraphMessage, updateGraphMessage } from "./update_graph.ts";
+import {
+  type GraphPlacement,
+  prebuiltUpdateGraphMessage,
+  updateGraphMessage,
+} from "./update_graph.ts";
 
 /** Options of {@link Client.connect}. */
 export interface ClientOptions {
@@ -118,6 +122,22 @@ export interface SchedulerInfo {
   readonly versions: SchedulerVersions;
   /** Any further field of the scheduler's reply. */
   readonly [field: string]: unknown;
+}
+
+/**
+ * How the tasks a {@link Client.compute} or {@link Client.map} call sends may run — Python's
+ * `retries=`, `workers=`, `allow_other_workers=` and `priority=`. They apply to the tasks that
+ * call brings to the scheduler; keys the client already holds keep what they were sent with.
+ */
+export interface TaskOptions {
+  /** Times a failed task runs again before its error is final. Default 0. */
+  readonly retries?: number;
+  /** Worker addresses (or host names) allowed to run the tasks. */
+  readonly workers?: readonly string[];
+  /** With `workers`: other workers may run the tasks when those cannot. Default `false`. */
+  readonly allowOtherWorkers?: boolean;
+  /** Among ready tasks, higher runs first (an integer). Default 0. */
+  readonly priority?: number;
 }
 
 /** A value {@link Client.scatter} can send: typed arrays and `NDArray`s, or `PyValue` models. */
@@ -253,15 +273,25 @@ export class Client implements FutureOwner, AsyncDisposable {
     return this.compute(py.call(fn, ...args));
   }
 
-  /** Computes `fn(value)` for every value, as one graph submission. */
-  map(fn: PyFunction | Node | string, values: Iterable<unknown>): Future[] {
+  /**
+   * Computes `fn(value)` for every value, as one graph submission.
+   * @throws {GraphBuildError} for values without a Python equivalent or invalid `options`.
+   */
+  map(
+    fn: PyFunction | Node | string,
+    values: Iterable<unknown>,
+    options: TaskOptions = {},
+  ): Future[] {
     const nodes = Array.from(values, (v) => py.call(fn, v));
-    return this.#submit(nodes);
+    return this.#submit(nodes, placementOf(options));
   }
 
-  /** Computes a node (and whatever it depends on that is not already on the cluster). */
-  compute(node: Node): Future {
-    return this.#submit([node])[0];
+  /**
+   * Computes a node (and whatever it depends on that is not already on the cluster).
+   * @throws {GraphBuildError} for invalid `options`.
+   */
+  compute(node: Node, options: TaskOptions = {}): Future {
+    return this.#submit([node], placementOf(options))[0];
   }
 
   /**
@@ -448,7 +478,7 @@ export class Client implements FutureOwner, AsyncDisposable {
 
   // --- submission ---
 
-  #submit(nodes: readonly Node[]): Future[] {
+  #submit(nodes: readonly Node[], placement: GraphPlacement = {}): Future[] {
     this.#checkOpen();
     const fresh = new Map<string, Node>();
     for (const node of nodes) if (!this.#keys.has(node.key)) fresh.set(node.key, node);
@@ -466,7 +496,7 @@ export class Client implements FutureOwner, AsyncDisposable {
       }
       const dsk = taskDict(collected.values());
       const token = `${this.id}-${++this.#graphCounter}`;
-      const msg = updateGraphMessage(this.dialect.era, dsk, [...fresh.keys()], token);
+      const msg = updateGraphMessage(this.dialect.era, dsk, [...fresh.keys()], token, placement);
       // Encoding happens now: a bad graph throws here, before any state changes.
       const sent = this.#stream.sendNow(msg as StreamOp);
       for (const key of fresh.keys()) this.#newState(key);
@@ -800,6 +830,35 @@ const TYPED_ARRAYS = [
 function toScatterable(v: ScatterValue): PyValue | NDArray {
   if (TYPED_ARRAYS.some((T) => v instanceof T)) return NDArray.from(v as NDArrayData);
   return v as PyValue | NDArray;
+}
+
+/** Checks {@link TaskOptions} and turns them into the scheduler's annotations. */
+function placementOf(options: TaskOptions): GraphPlacement {
+  const { retries, workers, allowOtherWorkers, priority } = options;
+  const invalid = (what: string, value: unknown, want: string): never => {
+    throw new GraphBuildError(`task option ${what} is ${JSON.stringify(value)}; give ${want}`);
+  };
+  if (retries !== undefined && (!Number.isSafeInteger(retries) || retries < 0)) {
+    invalid("retries", retries, "an integer >= 0");
+  }
+  if (
+    workers !== undefined &&
+    (!Array.isArray(workers) || workers.length === 0 ||
+      workers.some((w) => typeof w !== "string" || w === ""))
+  ) {
+    invalid("workers", workers, "a non-empty list of worker addresses or host names");
+  }
+  if (allowOtherWorkers !== undefined && workers === undefined) {
+    invalid("allowOtherWorkers", allowOtherWorkers, "it only together with workers");
+  }
+  if (priority !== undefined && !Number.isSafeInteger(priority)) {
+    invalid("priority", priority, "an integer");
+  }
+  const annotations: Record<string, unknown> = {};
+  if (retries) annotations.retries = retries;
+  if (workers) annotations.workers = [...workers];
+  if (allowOtherWorkers) annotations.allow_other_workers = true;
+  return { annotations, userPriority: priority };
 }
 
 function scatterName(v: unknown): string {

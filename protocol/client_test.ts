@@ -7,6 +7,7 @@ import {
   ConnectionLostError,
   ConnectionRefusedError,
   FutureReleasedError,
+  GraphBuildError,
   HandshakeError,
   RemoteError,
   RequestTimeoutError,
@@ -411,6 +412,74 @@ for (const codec of ["lz4", "zlib"] as const) {
         stderr: "inherit",
       }).output();
       assert.equal(new TextDecoder().decode(out.stdout).trim(), "234");
+    }
+  });
+}
+
+for (const era of ["current", "2025.3"] as const) {
+  Deno.test(`client (${era}) - task options: workers pin tasks, retries rerun failures`, async () => {
+    await using cluster = await LocalCluster.start({ era, workers: 2, threadsPerWorker: 1 });
+    await using client = await Client.connect(cluster.address);
+    let workers: string[] = [];
+    for (const deadline = Date.now() + 30_000; workers.length < 2 && Date.now() < deadline;) {
+      workers = Object.keys((await client.identity()).workers);
+      if (workers.length < 2) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(workers.length, 2, "both workers joined");
+
+    // Each task reports the worker it ran on; the nonce makes every task a new key.
+    const whereAmI = (nonce: number) =>
+      py.call("builtins.eval", "__import__('distributed').get_worker().address", { nonce });
+    let nonce = 0;
+    for (const worker of workers) {
+      const futures = Array.from(
+        { length: 4 },
+        () => client.compute(whereAmI(nonce++), { workers: [worker] }),
+      );
+      assert.deepEqual(await client.gather(futures), [worker, worker, worker, worker]);
+    }
+
+    // One thread, kept busy: of two tasks queued behind it, the higher priority runs first.
+    const busy = client.compute(py.call("time.sleep", 1), { workers: [workers[0]] });
+    const when = (nonce: string) =>
+      py.call("builtins.eval", "__import__('time').time()", { nonce });
+    const low = client.compute(when(`low-${era}`), { workers: [workers[0]] });
+    const high = client.compute(when(`high-${era}`), { workers: [workers[0]], priority: 10 });
+    const [, lowAt, highAt] = await client.gather([busy, low, high]) as number[];
+    assert.ok(highAt < lowAt, `priority 10 ran at ${highAt}, priority 0 at ${lowAt}`);
+
+    // A task that fails until its third run: each run leaves a file behind.
+    const flaky = async (options: { retries?: number }) => {
+      const dir = await Deno.makeTempDir({ prefix: "dedl-retries-" });
+      const code = `import os\nd = ${JSON.stringify(dir)}\nn = len(os.listdir(d))\n` +
+        `open(os.path.join(d, str(n)), "w").close()\nassert n >= 2, f"run {n}"\n`;
+      const outcome = await client.compute(py.call("builtins.exec", code), options).result(WAIT)
+        .then(() => "done", (e) => e);
+      const runs = [...Deno.readDirSync(dir)].length;
+      await Deno.remove(dir, { recursive: true });
+      return { outcome, runs };
+    };
+    assert.deepEqual(await flaky({ retries: 2 }), { outcome: "done", runs: 3 });
+    const once = await flaky({});
+    assert.ok(once.outcome instanceof RemoteError, String(once.outcome));
+    assert.match(once.outcome.message, /AssertionError.*run 0/);
+    assert.equal(once.runs, 1);
+
+    const node = whereAmI(-1);
+    for (
+      const [options, pattern] of [
+        [{ retries: -1 }, /retries is -1; give an integer >= 0/],
+        [{ retries: 1.5 }, /retries is 1.5/],
+        [{ workers: [] }, /workers is \[\]; give a non-empty list/],
+        [{ allowOtherWorkers: true }, /only together with workers/],
+        [{ priority: 0.5 }, /priority is 0.5; give an integer/],
+      ] as const
+    ) {
+      assert.throws(() => client.compute(node, options), (e: unknown) => {
+        assert.ok(e instanceof GraphBuildError, String(e));
+        assert.match(e.message, pattern);
+        return true;
+      });
     }
   });
 }

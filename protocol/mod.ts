@@ -22,6 +22,7 @@ export {
   type ScatterValue,
   type SchedulerInfo,
   type SchedulerVersions,
+  type TaskOptions,
   type WorkerInfo,
 } from "./client.ts";
 export { Future, type FutureStatus, type ResultOptions } from "./future.ts";

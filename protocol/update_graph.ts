@@ -26,8 +26,9 @@ export function updateGraphMessage(
   dsk: Record<string, PyValue>,
   keys: readonly string[],
   token: string,
+  placement: GraphPlacement = {},
 ): Record<string, unknown> {
-  const common = commonFields(keys);
+  const common = commonFields(keys, placement);
   if (era === "expr") {
     // Expr._reconstruct(LLGExpr, dsk, token, cache) avoids tokenizing the graph on the scheduler.
     const expr = new PyCall(RECONSTRUCT, [LLG_EXPR, dsk, token, {}]);
@@ -55,18 +56,33 @@ export function prebuiltUpdateGraphMessage(
   payload: Uint8Array,
   keys: readonly string[],
 ): Record<string, unknown> {
-  const common = commonFields(keys);
+  const common = commonFields(keys, {});
   if (era === "expr") return { ...common, expr_ser: new Serialized(PICKLE_HEADER, [payload]) };
   return { ...common, graph_header: PICKLE_HEADER, graph_frames: [payload] };
 }
 
-/** Fields every `update-graph` carries: the wanted keys and the required empty extras. */
-function commonFields(keys: readonly string[]): Record<string, unknown> {
+/**
+ * What the scheduler applies to every task an `update-graph` brings: `annotations` (global
+ * annotations: `retries`, `workers`, `allow_other_workers`, …) and `user_priority`.
+ */
+export interface GraphPlacement {
+  /** The scheduler's task annotations, by name. */
+  readonly annotations?: Readonly<Record<string, unknown>>;
+  /** Priority among ready tasks; higher first. */
+  readonly userPriority?: number;
+}
+
+/** Fields every `update-graph` carries: the wanted keys, the required extras, the placement. */
+function commonFields(keys: readonly string[], placement: GraphPlacement): Record<string, unknown> {
   return {
     op: "update-graph",
     keys: [...keys],
     span_metadata: {},
     internal_priority: null,
     submitting_task: null,
+    ...(placement.annotations && Object.keys(placement.annotations).length > 0
+      ? { annotations: { ...placement.annotations } }
+      : {}),
+    ...(placement.userPriority ? { user_priority: placement.userPriority } : {}),
   };
 }

@@ -9,7 +9,7 @@ import type { GatewayCluster } from "../gateway/cluster.ts";
 import { Gateway } from "../gateway/gateway.ts";
 import type { ClusterOptionValues } from "../gateway/options.ts";
 import type { ClusterProgress } from "../gateway/progress.ts";
-import type { Client, ClientOptions } from "../../protocol/client.ts";
+import type { Client, ClientOptions, TaskOptions } from "../../protocol/client.ts";
 import type { ResultOptions } from "../../protocol/future.ts";
 import type { Future } from "../../protocol/future.ts";
 import { Collection, type Node } from "../../protocol/graph.ts";
@@ -95,7 +95,7 @@ export interface MultiNewClusterOptions {
 }
 
 /** Settings of {@link MultiCluster.compute}. */
-export interface ComputeOptions extends ResultOptions {
+export interface ComputeOptions extends ResultOptions, TaskOptions {
   /** The attribute that names the site. Default `"location"`. */
   readonly locationKey?: string;
   /** Run at this site regardless of the node's attributes. */
@@ -351,7 +351,9 @@ export class MultiCluster implements AsyncDisposable {
    * named by its `location` attribute (or `options.site`) and returns the decoded result. A
    * collection's chunk tasks run spread over that site's workers (`Client.computeCollection`);
    * `options.timeoutMs` then bounds building its graph and, separately, computing it. The result
-   * is released on the cluster afterwards.
+   * is released on the cluster afterwards. Task options (`retries`, `workers`, …) apply to a
+   * node's tasks; a collection's chunk tasks run with the scheduler's defaults.
+   * @throws {GraphBuildError} for invalid task options.
    * @throws {MissingLocation} when the node names no site.
    * @throws {UnknownLocation} when it names a site the registry lacks.
    * @throws {SiteUnavailable} when that site is down or has no cluster.
@@ -364,7 +366,7 @@ export class MultiCluster implements AsyncDisposable {
     try {
       future = target instanceof Collection
         ? await client.computeCollection(target, options)
-        : client.compute(target);
+        : client.compute(target, options);
       return await future.result(options);
     } catch (e) {
       // Shutting down after a signal closes the clients under running work; the process exits

@@ -3,7 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { py } from "../../protocol/graph.ts";
-import { RemoteError } from "../../protocol/errors.ts";
+import { GraphBuildError, RemoteError } from "../../protocol/errors.ts";
 import { freePort } from "../../tests/replica/process.ts";
 import { readEndpoints } from "../../tests/replica/endpoints.ts";
 import { GatewayUnavailable } from "../gateway/errors.ts";
@@ -42,6 +42,17 @@ Deno.test("multicluster - clusters at both sites, routing by location, shutdown"
       const derived = whereAmI("lumi").method("upper");
       assert.equal(derived.attrs.location, "lumi");
       assert.equal(await mc.compute(derived), "LUMI");
+    });
+
+    await t.step("task options travel with the node to its site's scheduler", async () => {
+      const workers = Object.keys((await mc.site("lumi").client.identity()).workers);
+      assert.ok(workers.length > 0, "lumi has a worker");
+      const target = workers[workers.length - 1];
+      const address = py.call("builtins.eval", "__import__('distributed').get_worker().address", {
+        nonce: crypto.randomUUID(),
+      }).withAttrs({ location: "lumi" });
+      assert.equal(await mc.compute(address, { workers: [target] }), target);
+      await assert.rejects(mc.compute(address, { retries: -1 }), GraphBuildError);
     });
 
     await t.step("each site reads its own dataset", async () => {
