@@ -26,11 +26,9 @@ export async function readConfig<T>(): Promise<T> {
     chunks.push(buf.subarray(0, n));
     if (buf.subarray(0, n).includes(10)) break;
   }
-  const bytes = new Uint8Array(chunks.reduce((sum, c) => sum + c.length, 0));
-  let at = 0;
-  for (const c of chunks) bytes.set(c, (at += c.length) - c.length);
-  const text = new TextDecoder().decode(bytes);
-  return JSON.parse(text.slice(0, text.indexOf("\n") + 1 || undefined)) as T;
+  const decoder = new TextDecoder();
+  const text = chunks.map((c, i) => decoder.decode(c, { stream: i < chunks.length - 1 })).join("");
+  return JSON.parse(text.split("\n")[0]) as T;
 }
 
 /** Writes one report line. */
