@@ -144,8 +144,6 @@ export class Gateway {
       timeoutMs: this.timeoutMs,
       fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
     });
-    // Scheduler connections go through the TLS proxy: prepare TLS while the API is asked.
-    warmUpTls();
   }
 
   /** The API base URL (no trailing slash). */
@@ -270,6 +268,8 @@ export class Gateway {
   ): Promise<GatewayCluster> {
     const startedAt = Date.now();
     if (settings.workers !== undefined) checkCount("workers", settings.workers);
+    // A client through the TLS proxy usually follows: prepare TLS while the gateway answers.
+    warmUpTls();
     // No options means the gateway's defaults: nothing to check, so no request for the spec.
     if (settings.validate !== false && Object.keys(options).length > 0) {
       (await this.#optionsSpec()).validate(options);
@@ -327,6 +327,7 @@ export class Gateway {
    * @throws {ClusterStartTimeout} when it is not RUNNING by the deadline (it is left alone).
    */
   async connect(name: string, settings: ConnectClusterOptions = {}): Promise<GatewayCluster> {
+    warmUpTls(); // as in newCluster
     const running = await this.#waitUntilRunning(name, settings, Date.now(), null);
     return new GatewayCluster(this, running, settings.shutdownOnDispose ?? false);
   }
