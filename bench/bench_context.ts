@@ -3,6 +3,7 @@
  * repetitions to run and the size settings.
  * @module
  */
+import type { PythonEra } from "../tests/replica/python_env.ts";
 import type { BenchFixtures } from "./fixtures.ts";
 import type { Summary } from "./report.ts";
 
@@ -31,6 +32,12 @@ export interface BenchSettings {
   readonly replicaSites: boolean;
   /** Also measure transfers over a direct `tcp://` scheduler, for reference. */
   readonly tcpReference: boolean;
+  /**
+   * Software releases the cold-start and many-tasks benches run against, each a row of its own:
+   * scheduler, workers and Python's client all of that release. Default DEDL's (`dedl`,
+   * distributed 2023.8.0) and the newest (`current`).
+   */
+  readonly eras: readonly PythonEra[];
 }
 
 /** A bench's inputs. */

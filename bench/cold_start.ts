@@ -3,20 +3,28 @@
  * directly to a `tcp://` scheduler and through a dask-gateway proxy to a cluster that is already
  * RUNNING (so the client is measured, not the cluster's start). Python imports `distributed`
  * (and `dask_gateway`), ours loads `mod.ts`; both get a fresh token before they start, so the
- * login is outside the figure. Target: ours/Python <= 0.2.
+ * login is outside the figure. One row per software release (`--eras`): scheduler, worker and
+ * Python's client all of that release. Target: ours/Python <= 0.2.
  * @module
  */
 import type { BenchContext } from "./bench_context.ts";
 import { alternate, type ChildRun, type Impl, median, runChild } from "./harness.ts";
 import { meets, peaks, spread } from "./report.ts";
+import { pinnedDistributed, type PythonEra } from "../tests/replica/python_env.ts";
 
 const TARGET = { max: 0.2 };
 
 /** Runs the cold-start bench and adds its rows to the summary. */
 export async function coldStart(ctx: BenchContext): Promise<void> {
+  for (const era of ctx.settings.eras) await coldStartOf(ctx, era);
+}
+
+async function coldStartOf(ctx: BenchContext, era: PythonEra): Promise<void> {
   const { fx, summary, settings } = ctx;
-  const local = await fx.localCluster();
-  const gateway = await fx.gatewayTarget();
+  const local = await fx.localCluster(era);
+  const gateway = await fx.gatewayTarget(era);
+  const interpreter = await fx.pythonOf(era);
+  const release = await pinnedDistributed(era);
   const variants = [
     {
       via: "direct",
@@ -31,7 +39,7 @@ export async function coldStart(ctx: BenchContext): Promise<void> {
   ];
   for (const v of variants) {
     const run = async (impl: Impl): Promise<ChildRun> =>
-      runChild(fx.python, {
+      runChild(interpreter, {
         impl,
         script: "ours_client.ts",
         args: [`cold-${v.via}`],
@@ -46,7 +54,7 @@ export async function coldStart(ctx: BenchContext): Promise<void> {
     const python = runs.python.map((r) => r.untilResultMs);
     const ratio = median(ours) / median(python);
     summary.add({
-      figure: `cold start, ${v.label} (spawn → result)`,
+      figure: `cold start, ${v.label}, ${release} (spawn → result)`,
       ours: spread(ours, "ms"),
       python: spread(python, "ms"),
       ratio: ratio.toFixed(2),

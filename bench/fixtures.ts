@@ -1,8 +1,8 @@
 /**
  * What the benches run against, started on first use and stopped on dispose: a local `tcp://`
- * scheduler with one worker, a dask-gateway of the bench's own (the replica's site configuration
- * and Keycloak) with one RUNNING cluster, and N more gateways as simulated sites (clusters in the
- * gateway process, or in processes of their own). Clusters the children start are tracked by
+ * scheduler with one worker per software release, a dask-gateway of the bench's own (the
+ * replica's site configuration and Keycloak) with one RUNNING cluster per release, and N more
+ * gateways as simulated sites (clusters in the gateway process, or in processes of their own). Clusters the children start are tracked by
  * name and stopped if a child left one.
  *
  * The gateway-bound benches use a gateway of their own rather than the replica's `central` or
@@ -17,6 +17,7 @@ import type { OidcAuth } from "../lib/auth/mod.ts";
 import type { SimBackend } from "./bench_context.ts";
 import { LocalCluster } from "../protocol/testing/local_cluster.ts";
 import { readEndpoints, type ReplicaEndpoints } from "../tests/replica/endpoints.ts";
+import { pinnedDistributed, pythonEnv, type PythonEra } from "../tests/replica/python_env.ts";
 
 /**
  * Appended to the replica's site configuration for in-process simulated sites. The scheduler and
@@ -51,9 +52,12 @@ export interface GatewayTarget {
 export class BenchFixtures implements AsyncDisposable {
   readonly #tokens: PasswordTokens;
   #auth: OidcAuth | undefined;
-  #local: Promise<LocalCluster> | undefined;
-  #gatewayServer: GatewayServer | undefined;
-  #gatewayCluster: Promise<{ cluster: GatewayCluster; target: GatewayTarget }> | undefined;
+  readonly #local = new Map<PythonEra, Promise<LocalCluster>>();
+  #server: Promise<GatewayServer> | undefined;
+  readonly #gatewayClusters = new Map<
+    PythonEra,
+    Promise<{ cluster: GatewayCluster; target: GatewayTarget }>
+  >();
   readonly #simulated: Record<SimBackend, GatewayServer[]> = { inprocess: [], process: [] };
   readonly #tracked = new Map<string, { proxy: string; names: Set<string> }>();
 
@@ -73,9 +77,14 @@ export class BenchFixtures implements AsyncDisposable {
     return new BenchFixtures(endpoints, user, await PasswordTokens.forReplicaUser(user));
   }
 
-  /** The replica's Python (distributed, dask-gateway, numpy). */
+  /** The replica's Python: DEDL's stack (distributed, dask-gateway, numpy, xarray). */
   get python(): string {
     return this.endpoints.python;
+  }
+
+  /** The Python of a release (its `distributed` and `dask_gateway` clients). */
+  pythonOf(era: PythonEra): Promise<string> {
+    return pythonEnv(era);
   }
 
   /** A token from a new password grant: valid for the whole of a short child process. */
@@ -83,32 +92,60 @@ export class BenchFixtures implements AsyncDisposable {
     return await this.#tokens.accessToken({ forceRefresh: true });
   }
 
-  /** A local scheduler with one worker (2 threads) on 127.0.0.1. */
-  localCluster(): Promise<LocalCluster> {
-    this.#local ??= LocalCluster.start({ workers: 1, threadsPerWorker: 2 });
-    return this.#local;
+  /** A local scheduler with one worker (2 threads) on 127.0.0.1, of a release. */
+  localCluster(era: PythonEra = "dedl"): Promise<LocalCluster> {
+    let local = this.#local.get(era);
+    if (!local) {
+      local = LocalCluster.start({ era, workers: 1, threadsPerWorker: 2 });
+      this.#local.set(era, local);
+    }
+    return local;
   }
 
-  /** A RUNNING cluster with one worker on the bench's own gateway. */
-  async gatewayTarget(): Promise<GatewayTarget> {
-    this.#gatewayCluster ??= (async () => {
-      this.#gatewayServer = await startGatewayServer({ site: "bench" });
-      const gateway = new Gateway({
-        address: this.#gatewayServer.address,
-        proxyAddress: this.#gatewayServer.proxyAddress,
-        auth: await this.#login(),
-      });
-      const cluster = await gateway.newCluster({}, { workers: 1 });
-      return {
-        cluster,
-        target: {
-          address: this.#gatewayServer.address,
-          proxy_address: this.#gatewayServer.proxyAddress,
-          cluster: cluster.name,
-        },
-      };
-    })();
-    return (await this.#gatewayCluster).target;
+  /**
+   * A RUNNING cluster with one worker on the bench's own gateway (dask-gateway-server of DEDL's
+   * stack), its scheduler and worker of a release (the `image` option).
+   */
+  async gatewayTarget(era: PythonEra = "dedl"): Promise<GatewayTarget> {
+    let started = this.#gatewayClusters.get(era);
+    if (!started) {
+      started = (async () => {
+        const server = await this.#gatewayServer();
+        const gateway = new Gateway({
+          address: server.address,
+          proxyAddress: server.proxyAddress,
+          auth: await this.#login(),
+        });
+        const cluster = await gateway.newCluster({ image: await this.#imageOf(era) }, {
+          workers: 1,
+        });
+        return {
+          cluster,
+          target: {
+            address: server.address,
+            proxy_address: server.proxyAddress,
+            cluster: cluster.name,
+          },
+        };
+      })();
+      this.#gatewayClusters.set(era, started);
+    }
+    return (await started).target;
+  }
+
+  /** The replica's `image` option value whose clusters run the release of `era`. */
+  async #imageOf(era: PythonEra): Promise<string> {
+    const distributed = await pinnedDistributed(era);
+    const image = Object.entries(this.endpoints.images).find(([, i]) =>
+      i.distributed === distributed
+    );
+    if (!image) throw new Error(`the replica has no image with distributed ${distributed}`);
+    return image[0];
+  }
+
+  #gatewayServer(): Promise<GatewayServer> {
+    this.#server ??= startGatewayServer({ site: "bench" });
+    return this.#server;
   }
 
   /**
@@ -165,15 +202,16 @@ export class BenchFixtures implements AsyncDisposable {
         }
       }
     }
-    const gatewayCluster = this.#gatewayCluster;
-    if (gatewayCluster) {
-      stops.push(gatewayCluster.then(({ cluster }) => cluster.shutdown()).catch(() => {}));
+    for (const started of this.#gatewayClusters.values()) {
+      stops.push(started.then(({ cluster }) => cluster.shutdown()).catch(() => {}));
     }
     await Promise.all(stops);
     await Promise.all([
-      this.#gatewayServer?.stop(),
+      this.#server?.then((s) => s.stop()).catch(() => {}),
       ...Object.values(this.#simulated).flat().map((s) => s.stop()),
-      this.#local?.then((c) => c[Symbol.asyncDispose]()).catch(() => {}),
+      ...[...this.#local.values()].map((l) =>
+        l.then((c) => c[Symbol.asyncDispose]()).catch(() => {})
+      ),
     ]);
     await this.#auth?.[Symbol.asyncDispose]();
   }

@@ -1,6 +1,6 @@
 /**
  * Graph-encoding throughput: building `py` nodes and encoding them into the `update-graph`
- * message a scheduler receives (pickle + msgpack + framing), for both graph envelopes.
+ * message a scheduler receives (pickle + msgpack + framing), for every graph dialect.
  * Prints tasks per second; the goal is at least 20 000 tasks/s. Never asserts.
  *
  *   deno run -A bench/graph_encoding.ts [tasks]
@@ -9,7 +9,7 @@
 import { frameMessage } from "../protocol/framing.ts";
 import { collectGraph, py, taskDict } from "../protocol/graph.ts";
 import { encodeMessage } from "../protocol/message.ts";
-import type { GraphEra } from "../protocol/scheduler_era.ts";
+import { type GraphEra, schedulerDialect } from "../protocol/scheduler_era.ts";
 import { updateGraphMessage } from "../protocol/update_graph.ts";
 
 const tasks = Number(Deno.args[0] ?? 20_000);
@@ -24,15 +24,20 @@ function build() {
   return [...leaves, total.call(sums)];
 }
 
+/** A release of each era, for its dialect. */
+const RELEASE: Record<GraphEra, string> = { expr: "2026.8.0", hlg: "2025.3.0", tuple: "2023.8.0" };
+
 function encode(era: GraphEra) {
   const nodes = build();
   const graph = collectGraph([nodes[nodes.length - 1]], () => false);
-  const msg = updateGraphMessage(era, taskDict(graph.values()), [nodes[nodes.length - 1].key], "t");
+  const dialect = schedulerDialect(RELEASE[era]);
+  const dsk = taskDict(graph.values(), era);
+  const msg = updateGraphMessage(dialect, dsk, [nodes[nodes.length - 1].key], "t");
   const chunks = frameMessage(encodeMessage([msg]));
   return { count: graph.size, bytes: chunks.reduce((n, c) => n + c.length, 0) };
 }
 
-for (const era of ["expr", "hlg"] as const) {
+for (const era of ["expr", "hlg", "tuple"] as const) {
   encode(era); // warm-up
   const runs = 5;
   let best = Infinity;

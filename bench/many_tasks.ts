@@ -4,29 +4,38 @@
  * `operator.add`, partial sums of 100, a total) built, computed and fetched — Python builds it
  * with `dask.delayed`, ours with `py`. Timed inside each process after connecting. Each run gets
  * a scheduler and worker of its own: a scheduler that has just handled 10 000 tasks is slower
- * for whoever comes next. Target: ours/Python <= 1.0.
+ * for whoever comes next. One pair of rows per software release (`--eras`). Target: ours/Python
+ * <= 1.0.
  * @module
  */
 import type { BenchContext } from "./bench_context.ts";
 import { alternate, type ChildRun, type Impl, median, runChild } from "./harness.ts";
 import { LocalCluster } from "../protocol/testing/local_cluster.ts";
 import { meets, peaks, spread } from "./report.ts";
+import { pinnedDistributed, type PythonEra } from "../tests/replica/python_env.ts";
 
 const TARGET = { max: 1.0 };
 
 /** Runs the many-tasks bench and adds its rows to the summary. */
 export async function manyTasks(ctx: BenchContext): Promise<void> {
+  for (const era of ctx.settings.eras) await manyTasksOf(ctx, era);
+}
+
+let runIndex = 0;
+
+async function manyTasksOf(ctx: BenchContext, era: PythonEra): Promise<void> {
   const { fx, summary, settings } = ctx;
   const n = settings.tasks;
-  let runIndex = 0;
+  const interpreter = await fx.pythonOf(era);
+  const release = await pinnedDistributed(era);
   const figures = [
-    { mode: "tasks", label: `${n} tasks: map + gather` },
-    { mode: "graph", label: `${n}-node graph: build + compute + result` },
+    { mode: "tasks", label: `${n} tasks: map + gather, ${release}` },
+    { mode: "graph", label: `${n}-node graph: build + compute + result, ${release}` },
   ];
   for (const f of figures) {
     const runs = await alternate(settings.reps, async (impl: Impl): Promise<ChildRun> => {
-      await using local = await LocalCluster.start({ workers: 1, threadsPerWorker: 2 });
-      return await runChild(fx.python, {
+      await using local = await LocalCluster.start({ era, workers: 1, threadsPerWorker: 2 });
+      return await runChild(interpreter, {
         impl,
         script: "ours_client.ts",
         args: [f.mode],

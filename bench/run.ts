@@ -17,6 +17,7 @@ import { manyTasks } from "./many_tasks.ts";
 import { multiSiteStart } from "./multi_site_start.ts";
 import { machineDescription, Summary } from "./report.ts";
 import { transfer } from "./transfer.ts";
+import { PYTHON_ERAS, type PythonEra } from "../tests/replica/python_env.ts";
 
 const BENCHES = {
   cold: { run: coldStart, reps: 3 },
@@ -43,6 +44,8 @@ const USAGE = `usage: deno task bench [options]
                     inprocess)
   --no-replica-sites  skip the replica's own two sites in multisite
   --no-tcp-reference  skip the direct tcp:// transfer rows
+  --eras a,b        releases for cold and tasks: ${PYTHON_ERAS.join(", ")} (default dedl,current;
+                    dedl = DEDL's distributed 2023.8.0, current = the newest)
   --user N          replica user index (default 1)`;
 
 interface Flags {
@@ -63,6 +66,7 @@ function parseFlags(args: string[]): Flags {
       simBackends: ["inprocess"],
       replicaSites: true,
       tcpReference: true,
+      eras: ["dedl", "current"],
     },
   };
   const settings = flags.settings;
@@ -103,6 +107,15 @@ function parseFlags(args: string[]): Flags {
           throw new Error(`--sim-backend needs inprocess, process or both\n${USAGE}`);
         }
         settings.simBackends = SIM_BACKENDS[value];
+        break;
+      }
+      case "--eras": {
+        const eras = (args[++i] ?? "").split(",").filter(Boolean);
+        const unknown = eras.filter((e) => !(PYTHON_ERAS as readonly string[]).includes(e));
+        if (eras.length === 0 || unknown.length > 0) {
+          throw new Error(`unknown era ${unknown.join(", ") || "(none)"}\n${USAGE}`);
+        }
+        settings.eras = eras as PythonEra[];
         break;
       }
       case "--user":

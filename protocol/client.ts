@@ -22,6 +22,7 @@ import {
   RemoteError,
   RequestTimeoutError,
 } from "./errors.ts";
+import { type ClientWarning, VersionMismatchWarning } from "./client_warning.ts";
 import { Future, type FutureOwner, KeyState, type ResultOptions, withTimeout } from "./future.ts";
 import {
   type CollectionGraph,
@@ -68,6 +69,12 @@ export interface ClientOptions {
   readonly rpcPoolSize?: number;
   /** Milliseconds small stream operations are batched before sending. Default 10. */
   readonly batchIntervalMs?: number;
+  /**
+   * Called with each warning, e.g. {@link VersionMismatchWarning} when the workers run other
+   * package versions than the scheduler. Warnings are also kept in `client.warnings`; nothing is
+   * printed unless this callback does.
+   */
+  readonly onWarning?: (warning: ClientWarning) => void;
 }
 
 /** Versions the scheduler reported (`versions` RPC). */
@@ -159,6 +166,8 @@ export class Client implements FutureOwner, AsyncDisposable {
   /** The scheduler's dialect (graph era and field gates). */
   readonly dialect: SchedulerDialect;
   readonly #versions: SchedulerVersions;
+  readonly #warnings: ClientWarning[] = [];
+  readonly #onWarning: ((warning: ClientWarning) => void) | undefined;
   readonly #rpc: RpcPool;
   readonly #streamComm: Comm;
   readonly #stream: BatchedStream;
@@ -194,6 +203,7 @@ export class Client implements FutureOwner, AsyncDisposable {
     this.#versions = versions;
     this.#rpc = rpc;
     this.#streamComm = streamComm;
+    this.#onWarning = options.onWarning;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#transferTimeoutMs = options.transferTimeoutMs ?? 600_000;
     this.#heartbeatMs = options.heartbeatIntervalMs ?? 5_000;
@@ -247,16 +257,33 @@ export class Client implements FutureOwner, AsyncDisposable {
         op: "register-client",
         client: id,
         reply: false,
-        // Announcing the scheduler's own versions avoids a version-mismatch warning.
+        // The scheduler's own versions: its warning then names only workers that differ.
         versions: { host: versions.host, packages: versions.packages },
       });
-      await awaitStreamStart(stream, timeoutMs);
-      return new Client(address, id, dialect, versions, rpc, stream, options);
+      const versionWarning = await awaitStreamStart(stream, timeoutMs);
+      const client = new Client(address, id, dialect, versions, rpc, stream, options);
+      if (versionWarning) client.#warn(new VersionMismatchWarning(address, versionWarning));
+      return client;
     } catch (e) {
       dropStream();
       rpc.close();
       throw e;
     }
+  }
+
+  /** The package versions the scheduler runs (`distributed`, `dask`, `numpy`, …). */
+  get schedulerVersions(): SchedulerVersions {
+    return this.#versions;
+  }
+
+  /** Warnings reported so far (see {@link ClientOptions.onWarning}). */
+  get warnings(): readonly ClientWarning[] {
+    return this.#warnings;
+  }
+
+  #warn(warning: ClientWarning): void {
+    this.#warnings.push(warning);
+    this.#onWarning?.(warning);
   }
 
   /** Whether the client was closed or lost its connection. */
@@ -494,9 +521,9 @@ export class Client implements FutureOwner, AsyncDisposable {
           }
         }
       }
-      const dsk = taskDict(collected.values());
+      const dsk = taskDict(collected.values(), this.dialect.era);
       const token = `${this.id}-${++this.#graphCounter}`;
-      const msg = updateGraphMessage(this.dialect.era, dsk, [...fresh.keys()], token, placement);
+      const msg = updateGraphMessage(this.dialect, dsk, [...fresh.keys()], token, placement);
       // Encoding happens now: a bad graph throws here, before any state changes.
       const sent = this.#stream.sendNow(msg as StreamOp);
       for (const key of fresh.keys()) this.#newState(key);
@@ -509,7 +536,7 @@ export class Client implements FutureOwner, AsyncDisposable {
   #submitPrebuilt(graph: CollectionGraph, attrs: Record<string, unknown>): Future[] {
     this.#checkOpen();
     if (graph.keys.some((key) => !this.#keys.has(key))) {
-      const msg = prebuiltUpdateGraphMessage(this.dialect.era, graph.payload, graph.keys);
+      const msg = prebuiltUpdateGraphMessage(this.dialect, graph.payload, graph.keys);
       const sent = this.#stream.sendNow(msg as StreamOp);
       for (const key of graph.keys) {
         if (!this.#keys.has(key)) this.#collectionOutputs.add(this.#newState(key));
@@ -742,7 +769,8 @@ export class Client implements FutureOwner, AsyncDisposable {
   }
 }
 
-async function awaitStreamStart(stream: Comm, timeoutMs: number): Promise<void> {
+/** Waits for `stream-start`; returns its version warning (empty when versions agree). */
+async function awaitStreamStart(stream: Comm, timeoutMs: number): Promise<string> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const msg = await Promise.race([
@@ -769,6 +797,7 @@ async function awaitStreamStart(stream: Comm, timeoutMs: number): Promise<void> 
     if (typeof start.error === "string" && start.error) {
       throw new RegistrationError(`the scheduler refused the client: ${start.error}`);
     }
+    return typeof start.warning === "string" ? start.warning : "";
   } finally {
     clearTimeout(timer);
   }

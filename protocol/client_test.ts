@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
-import { pinnedDistributed, pythonEnv, type PythonEra } from "../tests/replica/python_env.ts";
+import {
+  pinnedDistributed,
+  pinnedVersion,
+  PYTHON_ERAS,
+  pythonEnv,
+  type PythonEra,
+  pythonOverlay,
+} from "../tests/replica/python_env.ts";
 import { Client } from "./client.ts";
+import { type ClientWarning, VersionMismatchWarning } from "./client_warning.ts";
 import {
   CancelledError,
   ClientClosedError,
@@ -110,7 +118,10 @@ print(json.dumps(out))
   >;
 }
 
-for (const era of ["current", "2025.3"] as const) {
+/** The `update-graph` dialect each environment's scheduler speaks. */
+const GRAPH_ERA = { dedl: "tuple", "2024.8": "tuple", "2025.3": "hlg", current: "expr" } as const;
+
+for (const era of PYTHON_ERAS) {
   Deno.test(`client (${era}) - against a real scheduler`, async (t) => {
     await using cluster = await LocalCluster.start({ era });
     await using client = await Client.connect(cluster.address);
@@ -122,7 +133,7 @@ for (const era of ["current", "2025.3"] as const) {
       assert.equal(info.versions.distributed, await pinnedDistributed(era));
       assert.equal(Object.keys(info.workers).length, 1);
       assert.equal(Object.values(info.workers)[0].nthreads, 2);
-      assert.equal(client.dialect.era, era === "current" ? "expr" : "hlg");
+      assert.equal(client.dialect.era, GRAPH_ERA[era]);
     });
 
     await step(t, "dependency chain", async () => {
@@ -335,7 +346,7 @@ for (const era of ["current", "2025.3"] as const) {
   });
 }
 
-Deno.test("client (current) - a hung scheduler is detected by the heartbeat timeout", async () => {
+Deno.test("client (dedl) - a hung scheduler is detected by the heartbeat timeout", async () => {
   await using cluster = await LocalCluster.start();
   await using client = await Client.connect(cluster.address, {
     heartbeatIntervalMs: 200,
@@ -358,31 +369,33 @@ Deno.test("client (current) - a hung scheduler is detected by the heartbeat time
   }
 });
 
-Deno.test("client (current) - 200 MB result arrives intact in split frames", async () => {
-  await using cluster = await LocalCluster.start();
-  await using client = await Client.connect(cluster.address);
-  const n = 25_000_000;
-  const f = client.submit("numpy.arange", n, py.kwargs({ dtype: "float64" }));
-  await f.wait(WAIT);
-  const raw = await client.rpc("gather", { keys: [f.key], serializers: ["dask"] }, WAIT) as {
-    data: Record<string, Serialized>;
-  };
-  assert.ok(raw.data[f.key] instanceof Serialized);
-  const header = raw.data[f.key].header;
-  assert.ok(Array.isArray(header["split-num-sub-frames"]), "the scheduler sent shards");
-  assert.ok((header["split-num-sub-frames"] as number[])[0] > 1);
-  const arr = await f.result(WAIT) as NDArray;
-  assert.equal(arr.size, n);
-  const data = arr.data as Float64Array;
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += data[i];
-  assert.equal(sum, (n * (n - 1)) / 2);
-  assert.equal(data[n - 1], n - 1);
-});
+for (const era of ["dedl", "current"] as const) {
+  Deno.test(`client (${era}) - 200 MB result arrives intact in split frames`, async () => {
+    await using cluster = await LocalCluster.start({ era });
+    await using client = await Client.connect(cluster.address);
+    const n = 25_000_000;
+    const f = client.submit("numpy.arange", n, py.kwargs({ dtype: "float64" }));
+    await f.wait(WAIT);
+    const raw = await client.rpc("gather", { keys: [f.key], serializers: ["dask"] }, WAIT) as {
+      data: Record<string, Serialized>;
+    };
+    assert.ok(raw.data[f.key] instanceof Serialized);
+    const header = raw.data[f.key].header;
+    assert.ok(Array.isArray(header["split-num-sub-frames"]), "the scheduler sent shards");
+    assert.ok((header["split-num-sub-frames"] as number[])[0] > 1);
+    const arr = await f.result(WAIT) as NDArray;
+    assert.equal(arr.size, n);
+    const data = arr.data as Float64Array;
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += data[i];
+    assert.equal(sum, (n * (n - 1)) / 2);
+    assert.equal(data[n - 1], n - 1);
+  });
+}
 
-for (const codec of ["lz4", "zlib"] as const) {
-  Deno.test(`client (current) - ${codec} frames forwarded from workers are decoded`, async () => {
-    await using cluster = await LocalCluster.start({ workerCompression: codec });
+for (const [era, codec] of [["dedl", "lz4"], ["current", "lz4"], ["current", "zlib"]] as const) {
+  Deno.test(`client (${era}) - ${codec} frames forwarded from workers are decoded`, async () => {
+    await using cluster = await LocalCluster.start({ era, workerCompression: codec });
     await using client = await Client.connect(cluster.address);
     // A JS 1000.0 is the Python int 1000: ask for floats explicitly.
     const f = client.submit("numpy.tile", py.call("numpy.arange", new PyFloat(1000)), 2000);
@@ -416,7 +429,36 @@ for (const codec of ["lz4", "zlib"] as const) {
   });
 }
 
-for (const era of ["current", "2025.3"] as const) {
+/** A toolz release other than each environment's, for workers that differ from the scheduler. */
+const OTHER_TOOLZ = { dedl: "toolz==0.12.1", current: "toolz==1.0.0" } as const;
+
+for (const era of ["dedl", "current"] as const) {
+  Deno.test(`client (${era}) - workers with other package versions: one warning`, async () => {
+    await using cluster = await LocalCluster.start({
+      era,
+      workerPythonPath: await pythonOverlay(era, OTHER_TOOLZ[era]),
+    });
+    const seen: ClientWarning[] = [];
+    await using client = await Client.connect(cluster.address, { onWarning: (w) => seen.push(w) });
+    assert.equal(seen.length, 1, "one warning");
+    assert.ok(seen[0] instanceof VersionMismatchWarning);
+    assert.equal(seen[0].code, "VERSION_MISMATCH");
+    assert.deepEqual(client.warnings, seen);
+    assert.match(seen[0].message, new RegExp(`scheduler ${cluster.address}`));
+    const version = OTHER_TOOLZ[era].split("==")[1].replaceAll(".", "\\.");
+    assert.match(seen[0].message, new RegExp(`toolz.*${version}`));
+    assert.equal(client.schedulerVersions.packages.toolz, await pinnedVersion(era, "toolz"));
+    // The work goes on.
+    assert.equal(await client.submit("operator.add", 1, 2).result(WAIT), 3);
+    // Workers that match the scheduler give no warning.
+    await using same = await LocalCluster.start({ era });
+    await using quiet = await Client.connect(same.address, { onWarning: (w) => seen.push(w) });
+    assert.deepEqual(quiet.warnings, []);
+    assert.equal(seen.length, 1);
+  });
+}
+
+for (const era of PYTHON_ERAS) {
   Deno.test(`client (${era}) - task options: workers pin tasks, retries rerun failures`, async () => {
     await using cluster = await LocalCluster.start({ era, workers: 2, threadsPerWorker: 1 });
     await using client = await Client.connect(cluster.address);
@@ -501,7 +543,7 @@ Deno.test("client - a scheduler older than the supported range is refused at con
     const request = await comm.recv().catch(() => null) as { op: string } | null;
     if (request !== null) {
       assert.equal(request.op, "versions");
-      await comm.send({ host: {}, packages: { distributed: "2024.5.2", dask: "2024.5.2" } });
+      await comm.send({ host: {}, packages: { distributed: "2023.3.2", dask: "2023.3.2" } });
       await comm.recv().catch(() => {});
     }
     comm.close();
@@ -515,8 +557,8 @@ Deno.test("client - a scheduler older than the supported range is refused at con
   try {
     await assert.rejects(Client.connect(`tcp://127.0.0.1:${port}`), (e: unknown) => {
       assert.ok(e instanceof UnsupportedSchedulerVersionError, String(e));
-      assert.equal(e.version, "2024.5.2");
-      assert.match(e.message, /distributed 2024\.5\.2.*supports distributed >= 2024\.11\.0/);
+      assert.equal(e.version, "2023.3.2");
+      assert.match(e.message, /distributed 2023\.3\.2.*supports distributed >= 2023\.4\.0/);
       return true;
     });
   } finally {

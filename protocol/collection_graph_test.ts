@@ -1,9 +1,10 @@
 /**
- * `client.computeCollection` against real schedulers of both `update-graph` eras (2026.8.0:
- * `expr_ser`, 2025.3.0: `graph_frames`), with Python's own client as the reference.
+ * `client.computeCollection` against real schedulers of every `update-graph` dialect (2026.8.0:
+ * `expr_ser`; 2025.3.0: `graph_frames` of task specs; 2024.8.0 and DEDL's 2023.8.0: tuples),
+ * with Python's own client as the reference.
  */
 import assert from "node:assert/strict";
-import type { PythonEra } from "../tests/replica/python_env.ts";
+import { PYTHON_ERAS } from "../tests/replica/python_env.ts";
 import { Client } from "./client.ts";
 import { parseCollectionGraph } from "./collection_graph.ts";
 import { CancelledError, DaskProtocolError, GraphBuildError, RemoteError } from "./errors.ts";
@@ -13,7 +14,9 @@ import { encodeMessage } from "./message.ts";
 import { NDArray } from "./numpy.ts";
 import { LocalCluster } from "./testing/local_cluster.ts";
 import { pythonCompute } from "./testing/python_compute.ts";
+import { chunkTasks } from "./testing/task_stream.ts";
 import { fuzzIterations, SeededRandom } from "./testing/seeded_random.ts";
+import { schedulerDialect } from "./scheduler_era.ts";
 import { prebuiltUpdateGraphMessage } from "./update_graph.ts";
 
 /** Bound on every wait, so a deadlock fails the test instead of hanging it. */
@@ -77,10 +80,6 @@ function sleepyChunks(n: number, seconds: number): Node {
 }
 
 /** Task-stream records of chunk tasks (tuple keys), as `{key, worker}`. */
-async function chunkTasks(client: Client): Promise<{ key: unknown[]; worker: string }[]> {
-  const records = await client.rpc("get_task_stream", {}) as Record<string, unknown>[];
-  return records.filter((r) => Array.isArray(r.key)) as { key: unknown[]; worker: string }[];
-}
 
 /** How many tasks that slept (their key names `sleep`) the scheduler saw finish. */
 async function sleepsDone(client: Client): Promise<number> {
@@ -140,17 +139,23 @@ Deno.test("collection - fuzz: any decoded builder answer is accepted or a DaskPr
   }
 });
 
-Deno.test("collection - the worker's pickle goes out byte for byte in both eras", () => {
+Deno.test("collection - the worker's pickle goes out byte for byte in every era", () => {
   const payload = crypto.getRandomValues(new Uint8Array(4096));
-  const expr = encodeMessage([prebuiltUpdateGraphMessage("expr", payload, ["k"])]);
+  const expr = encodeMessage([
+    prebuiltUpdateGraphMessage(schedulerDialect("2026.8.0"), payload, ["k"]),
+  ]);
   assert.ok(expr.some((f) => f === payload), "expr_ser frame is the payload itself");
-  const hlg = prebuiltUpdateGraphMessage("hlg", payload, ["k"]);
-  assert.deepEqual(hlg.graph_frames, [payload]);
-  assert.deepEqual(hlg.graph_header, { serializer: "pickle", writeable: [] });
-  assert.equal("expr_ser" in hlg, false);
+  for (const version of ["2025.3.0", "2024.8.0", "2023.8.0"]) {
+    const hlg = prebuiltUpdateGraphMessage(schedulerDialect(version), payload, ["k"]);
+    assert.deepEqual(hlg.graph_frames, [payload]);
+    assert.deepEqual(hlg.graph_header, { serializer: "pickle", writeable: [] });
+    assert.equal("expr_ser" in hlg, false);
+    // 2023.8.0's handler drops a client that sends span_metadata; 2024.5.2+ requires it.
+    assert.equal("span_metadata" in hlg, version !== "2023.8.0");
+  }
 });
 
-for (const era of ["current", "2025.3"] as PythonEra[]) {
+for (const era of PYTHON_ERAS) {
   Deno.test(`collection - ${era}: chunks spread, result as Python's, keys released`, async (t) => {
     await using cluster = await LocalCluster.start({ era, workers: 2, threadsPerWorker: 1 });
     await using client = await Client.connect(cluster.address);

@@ -21,7 +21,10 @@ import {
   PyTuple,
   type PyValue,
 } from "./pickle/writer.ts";
+import type { GraphEra } from "./scheduler_era.ts";
 import { sha1Hex } from "./sha1.ts";
+import { TASK_SPEC } from "./task_spec.ts";
+import { tupleTask } from "./tuple_task.ts";
 
 /** Attributes attached to a node for the client side (e.g. `location` for routing). */
 export type NodeAttrs = Readonly<Record<string, unknown>>;
@@ -40,14 +43,16 @@ export interface KeyReference {
   readonly [KEY_REFERENCE]: true;
 }
 
-const TASK = new PyGlobal("dask._task_spec", "Task");
-const TASK_REF = new PyGlobal("dask._task_spec", "TaskRef");
-const DATA_NODE = new PyGlobal("dask._task_spec", "DataNode");
-const LIST = new PyGlobal("dask._task_spec", "List");
-const TUPLE = new PyGlobal("dask._task_spec", "Tuple");
-const SET = new PyGlobal("dask._task_spec", "Set");
-const DICT = new PyGlobal("dask._task_spec", "Dict");
-const APPLY = new PyGlobal("dask.utils", "apply");
+const {
+  task: TASK,
+  taskRef: TASK_REF,
+  dataNode: DATA_NODE,
+  list: LIST,
+  tuple: TUPLE,
+  set: SET,
+  dict: DICT,
+  apply: APPLY,
+} = TASK_SPEC;
 const METHOD_CALLER = new PyGlobal("dask.utils", "methodcaller");
 const GETATTR = new PyGlobal("builtins", "getattr");
 const GETITEM = new PyGlobal("operator", "getitem");
@@ -467,9 +472,14 @@ export function collectGraph(
   return nodes;
 }
 
-/** The `{key: Task}` dict of collected nodes, ready to pickle. */
-export function taskDict(nodes: Iterable<Node>): Record<string, PyValue> {
+/**
+ * The `{key: task}` dict of collected nodes, ready to pickle: `dask._task_spec` objects, or
+ * `dask.core` tuples for schedulers of the `"tuple"` era.
+ */
+export function taskDict(nodes: Iterable<Node>, era: GraphEra): Record<string, PyValue> {
   const dsk: Record<string, PyValue> = {};
-  for (const node of nodes) dsk[node.key] = node.taskSpec;
+  for (const node of nodes) {
+    dsk[node.key] = era === "tuple" ? tupleTask(node.taskSpec) : node.taskSpec;
+  }
   return dsk;
 }

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { pythonEnv, type PythonEra } from "../tests/replica/python_env.ts";
+import { PYTHON_ERAS, pythonEnv, type PythonEra } from "../tests/replica/python_env.ts";
 import { GraphBuildError } from "./errors.ts";
 import { collectGraph, type Node, py, taskDict } from "./graph.ts";
-import { dumps, PyFloat } from "./pickle/writer.ts";
+import { dumps, PyFloat, PyGlobal, PySet, type PyValue } from "./pickle/writer.ts";
 
 Deno.test("graph - keys are content hashes: equal calls share a key", () => {
   const a = py.call(py.fn("operator.add"), 1, 2);
@@ -75,6 +75,11 @@ function sampleGraph(): { nodes: Node[]; expected: unknown[] } {
     py.call("builtins.round", new PyFloat(2), 1),
     py.call("builtins.len", new Uint8Array(100)),
     m.method("astype", "f8", py.kwargs({ order: "F" })).method("sum"),
+    // A literal tuple headed by a callable stays data (old workers would run it as a task).
+    py.call("builtins.len", py.tuple(new PyGlobal("operator", "add"), 1, 2)),
+    py.call("builtins.sorted", new PySet([x as unknown as PyValue, 1])),
+    py.call("builtins.list", [py.tuple(x, 2), [x]]),
+    py.call("builtins.dict", py.kwargs({ a: [x], b: py.tuple(x) })),
   ];
   const expected = [
     3,
@@ -89,24 +94,38 @@ function sampleGraph(): { nodes: Node[]; expected: unknown[] } {
     2.0,
     100,
     15,
+    3,
+    [1, 3],
+    [[3, 2], [3]],
+    { a: [3], b: [3] },
   ];
   return { nodes, expected };
 }
 
 async function runInPython(era: PythonEra, nodes: Node[]): Promise<unknown[]> {
-  const dsk = taskDict(collectGraph(nodes, () => false).values());
+  const graphEra = era === "current" ? "expr" : era === "2025.3" ? "hlg" : "tuple";
+  const dsk = taskDict(collectGraph(nodes, () => false).values(), graphEra);
+  // Task-spec graphs run in dask's synchronous scheduler; tuple graphs in a real in-process
+  // scheduler and worker, which resolve WrappedKey references as they do for our client.
   const script = `
 import json, pickle, sys
-import dask.local
-from dask._task_spec import GraphNode
 dsk = pickle.loads(sys.stdin.buffer.read())
-assert all(isinstance(v, GraphNode) for v in dsk.values()), dsk
 keys = json.loads(sys.argv[1])
-out = dask.local.get_sync(dsk, keys)
+if sys.argv[2] == "tuple":
+    from distributed import Client, LocalCluster
+    assert all(isinstance(v, tuple) for v in dsk.values()), dsk
+    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
+        with Client(cluster) as client:
+            out = client.get(dsk, keys)
+else:
+    import dask.local
+    from dask._task_spec import GraphNode
+    assert all(isinstance(v, GraphNode) for v in dsk.values()), dsk
+    out = dask.local.get_sync(dsk, keys)
 print(json.dumps([v.item() if hasattr(v, "item") else v for v in out]))
 `;
   const child = new Deno.Command(await pythonEnv(era), {
-    args: ["-c", script, JSON.stringify(nodes.map((n) => n.key))],
+    args: ["-c", script, JSON.stringify(nodes.map((n) => n.key)), graphEra],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
@@ -119,7 +138,7 @@ print(json.dumps([v.item() if hasattr(v, "item") else v for v in out]))
   return JSON.parse(new TextDecoder().decode(out.stdout));
 }
 
-for (const era of ["current", "2025.3"] as const) {
+for (const era of PYTHON_ERAS) {
   Deno.test(`graph - Python ${era} runs our task pickles to the intended values`, async () => {
     const { nodes, expected } = sampleGraph();
     assert.deepEqual(await runInPython(era, nodes), expected);

@@ -15,7 +15,7 @@ import {
   type PyValue,
 } from "./pickle/writer.ts";
 import { deserialize, serialize, Serialized } from "./serialize.ts";
-import { PythonCodecDriver } from "./testing/python_codec_driver.ts";
+import { CODEC_ERAS, PythonCodecDriver } from "./testing/python_codec_driver.ts";
 
 const nested = (a: unknown) => (a as NDArray).toNested();
 
@@ -122,11 +122,13 @@ Deno.test("message - malformed placeholders fail with DecodeError", () => {
   }
 });
 
-Deno.test("message - golden vectors against distributed.protocol dumps/loads", async (t) => {
-  const py = await PythonCodecDriver.start();
-  try {
-    await t.step("Python dumps → decodeMessage", async () => {
-      const frames = await py.run<Uint8Array[]>(`
+// DEDL's stack (msgpack 1.0.5, numpy 1.26, distributed 2023.8.0) and the newest.
+for (const era of CODEC_ERAS) {
+  Deno.test(`message - golden vectors against distributed.protocol dumps/loads (${era})`, async (t) => {
+    const py = await PythonCodecDriver.start(era);
+    try {
+      await t.step("Python dumps → decodeMessage", async () => {
+        const frames = await py.run<Uint8Array[]>(`
 msg = {
     "op": "x",
     "set": {1, 2},
@@ -139,28 +141,28 @@ msg = {
 }
 result = [bytes(f) for f in dumps(msg)]
 `);
-      const m = decodeMessage(frames) as Record<string, unknown>;
-      assert.equal(m.op, "x");
-      assert.deepEqual(m.set, new Set([1, 2]));
-      assert.deepEqual(m.tuple_keys, new Map<unknown, unknown>([[["x", 0], ["a"]], ["s", 1]]));
-      assert.equal(m.big, 2n ** 60n);
-      assert.equal(m.neg, -(2n ** 63n));
-      assert.equal(m.f, 1.5);
-      assert.deepEqual(m.b, new TextEncoder().encode("raw"));
-      assert.deepEqual(m.nested, [{ k: null }]);
-      const pickled = m.pickled as { a: unknown; e: PyException };
-      assert.deepEqual(pickled.a, [1, 2]);
-      assert.equal(String(pickled.e), "KeyError: 'k'");
-      assert.ok(m.ser instanceof Serialized, "Serialized stays serialized until asked");
-      assert.deepEqual(nested(deserialize(m.ser)), [0, 1, 2, 3]);
-      const [one, a, arr] = deserialize(m.coll as Serialized) as [number, string, NDArray];
-      assert.deepEqual([one, a, nested(arr)], [1, "a", [0, 1]]);
-    });
+        const m = decodeMessage(frames) as Record<string, unknown>;
+        assert.equal(m.op, "x");
+        assert.deepEqual(m.set, new Set([1, 2]));
+        assert.deepEqual(m.tuple_keys, new Map<unknown, unknown>([[["x", 0], ["a"]], ["s", 1]]));
+        assert.equal(m.big, 2n ** 60n);
+        assert.equal(m.neg, -(2n ** 63n));
+        assert.equal(m.f, 1.5);
+        assert.deepEqual(m.b, new TextEncoder().encode("raw"));
+        assert.deepEqual(m.nested, [{ k: null }]);
+        const pickled = m.pickled as { a: unknown; e: PyException };
+        assert.deepEqual(pickled.a, [1, 2]);
+        assert.equal(String(pickled.e), "KeyError: 'k'");
+        assert.ok(m.ser instanceof Serialized, "Serialized stays serialized until asked");
+        assert.deepEqual(nested(deserialize(m.ser)), [0, 1, 2, 3]);
+        const [one, a, arr] = deserialize(m.coll as Serialized) as [number, string, NDArray];
+        assert.deepEqual([one, a, nested(arr)], [1, "a", [0, 1]]);
+      });
 
-    await t.step(
-      "split and lz4-compressed frames from a small distributed.comm.shard",
-      async () => {
-        const frames = await py.run<Uint8Array[]>(`
+      await t.step(
+        "split and lz4-compressed frames from a small distributed.comm.shard",
+        async () => {
+          const frames = await py.run<Uint8Array[]>(`
 import dask
 from dask.utils import parse_bytes
 with dask.config.set({"distributed.comm.shard": "20kB"}):
@@ -171,18 +173,18 @@ header = msgpack.loads(frames[1], **msgpack_opts)
 assert header["split-num-sub-frames"] == [4] and header["compression"] == ["lz4"] * 4, header
 result = [bytes(f) for f in frames]
 `);
-        const m = decodeMessage(frames) as { data: Serialized };
-        assert.equal(m.data.frames.length, 4);
-        assert.deepEqual(m.data.header.compression, ["lz4", "lz4", "lz4", "lz4"]);
-        const arr = deserialize(m.data) as NDArray;
-        assert.equal(arr.size, 10_000);
-        assert.equal(arr.get(9_999), 9);
-        assert.equal(arr.get(5_432), 2);
-      },
-    );
+          const m = decodeMessage(frames) as { data: Serialized };
+          assert.equal(m.data.frames.length, 4);
+          assert.deepEqual(m.data.header.compression, ["lz4", "lz4", "lz4", "lz4"]);
+          const arr = deserialize(m.data) as NDArray;
+          assert.equal(arr.size, 10_000);
+          assert.equal(arr.get(9_999), 9);
+          assert.equal(arr.get(5_432), 2);
+        },
+      );
 
-    await t.step("a task-erred batch with a tblib exception", async () => {
-      const frames = await py.run<Uint8Array[]>(`
+      await t.step("a task-erred batch with a tblib exception", async () => {
+        const frames = await py.run<Uint8Array[]>(`
 from distributed.core import error_message
 try:
     {}["missing"]
@@ -192,37 +194,37 @@ result = [bytes(f) for f in dumps([{"op": "task-erred", "key": ("x", 0), "except
                                      "traceback": err["traceback"]},
                                     {"op": "key-in-memory", "key": "y", "type": pickle.dumps(int)}])]
 `);
-      const [erred, inMemory] = decodeMessage(frames) as Record<string, unknown>[];
-      assert.deepEqual(erred.key, ["x", 0]);
-      const exc = loads(deserialize(erred.exception as Serialized) as Uint8Array) as PyException;
-      assert.equal(String(exc), "KeyError: 'missing'");
-      assert.match(exc.traceback ?? "", /^ {2}File ".*", line \d+, in <module>$/);
-      assert.match(
-        loads(deserialize(erred.traceback as Serialized) as Uint8Array) as string,
-        /^ {2}File /,
-      );
-      assert.deepEqual(loads(inMemory.type as Uint8Array), new PyGlobal("builtins", "int"));
-    });
+        const [erred, inMemory] = decodeMessage(frames) as Record<string, unknown>[];
+        assert.deepEqual(erred.key, ["x", 0]);
+        const exc = loads(deserialize(erred.exception as Serialized) as Uint8Array) as PyException;
+        assert.equal(String(exc), "KeyError: 'missing'");
+        assert.match(exc.traceback ?? "", /^ {2}File ".*", line \d+, in <module>$/);
+        assert.match(
+          loads(deserialize(erred.traceback as Serialized) as Uint8Array) as string,
+          /^ {2}File /,
+        );
+        assert.deepEqual(loads(inMemory.type as Uint8Array), new PyGlobal("builtins", "int"));
+      });
 
-    await t.step("encodeMessage → Python loads, with and without deserialization", async () => {
-      const arr = NDArray.from(new Int32Array([1, 2, 3]));
-      const msg = {
-        op: "update-graph",
-        keys: new Set(["x"]),
-        tuple_keys: new Map<unknown, unknown>([[new PyTuple(["x", 0]), 1]]),
-        f: new PyFloat(2),
-        big: 2n ** 62n,
-        neg: -5,
-        bin: Uint8Array.of(0, 255),
-        list: [1, [2]],
-        pickled: new ToPickle({ a: new PyTuple([1]) }),
-        call: new PyCall(pyGlobal("builtins.sum"), [[1, 2]]),
-        ser: serialize(arr),
-        ser_msgpack: serialize({ a: 1 }),
-        ser_pickle: serialize(new PyTuple([1, 2]) as PyValue),
-      };
-      const got = await py.run<(string | null)[]>(
-        `
+      await t.step("encodeMessage → Python loads, with and without deserialization", async () => {
+        const arr = NDArray.from(new Int32Array([1, 2, 3]));
+        const msg = {
+          op: "update-graph",
+          keys: new Set(["x"]),
+          tuple_keys: new Map<unknown, unknown>([[new PyTuple(["x", 0]), 1]]),
+          f: new PyFloat(2),
+          big: 2n ** 62n,
+          neg: -5,
+          bin: Uint8Array.of(0, 255),
+          list: [1, [2]],
+          pickled: new ToPickle({ a: new PyTuple([1]) }),
+          call: new PyCall(pyGlobal("builtins.sum"), [[1, 2]]),
+          ser: serialize(arr),
+          ser_msgpack: serialize({ a: 1 }),
+          ser_pickle: serialize(new PyTuple([1, 2]) as PyValue),
+        };
+        const got = await py.run<(string | null)[]>(
+          `
 want = {"op": "update-graph", "keys": {"x"}, "tuple_keys": {("x", 0): 1}, "f": 2.0, "big": 2**62,
         "neg": -5, "bin": b"\\x00\\xff", "list": (1, (2,)), "pickled": {"a": (1,)}, "call": 3,
         "ser": np.array([1, 2, 3], dtype="i4"), "ser_msgpack": {"a": 1}, "ser_pickle": (1, 2)}
@@ -233,30 +235,30 @@ result = [strict_diff(full, want),
           None if isinstance(lazy["ser"], Serialized) and lazy["ser"].header["type"] == "numpy.ndarray" else repr(lazy["ser"]),
           strict_diff(lazy["pickled"], {"a": (1,)})]
 `,
-        { frames: encodeMessage(msg) },
-      );
-      assert.deepEqual(got, [null, null, null]);
-    });
+          { frames: encodeMessage(msg) },
+        );
+        assert.deepEqual(got, [null, null, null]);
+      });
 
-    await t.step("§9.4 update-graph frames are byte-identical to Python's dumps", async () => {
-      const task = new PyCall(pyGlobal("dask._task_spec.Task"), [
-        "x",
-        pyGlobal("operator.add"),
-        1,
-        2,
-      ]);
-      const pickle = dumps(
-        new PyCall(pyGlobal("dask._expr:Expr._reconstruct"), [
-          pyGlobal("dask._expr.LLGExpr"),
-          { x: task },
-          "t",
-          {},
-        ]),
-      );
-      const ours = encodeMessage(updateGraph(pickle));
-      assert.deepEqual(ours.map((f) => f.length), [103, 46, 120]);
-      const python = await py.run<Uint8Array[]>(
-        `
+      await t.step("§9.4 update-graph frames are byte-identical to Python's dumps", async () => {
+        const task = new PyCall(pyGlobal("dask._task_spec.Task"), [
+          "x",
+          pyGlobal("operator.add"),
+          1,
+          2,
+        ]);
+        const pickle = dumps(
+          new PyCall(pyGlobal("dask._expr:Expr._reconstruct"), [
+            pyGlobal("dask._expr.LLGExpr"),
+            { x: task },
+            "t",
+            {},
+          ]),
+        );
+        const ours = encodeMessage(updateGraph(pickle));
+        assert.deepEqual(ours.map((f) => f.length), [103, 46, 120]);
+        const python = await py.run<Uint8Array[]>(
+          `
 msg = [{"op": "update-graph", "expr_ser": Serialized({"serializer": "pickle", "writeable": ()}, [args["pickle"]]),
         "keys": ["x"], "span_metadata": {}, "internal_priority": None, "submitting_task": None}]
 frames = dumps(msg)
@@ -264,11 +266,12 @@ back = loads([bytearray(f) for f in args["ours"]], deserialize=False)
 assert back[0]["expr_ser"].header == {"serializer": "pickle", "writeable": (), "num-sub-frames": 1}, back
 result = [bytes(f) for f in frames]
 `,
-        { pickle, ours },
-      );
-      assert.deepEqual(ours, python);
-    });
-  } finally {
-    await py.close();
-  }
-});
+          { pickle, ours },
+        );
+        assert.deepEqual(ours, python);
+      });
+    } finally {
+      await py.close();
+    }
+  });
+}

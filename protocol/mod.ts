@@ -25,6 +25,7 @@ export {
   type TaskOptions,
   type WorkerInfo,
 } from "./client.ts";
+export { type ClientWarning, VersionMismatchWarning } from "./client_warning.ts";
 export { Future, type FutureStatus, type ResultOptions } from "./future.ts";
 export {
   Collection,

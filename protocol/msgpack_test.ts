@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DecodeError, EncodeError } from "./errors.ts";
 import { decodeMsgpack, encodeMsgpack, Float64 } from "./msgpack.ts";
-import { PythonCodecDriver } from "./testing/python_codec_driver.ts";
+import { CODEC_ERAS, PythonCodecDriver } from "./testing/python_codec_driver.ts";
 
 const u8 = (...b: number[]) => Uint8Array.from(b);
 
@@ -76,84 +76,98 @@ Deno.test("msgpack - decoder rejects malformed data with DecodeError", () => {
   assert.doesNotThrow(() => decodeMsgpack(deep, { maxDepth: 300 }));
 });
 
-Deno.test("msgpack - byte-identical to Python's msgpack both ways", async (t) => {
-  const py = await PythonCodecDriver.start();
-  try {
-    const bin = (n: number) => new Uint8Array(n).fill(7);
-    const cases: [string, unknown][] = [
-      ["None", null],
-      ["[True, False]", [true, false]],
-      ["[0, 127, 128, 255, 256, 65535, 65536, 2**32 - 1, 2**32, 2**53 - 1]", [
-        0,
-        127,
-        128,
-        255,
-        256,
-        65535,
-        65536,
-        2 ** 32 - 1,
-        2 ** 32,
-        2 ** 53 - 1,
-      ]],
-      ["[2**53, 2**64 - 1]", [2n ** 53n, 2n ** 64n - 1n]],
-      ["[-1, -32, -33, -128, -129, -32768, -32769, -(2**31), -(2**31) - 1, -(2**53) + 1]", [
-        -1,
-        -32,
-        -33,
-        -128,
-        -129,
-        -32768,
-        -32769,
-        -(2 ** 31),
-        -(2 ** 31) - 1,
-        -(2 ** 53) + 1,
-      ]],
-      ["[-(2**63)]", [-(2n ** 63n)]],
-      ["[0.5, -1.25, 1e300, float('inf')]", [0.5, -1.25, 1e300, Infinity]],
-      ["['', 'a' * 31, 'a' * 32, 'a' * 255, 'a' * 256, 'a' * 65535, 'a' * 65536]", [
-        "",
-        "a".repeat(31),
-        "a".repeat(32),
-        "a".repeat(255),
-        "a".repeat(256),
-        "a".repeat(65535),
-        "a".repeat(65536),
-      ]],
-      ["['héllo ✓ 😀', 'é' * 40]", ["héllo ✓ 😀", "é".repeat(40)]],
-      ["[b'', b'\\x07' * 255, b'\\x07' * 256, b'\\x07' * 65536]", [
-        bin(0),
-        bin(255),
-        bin(256),
-        bin(65536),
-      ]],
-      ["[list(range(15)), list(range(16)), list(range(65536))]", [
-        range(15),
-        range(16),
-        range(65536),
-      ]],
-      ["{str(i): i for i in range(15)}", Object.fromEntries(range(15).map((i) => [String(i), i]))],
-      ["{str(i): i for i in range(16)}", Object.fromEntries(range(16).map((i) => [String(i), i]))],
-      [
-        "{'op': 'x', 'who_has': {('x', 0): ['tcp://a:1']}, 1: None}",
-        new Map<unknown, unknown>([["op", "x"], ["who_has", new Map([[["x", 0], ["tcp://a:1"]]])], [
-          1,
-          null,
-        ]]),
-      ],
-    ];
-    const python = await py.run<Uint8Array[]>(
-      `result = [msgpack.dumps(eval(expr), use_bin_type=True) for expr in args["exprs"]]`,
-      { exprs: cases.map(([e]) => e) },
-    );
-    await t.step("Python bytes decode to the expected values", () => {
-      cases.forEach(([expr, want], i) => assert.deepEqual(decodeMsgpack(python[i]), want, expr));
-    });
-    await t.step("our encoding equals Python's byte for byte", () => {
-      cases.forEach(([expr, value], i) => assert.deepEqual(encodeMsgpack(value), python[i], expr));
-    });
-    await t.step("Python decodes ours to equal values", async () => {
-      const diffs = await py.run<(string | null)[]>(
-        `
+// DEDL's stack (msgpack 1.0.5, numpy 1.26, distributed 2023.8.0) and the newest.
+for (const era of CODEC_ERAS) {
+  Deno.test(`msgpack - byte-identical to Python's msgpack both ways (${era})`, async (t) => {
+    const py = await PythonCodecDriver.start(era);
+    try {
+      const bin = (n: number) => new Uint8Array(n).fill(7);
+      const cases: [string, unknown][] = [
+        ["None", null],
+        ["[True, False]", [true, false]],
+        ["[0, 127, 128, 255, 256, 65535, 65536, 2**32 - 1, 2**32, 2**53 - 1]", [
+          0,
+          127,
+          128,
+          255,
+          256,
+          65535,
+          65536,
+          2 ** 32 - 1,
+          2 ** 32,
+          2 ** 53 - 1,
+        ]],
+        ["[2**53, 2**64 - 1]", [2n ** 53n, 2n ** 64n - 1n]],
+        ["[-1, -32, -33, -128, -129, -32768, -32769, -(2**31), -(2**31) - 1, -(2**53) + 1]", [
+          -1,
+          -32,
+          -33,
+          -128,
+          -129,
+          -32768,
+          -32769,
+          -(2 ** 31),
+          -(2 ** 31) - 1,
+          -(2 ** 53) + 1,
+        ]],
+        ["[-(2**63)]", [-(2n ** 63n)]],
+        ["[0.5, -1.25, 1e300, float('inf')]", [0.5, -1.25, 1e300, Infinity]],
+        ["['', 'a' * 31, 'a' * 32, 'a' * 255, 'a' * 256, 'a' * 65535, 'a' * 65536]", [
+          "",
+          "a".repeat(31),
+          "a".repeat(32),
+          "a".repeat(255),
+          "a".repeat(256),
+          "a".repeat(65535),
+          "a".repeat(65536),
+        ]],
+        ["['héllo ✓ 😀', 'é' * 40]", ["héllo ✓ 😀", "é".repeat(40)]],
+        ["[b'', b'\\x07' * 255, b'\\x07' * 256, b'\\x07' * 65536]", [
+          bin(0),
+          bin(255),
+          bin(256),
+          bin(65536),
+        ]],
+        ["[list(range(15)), list(range(16)), list(range(65536))]", [
+          range(15),
+          range(16),
+          range(65536),
+        ]],
+        [
+          "{str(i): i for i in range(15)}",
+          Object.fromEntries(range(15).map((i) => [String(i), i])),
+        ],
+        [
+          "{str(i): i for i in range(16)}",
+          Object.fromEntries(range(16).map((i) => [String(i), i])),
+        ],
+        [
+          "{'op': 'x', 'who_has': {('x', 0): ['tcp://a:1']}, 1: None}",
+          new Map<unknown, unknown>([
+            ["op", "x"],
+            ["who_has", new Map([[["x", 0], ["tcp://a:1"]]])],
+            [
+              1,
+              null,
+            ],
+          ]),
+        ],
+      ];
+      const python = await py.run<Uint8Array[]>(
+        `result = [msgpack.dumps(eval(expr), use_bin_type=True) for expr in args["exprs"]]`,
+        { exprs: cases.map(([e]) => e) },
+      );
+      await t.step("Python bytes decode to the expected values", () => {
+        cases.forEach(([expr, want], i) => assert.deepEqual(decodeMsgpack(python[i]), want, expr));
+      });
+      await t.step("our encoding equals Python's byte for byte", () => {
+        cases.forEach(([expr, value], i) =>
+          assert.deepEqual(encodeMsgpack(value), python[i], expr)
+        );
+      });
+      await t.step("Python decodes ours to equal values", async () => {
+        const diffs = await py.run<(string | null)[]>(
+          `
 def tup(v):  # distributed decodes arrays as tuples (use_list=False)
     if isinstance(v, list):
         return tuple(tup(x) for x in v)
@@ -163,14 +177,15 @@ def tup(v):  # distributed decodes arrays as tuples (use_list=False)
 result = [strict_diff(msgpack.loads(b, use_list=False, **msgpack_opts), tup(eval(expr)))
           for b, expr in args["cases"]]
 `,
-        { cases: cases.map(([expr, v]) => [encodeMsgpack(v), expr]) },
-      );
-      cases.forEach(([expr], i) => assert.equal(diffs[i], null, `${expr}: ${diffs[i]}`));
-    });
-  } finally {
-    await py.close();
-  }
-});
+          { cases: cases.map(([expr, v]) => [encodeMsgpack(v), expr]) },
+        );
+        cases.forEach(([expr], i) => assert.equal(diffs[i], null, `${expr}: ${diffs[i]}`));
+      });
+    } finally {
+      await py.close();
+    }
+  });
+}
 
 function range(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);

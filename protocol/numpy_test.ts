@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { DecodeError } from "./errors.ts";
 import { decodeMsgpack, encodeMsgpack } from "./msgpack.ts";
 import { deserializeNumpy, NDArray, serializeNumpy } from "./numpy.ts";
-import { PythonCodecDriver } from "./testing/python_codec_driver.ts";
+import { CODEC_ERAS, PythonCodecDriver } from "./testing/python_codec_driver.ts";
 
 /** dtype, shape and values (bigints as decimal strings) for comparison with Python's summary. */
 function summary(a: NDArray): unknown {
@@ -102,36 +102,38 @@ Deno.test("numpy - deserializeNumpy rejects headers it cannot honour", () => {
   assert.throws(() => deserializeNumpy({}, frames), /no "sub-header"/);
 });
 
-Deno.test("numpy - golden vectors against distributed's numpy serializer", async (t) => {
-  const py = await PythonCodecDriver.start();
-  try {
-    await py.run(PY_SUMMARY);
+// DEDL's stack (msgpack 1.0.5, numpy 1.26, distributed 2023.8.0) and the newest.
+for (const era of CODEC_ERAS) {
+  Deno.test(`numpy - golden vectors against distributed's numpy serializer (${era})`, async (t) => {
+    const py = await PythonCodecDriver.start(era);
+    try {
+      await py.run(PY_SUMMARY);
 
-    await t.step("arrays serialized by Python decode to equal values", async () => {
-      const exprs = [
-        "np.arange(12, dtype='f8').reshape(3, 4)",
-        "np.arange(-6, 6, dtype='i4').reshape(3, 4)",
-        "np.array([[True, False], [False, True]])",
-        "np.asfortranarray(np.arange(6, dtype='f4').reshape(2, 3))",
-        "np.arange(12, dtype='i8').reshape(3, 4).T",
-        "np.array(5.5)",
-        "np.array(['2020-01-01T00:00', 'NaT', '1969-12-31'], dtype='M8[ns]')",
-        "np.array([1, -2], dtype='m8[s]')",
-        "np.broadcast_to(np.arange(3, dtype='i2'), (4, 3))",
-        "np.broadcast_to(np.arange(3, dtype='u2')[:, None], (3, 5))",
-        "np.arange(24, dtype='i4').reshape(4, 6)[:, ::2]",
-        "np.arange(6, dtype='>f8')",
-        "np.array([0, 255], dtype='u1')",
-        "np.array([2**64 - 1, 3], dtype='u8')",
-        "np.array([0.5, -2], dtype='f2')",
-        "np.array([1 + 2j, -0.5j], dtype='c16')",
-        "np.array(['ab', 'xyz', ''], dtype='U3')",
-        "np.array([b'ab', b'c'], dtype='S2')",
-        "np.zeros((0, 3), dtype='f8')",
-        "np.arange(30, dtype='i8').reshape(2, 3, 5)[:, ::-1, 1:4]",
-      ];
-      const cases = await py.run<[Uint8Array, Uint8Array[], unknown][]>(
-        `
+      await t.step("arrays serialized by Python decode to equal values", async () => {
+        const exprs = [
+          "np.arange(12, dtype='f8').reshape(3, 4)",
+          "np.arange(-6, 6, dtype='i4').reshape(3, 4)",
+          "np.array([[True, False], [False, True]])",
+          "np.asfortranarray(np.arange(6, dtype='f4').reshape(2, 3))",
+          "np.arange(12, dtype='i8').reshape(3, 4).T",
+          "np.array(5.5)",
+          "np.array(['2020-01-01T00:00', 'NaT', '1969-12-31'], dtype='M8[ns]')",
+          "np.array([1, -2], dtype='m8[s]')",
+          "np.broadcast_to(np.arange(3, dtype='i2'), (4, 3))",
+          "np.broadcast_to(np.arange(3, dtype='u2')[:, None], (3, 5))",
+          "np.arange(24, dtype='i4').reshape(4, 6)[:, ::2]",
+          "np.arange(6, dtype='>f8')",
+          "np.array([0, 255], dtype='u1')",
+          "np.array([2**64 - 1, 3], dtype='u8')",
+          "np.array([0.5, -2], dtype='f2')",
+          "np.array([1 + 2j, -0.5j], dtype='c16')",
+          "np.array(['ab', 'xyz', ''], dtype='U3')",
+          "np.array([b'ab', b'c'], dtype='S2')",
+          "np.zeros((0, 3), dtype='f8')",
+          "np.arange(30, dtype='i8').reshape(2, 3, 5)[:, ::-1, 1:4]",
+        ];
+        const cases = await py.run<[Uint8Array, Uint8Array[], unknown][]>(
+          `
 result = []
 for expr in args["exprs"]:
     a = eval(expr)
@@ -139,78 +141,78 @@ for expr in args["exprs"]:
     assert header["serializer"] == "dask" and header["type"] == "numpy.ndarray", header
     result.append([msgpack.dumps(header, use_bin_type=True), [bytes(f) for f in frames], summary(a)])
 `,
-        { exprs },
-      );
-      cases.forEach(([headerBytes, frames, want], i) => {
-        const header = decodeMsgpack(headerBytes) as Record<string, unknown>;
-        assert.deepEqual(summary(deserializeNumpy(header, frames)), want, exprs[i]);
+          { exprs },
+        );
+        cases.forEach(([headerBytes, frames, want], i) => {
+          const header = decodeMsgpack(headerBytes) as Record<string, unknown>;
+          assert.deepEqual(summary(deserializeNumpy(header, frames)), want, exprs[i]);
+        });
+        // §7: transposed 3×4 int64 keeps its Fortran layout on the wire.
+        const transposed = decodeMsgpack(cases[4][0]) as { "sub-header": Record<string, unknown> };
+        assert.deepEqual(transposed["sub-header"].shape, [4, 3]);
+        assert.deepEqual(transposed["sub-header"].strides, [8, 32]);
+        assert.equal(deserializeNumpy(transposed, cases[4][1]).order, "F");
+        const broadcast = decodeMsgpack(cases[8][0]) as { "sub-header": Record<string, unknown> };
+        assert.deepEqual(broadcast["sub-header"].broadcast_to, [4, 3]);
       });
-      // §7: transposed 3×4 int64 keeps its Fortran layout on the wire.
-      const transposed = decodeMsgpack(cases[4][0]) as { "sub-header": Record<string, unknown> };
-      assert.deepEqual(transposed["sub-header"].shape, [4, 3]);
-      assert.deepEqual(transposed["sub-header"].strides, [8, 32]);
-      assert.equal(deserializeNumpy(transposed, cases[4][1]).order, "F");
-      const broadcast = decodeMsgpack(cases[8][0]) as { "sub-header": Record<string, unknown> };
-      assert.deepEqual(broadcast["sub-header"].broadcast_to, [4, 3]);
-    });
 
-    await t.step("our serializeNumpy output deserializes in Python to equal arrays", async () => {
-      const broadcastFromPython = await py.run<[Uint8Array, Uint8Array[]]>(`
+      await t.step("our serializeNumpy output deserializes in Python to equal arrays", async () => {
+        const broadcastFromPython = await py.run<[Uint8Array, Uint8Array[]]>(`
 header, frames = serialize(np.broadcast_to(np.arange(3, dtype='i2'), (4, 3)))
 result = [msgpack.dumps(header, use_bin_type=True), [bytes(f) for f in frames]]
 `);
-      const broadcast = deserializeNumpy(
-        decodeMsgpack(broadcastFromPython[0]) as Record<string, unknown>,
-        broadcastFromPython[1],
-      );
-      const cases: [NDArray, string][] = [
-        [
-          NDArray.from(new Float64Array([1, 2, 3, 4, 5, 6]), [2, 3]),
-          "np.arange(1, 7, dtype='f8').reshape(2, 3)",
-        ],
-        [
-          NDArray.from(new Int32Array([1, 2, 3, 4, 5, 6]), [2, 3], { order: "F" }),
-          "np.array([[1, 3, 5], [2, 4, 6]], dtype='i4')",
-        ],
-        [
-          NDArray.from(Uint8Array.of(1, 0, 1), [3], { dtype: "|b1" }),
-          "np.array([True, False, True])",
-        ],
-        [
-          NDArray.from(BigInt64Array.of(0n, 86400n * 10n ** 9n), [2], { dtype: "<M8[ns]" }),
-          "np.array(['1970-01-01', '1970-01-02'], dtype='M8[ns]')",
-        ],
-        [NDArray.from(new Float64Array([2.5]), []), "np.array(2.5)"],
-        [broadcast, "np.broadcast_to(np.arange(3, dtype='i2'), (4, 3))"],
-        [
-          new NDArray("<f8", [3], [16], new Float64Array([0, 1, 2, 3, 4, 5])),
-          "np.array([0., 2., 4.])",
-        ],
-        [
-          new NDArray("<u2", [2, 3], [0, 4], Uint16Array.of(1, 9, 2, 9, 3)),
-          "np.broadcast_to(np.array([1, 2, 3], dtype='u2'), (2, 3))",
-        ],
-        [NDArray.from(BigUint64Array.of(2n ** 64n - 1n)), "np.array([2**64 - 1], dtype='u8')"],
-        [
-          NDArray.from(new Float64Array([1, 2, 0, -1]), [2], { dtype: "<c16" }),
-          "np.array([1 + 2j, -1j])",
-        ],
-        [
-          NDArray.fromBytes(
-            new Uint8Array(new Uint32Array([0x61, 0x62, 0x63, 0x64]).buffer),
-            "<U2",
-            [2],
-          ),
-          "np.array(['ab', 'cd'])",
-        ],
-        [NDArray.from(new Float32Array(0), [0, 4]), "np.zeros((0, 4), dtype='f4')"],
-        [
-          NDArray.from(new Int8Array([-1, 2, -3, 4, -5, 6, -7, 8]), [2, 2, 2], { order: "F" }),
-          "np.asfortranarray(np.array([-1, 2, -3, 4, -5, 6, -7, 8], dtype='i1').reshape((2, 2, 2), order='F'))",
-        ],
-      ];
-      const diffs = await py.run<(string | null)[]>(
-        `
+        const broadcast = deserializeNumpy(
+          decodeMsgpack(broadcastFromPython[0]) as Record<string, unknown>,
+          broadcastFromPython[1],
+        );
+        const cases: [NDArray, string][] = [
+          [
+            NDArray.from(new Float64Array([1, 2, 3, 4, 5, 6]), [2, 3]),
+            "np.arange(1, 7, dtype='f8').reshape(2, 3)",
+          ],
+          [
+            NDArray.from(new Int32Array([1, 2, 3, 4, 5, 6]), [2, 3], { order: "F" }),
+            "np.array([[1, 3, 5], [2, 4, 6]], dtype='i4')",
+          ],
+          [
+            NDArray.from(Uint8Array.of(1, 0, 1), [3], { dtype: "|b1" }),
+            "np.array([True, False, True])",
+          ],
+          [
+            NDArray.from(BigInt64Array.of(0n, 86400n * 10n ** 9n), [2], { dtype: "<M8[ns]" }),
+            "np.array(['1970-01-01', '1970-01-02'], dtype='M8[ns]')",
+          ],
+          [NDArray.from(new Float64Array([2.5]), []), "np.array(2.5)"],
+          [broadcast, "np.broadcast_to(np.arange(3, dtype='i2'), (4, 3))"],
+          [
+            new NDArray("<f8", [3], [16], new Float64Array([0, 1, 2, 3, 4, 5])),
+            "np.array([0., 2., 4.])",
+          ],
+          [
+            new NDArray("<u2", [2, 3], [0, 4], Uint16Array.of(1, 9, 2, 9, 3)),
+            "np.broadcast_to(np.array([1, 2, 3], dtype='u2'), (2, 3))",
+          ],
+          [NDArray.from(BigUint64Array.of(2n ** 64n - 1n)), "np.array([2**64 - 1], dtype='u8')"],
+          [
+            NDArray.from(new Float64Array([1, 2, 0, -1]), [2], { dtype: "<c16" }),
+            "np.array([1 + 2j, -1j])",
+          ],
+          [
+            NDArray.fromBytes(
+              new Uint8Array(new Uint32Array([0x61, 0x62, 0x63, 0x64]).buffer),
+              "<U2",
+              [2],
+            ),
+            "np.array(['ab', 'cd'])",
+          ],
+          [NDArray.from(new Float32Array(0), [0, 4]), "np.zeros((0, 4), dtype='f4')"],
+          [
+            NDArray.from(new Int8Array([-1, 2, -3, 4, -5, 6, -7, 8]), [2, 2, 2], { order: "F" }),
+            "np.asfortranarray(np.array([-1, 2, -3, 4, -5, 6, -7, 8], dtype='i1').reshape((2, 2, 2), order='F'))",
+          ],
+        ];
+        const diffs = await py.run<(string | null)[]>(
+          `
 result = []
 for header_bytes, frames, expr in args["cases"]:
     header = msgpack.loads(header_bytes, use_list=False, **msgpack_opts)
@@ -218,16 +220,17 @@ for header_bytes, frames, expr in args["cases"]:
     want = eval(expr)
     result.append(strict_diff(got, want) or (None if want.size == 0 or 0 not in want.strides or got.strides == want.strides else f"strides {got.strides}"))
 `,
-        {
-          cases: cases.map(([a, expr]) => {
-            const { header, frames } = serializeNumpy(a);
-            return [encodeMsgpack(header), frames, expr];
-          }),
-        },
-      );
-      cases.forEach(([, expr], i) => assert.equal(diffs[i], null, `${expr}: ${diffs[i]}`));
-    });
-  } finally {
-    await py.close();
-  }
-});
+          {
+            cases: cases.map(([a, expr]) => {
+              const { header, frames } = serializeNumpy(a);
+              return [encodeMsgpack(header), frames, expr];
+            }),
+          },
+        );
+        cases.forEach(([, expr], i) => assert.equal(diffs[i], null, `${expr}: ${diffs[i]}`));
+      });
+    } finally {
+      await py.close();
+    }
+  });
+}

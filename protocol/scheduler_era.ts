@@ -6,18 +6,27 @@
 import { UnsupportedSchedulerVersionError } from "./errors.ts";
 
 /**
- * `"expr"`: graphs travel as a pickled `dask._expr.LLGExpr` in `expr_ser` (distributed ≥ 2025.4.0).
- * `"hlg"`: graphs travel as a pickled `ToPickle(HighLevelGraph)` in `graph_header`/`graph_frames`
- * with `span_metadata` (distributed 2024.11.0 – 2025.3.x).
+ * How a graph travels in `update-graph`:
+ * - `"expr"`: a pickled `dask._expr.LLGExpr` of `dask._task_spec` tasks in `expr_ser`
+ *   (distributed ≥ 2025.4.0).
+ * - `"hlg"`: a pickled `ToPickle(HighLevelGraph)` of `dask._task_spec` tasks in
+ *   `graph_header`/`graph_frames` (2024.11.0 – 2025.3.x).
+ * - `"tuple"`: the same envelope with classic `dask.core` task tuples and `WrappedKey`
+ *   references (2023.4.0 – 2024.10.x; DEDL runs 2023.8.0).
  */
-export type GraphEra = "expr" | "hlg";
+export type GraphEra = "expr" | "hlg" | "tuple";
 
 /** What the client needs to know about a scheduler's protocol dialect. */
 export interface SchedulerDialect {
   /** The `distributed` version string the scheduler reported. */
   readonly distributed: string;
-  /** The graph envelope to use. */
+  /** The graph envelope and task format to use. */
   readonly era: GraphEra;
+  /**
+   * `update-graph` must carry `span_metadata` (≥ 2024.5.2); older schedulers drop a client that
+   * sends it.
+   */
+  readonly spanMetadata: boolean;
   /** `cancel-keys` requires `reason` and `msg` (≥ 2025.3.0; older rejects them). */
   readonly cancelNeedsReason: boolean;
   /** The `identity` RPC takes `n_workers` (≥ 2025.4.0; older rejects it). */
@@ -25,12 +34,13 @@ export interface SchedulerDialect {
 }
 
 /**
- * Oldest supported release: graphs are built from `dask._task_spec` classes (`Task`, `TaskRef`,
- * `DataNode`), which schedulers handle from distributed 2024.11.0 on.
+ * Oldest supported release: from distributed 2023.4.0 on, `update-graph` takes the graph as a
+ * pickled `HighLevelGraph` (before, as per-task pickles in another message layout).
  */
-export const MIN_SUPPORTED = "2024.11.0";
+export const MIN_SUPPORTED = "2023.4.0";
 /** Human-readable supported range, used in errors. */
-export const SUPPORTED_RANGE = `distributed >= ${MIN_SUPPORTED} (tested: 2025.3.0 and 2026.8.0)`;
+export const SUPPORTED_RANGE =
+  `distributed >= ${MIN_SUPPORTED} (tested: 2023.8.0, 2024.8.0, 2025.3.0 and 2026.8.0)`;
 
 /** Parses the leading `major.minor.patch` of a version such as `2025.4.1` or `2026.8.0+3.gabc`. */
 export function parseVersion(version: string): [number, number, number] | undefined {
@@ -58,7 +68,8 @@ export function schedulerDialect(version: unknown): SchedulerDialect {
   }
   return {
     distributed: text,
-    era: atLeast(v, "2025.4.0") ? "expr" : "hlg",
+    era: atLeast(v, "2025.4.0") ? "expr" : atLeast(v, "2024.11.0") ? "hlg" : "tuple",
+    spanMetadata: atLeast(v, "2024.5.2"),
     cancelNeedsReason: atLeast(v, "2025.3.0"),
     identityTakesNWorkers: atLeast(v, "2025.4.0"),
   };

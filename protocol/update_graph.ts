@@ -1,11 +1,12 @@
 /**
- * The `update-graph` stream message in the two formats schedulers understand (see
- * {@link GraphEra}): the graph dict `{key: Task}` wrapped as `LLGExpr` in `expr_ser`, or as
- * `ToPickle(HighLevelGraph)` in `graph_header`/`graph_frames`.
+ * The `update-graph` stream message in the envelopes schedulers understand (see
+ * {@link GraphEra}): the graph dict wrapped as `LLGExpr` in `expr_ser`, or as
+ * `ToPickle(HighLevelGraph)` in `graph_header`/`graph_frames`, with exactly the fields the
+ * scheduler's handler takes (an unexpected or missing one makes it drop the client).
  * @module
  */
 import { dumps, PyCall, PyGlobal, PySet, type PyValue } from "./pickle/writer.ts";
-import type { GraphEra } from "./scheduler_era.ts";
+import type { SchedulerDialect } from "./scheduler_era.ts";
 import { Serialized } from "./serialize.ts";
 
 const RECONSTRUCT = new PyGlobal("dask._expr", "Expr._reconstruct");
@@ -22,14 +23,14 @@ const PICKLE_HEADER = { serializer: "pickle", writeable: [] };
  * `token` names the graph (any unique string).
  */
 export function updateGraphMessage(
-  era: GraphEra,
+  dialect: SchedulerDialect,
   dsk: Record<string, PyValue>,
   keys: readonly string[],
   token: string,
   placement: GraphPlacement = {},
 ): Record<string, unknown> {
-  const common = commonFields(keys, placement);
-  if (era === "expr") {
+  const common = commonFields(dialect, keys, placement);
+  if (dialect.era === "expr") {
     // Expr._reconstruct(LLGExpr, dsk, token, cache) avoids tokenizing the graph on the scheduler.
     const expr = new PyCall(RECONSTRUCT, [LLG_EXPR, dsk, token, {}]);
     return { ...common, expr_ser: new Serialized(PICKLE_HEADER, [dumps(expr)]) };
@@ -49,15 +50,17 @@ export function updateGraphMessage(
 /**
  * The `update-graph` message for a graph pickled elsewhere (a worker, see `collection_graph.ts`):
  * `payload` goes out as the single pickle frame, byte for byte — `expr_ser` for `"expr"`, one
- * of `graph_frames` (a pickled `ToPickle(HighLevelGraph)`) for `"hlg"`.
+ * of `graph_frames` (a pickled `ToPickle(HighLevelGraph)`) for the older eras.
  */
 export function prebuiltUpdateGraphMessage(
-  era: GraphEra,
+  dialect: SchedulerDialect,
   payload: Uint8Array,
   keys: readonly string[],
 ): Record<string, unknown> {
-  const common = commonFields(keys, {});
-  if (era === "expr") return { ...common, expr_ser: new Serialized(PICKLE_HEADER, [payload]) };
+  const common = commonFields(dialect, keys, {});
+  if (dialect.era === "expr") {
+    return { ...common, expr_ser: new Serialized(PICKLE_HEADER, [payload]) };
+  }
   return { ...common, graph_header: PICKLE_HEADER, graph_frames: [payload] };
 }
 
@@ -73,11 +76,15 @@ export interface GraphPlacement {
 }
 
 /** Fields every `update-graph` carries: the wanted keys, the required extras, the placement. */
-function commonFields(keys: readonly string[], placement: GraphPlacement): Record<string, unknown> {
+function commonFields(
+  dialect: SchedulerDialect,
+  keys: readonly string[],
+  placement: GraphPlacement,
+): Record<string, unknown> {
   return {
     op: "update-graph",
     keys: [...keys],
-    span_metadata: {},
+    ...(dialect.spanMetadata ? { span_metadata: {} } : {}),
     internal_priority: null,
     submitting_task: null,
     ...(placement.annotations && Object.keys(placement.annotations).length > 0

@@ -68,6 +68,9 @@ export async function openSession(
       sites: sites.registry,
       ...(only ? { only } : {}),
       handleSignals: options.handleSignals ?? false,
+      // Kept multi-line: the scheduler's version table is unreadable on one line.
+      onWarning: (site, warning) =>
+        console.error(`dedl-dask: warning: ${site}: ${warning.message}`),
     });
     status.clear();
     const unavailable = mc.status().filter((s) => !s.available).map((s) =>

@@ -161,7 +161,7 @@ export class Gateway {
     return this.#api.cookies;
   }
 
-  /** The gateway server's version, e.g. `2026.3.0`. Needs no token. */
+  /** The gateway server's version, e.g. `2023.1.1` (DEDL's). Needs no token. */
   async version(): Promise<string> {
     const res = await this.#api.send({
       method: "GET",

@@ -61,7 +61,7 @@ function countingFetch(): { fetch: typeof fetch; calls: string[] } {
 Deno.test("gateway - version and health need no token", async () => {
   for (const site of Object.values(ep.sites)) {
     const gateway = new Gateway({ address: site.address, auth: noTokens });
-    assert.equal(await gateway.version(), "2026.3.0");
+    assert.equal(await gateway.version(), "2023.1.1", "the replica runs DEDL's dask-gateway");
     assert.equal(await gateway.health(), "pass");
   }
 });

@@ -10,6 +10,7 @@ import { Gateway } from "../gateway/gateway.ts";
 import type { ClusterOptionValues } from "../gateway/options.ts";
 import type { ClusterProgress } from "../gateway/progress.ts";
 import type { Client, ClientOptions, TaskOptions } from "../../protocol/client.ts";
+import type { ClientWarning } from "../../protocol/client_warning.ts";
 import type { ResultOptions } from "../../protocol/future.ts";
 import type { Future } from "../../protocol/future.ts";
 import { Collection, type Node } from "../../protocol/graph.ts";
@@ -38,6 +39,11 @@ export interface MultiClusterOptions {
   readonly handleSignals?: boolean;
   /** Options for the scheduler connections (timeouts, heartbeats). */
   readonly client?: Omit<ClientOptions, "tls">;
+  /**
+   * Called with each warning a site's scheduler connection reports (e.g. workers running other
+   * package versions than their scheduler), with the site's id. Nothing is printed otherwise.
+   */
+  readonly onWarning?: (site: string, warning: ClientWarning) => void;
   /** The `fetch` for gateway requests. Default: the global one. */
   readonly fetch?: typeof fetch;
 }
@@ -145,6 +151,7 @@ export class MultiCluster implements AsyncDisposable {
   readonly #sites: Map<string, SiteState>;
   readonly #clientOptions: Omit<ClientOptions, "tls">;
   readonly #handleSignals: boolean;
+  readonly #onWarning: MultiClusterOptions["onWarning"];
   #signalHandler: (() => void) | undefined;
   /** Set by a signal: the process is about to exit and in-flight work must not surface errors. */
   #exiting = false;
@@ -154,10 +161,12 @@ export class MultiCluster implements AsyncDisposable {
     sites: Map<string, SiteState>,
     clientOptions: Omit<ClientOptions, "tls">,
     handleSignals: boolean,
+    onWarning: MultiClusterOptions["onWarning"],
   ) {
     this.#sites = sites;
     this.#clientOptions = clientOptions;
     this.#handleSignals = handleSignals;
+    this.#onWarning = onWarning;
   }
 
   /**
@@ -197,7 +206,12 @@ export class MultiCluster implements AsyncDisposable {
         state.error = e as Error;
       }
     }));
-    return new MultiCluster(sites, options.client ?? {}, options.handleSignals ?? true);
+    return new MultiCluster(
+      sites,
+      options.client ?? {},
+      options.handleSignals ?? true,
+      options.onWarning,
+    );
   }
 
   /** Every site of the registry with what is known of it. */
@@ -289,7 +303,7 @@ export class MultiCluster implements AsyncDisposable {
       // Independent requests (the gateway's API, the scheduler through the proxy): at once.
       const [adapted, connected] = await Promise.allSettled([
         bounds ? cluster.adapt(bounds) : Promise.resolve(),
-        cluster.getClient(this.#clientOptions),
+        cluster.getClient(this.#siteClientOptions(state.site)),
       ]);
       if (adapted.status === "rejected") {
         if (connected.status === "fulfilled") await connected.value.close().catch(() => {});
@@ -459,6 +473,20 @@ export class MultiCluster implements AsyncDisposable {
   /** Same as {@link shutdown}, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.shutdown();
+  }
+
+  /** The client options of one site: the shared ones, with warnings labelled by the site. */
+  #siteClientOptions(site: string): Omit<ClientOptions, "tls"> {
+    const onWarning = this.#onWarning;
+    if (!onWarning) return this.#clientOptions;
+    const shared = this.#clientOptions.onWarning;
+    return {
+      ...this.#clientOptions,
+      onWarning: (warning) => {
+        shared?.(warning);
+        onWarning(site, warning);
+      },
+    };
   }
 
   #state(site: string): SiteState {

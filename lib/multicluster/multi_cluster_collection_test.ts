@@ -9,6 +9,7 @@ import type { Client } from "../../protocol/client.ts";
 import { py } from "../../protocol/graph.ts";
 import { LocalCluster } from "../../protocol/testing/local_cluster.ts";
 import { pythonCompute } from "../../protocol/testing/python_compute.ts";
+import { chunkTasks } from "../../protocol/testing/task_stream.ts";
 import { readEndpoints } from "../../tests/replica/endpoints.ts";
 import { replicaDatasets } from "../../tests/replica/replica.ts";
 import { replicaLogin } from "../gateway/testing/replica_login.ts";
@@ -53,12 +54,6 @@ function pythonReferences(): Promise<{ flood: unknown; rain: unknown }> {
     };
   })();
   return references;
-}
-
-/** Task-stream records of chunk tasks (tuple keys). */
-async function chunkTasks(client: Client): Promise<{ key: unknown[]; worker: string }[]> {
-  const records = await client.rpc("get_task_stream", {}) as Record<string, unknown>[];
-  return records.filter((r) => Array.isArray(r.key)) as { key: unknown[]; worker: string }[];
 }
 
 async function knownKeys(client: Client): Promise<number> {
@@ -160,7 +155,7 @@ Deno.test("multicluster collections - one worker with one thread: completes, fai
           const cp = await new Deno.Command("cp", { args: ["-al", datasets.central.flood, store] })
             .output();
           assert.ok(cp.success, new TextDecoder().decode(cp.stderr));
-          const chunk = `${store}/flood/c/3/1/2`; // time block 3, y block 1, x block 2
+          const chunk = `${store}/flood/3.1.2`; // Zarr v2: time block 3, y block 1, x block 2
           await Deno.remove(chunk);
           await Deno.writeTextFile(chunk, "not float32 data");
           await assert.rejects(mc.compute(floodArea(store), WAIT), (e: Error) => {

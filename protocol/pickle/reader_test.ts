@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DecodeError } from "../errors.ts";
 import { NDArray } from "../numpy.ts";
-import { PythonCodecDriver } from "../testing/python_codec_driver.ts";
+import { CODEC_ERAS, PythonCodecDriver } from "../testing/python_codec_driver.ts";
 import { loads, PyException, PyObject } from "./reader.ts";
 import { dumps, PyCall, PyFloat, PyGlobal, PySet, PyTuple, type PyValue } from "./writer.ts";
 
@@ -171,79 +171,81 @@ Deno.test("pickle reader - nesting, value-count and memo limits", () => {
   assert.equal(cyclic[0], cyclic);
 });
 
-Deno.test("pickle reader - golden pickles made by Python", async (t) => {
-  const py = await PythonCodecDriver.start();
-  try {
-    await t.step("plain values in protocols 0 to 5", async () => {
-      const expected: [string, unknown][] = [
-        ["None", null],
-        ["True", true],
-        ["False", false],
-        ["0", 0],
-        ["255", 255],
-        ["65536", 65536],
-        ["-1", -1],
-        ["-(2**31)", -(2 ** 31)],
-        ["2**31", 2 ** 31],
-        ["2**53 - 1", 2 ** 53 - 1],
-        ["2**53", 2n ** 53n],
-        ["-(2**64)", -(2n ** 64n)],
-        ["10**40", 10n ** 40n],
-        ["1.5", 1.5],
-        ["-0.0", -0],
-        ["float('inf')", Infinity],
-        ["1e300", 1e300],
-        ["''", ""],
-        ["'héllo ✓ 😀'", "héllo ✓ 😀"],
-        ["'a\\nb\\\\c\\'\"\\x00\\u20ac'", "a\nb\\c'\"\x00€"],
-        ["'x' * 300", "x".repeat(300)],
-        ["b''", new Uint8Array()],
-        ["b'\\x00\\xff\\n'", u8(0, 255, 10)],
-        ["bytearray(b'ab')", u8(97, 98)],
-        ["bytes(range(256)) * 2", Uint8Array.from({ length: 512 }, (_, i) => i % 256)],
-        ["[1, [2, (3, 4)]]", [1, [2, [3, 4]]]],
-        ["()", []],
-        ["(1,)", [1]],
-        ["(1, 2, 3, 4)", [1, 2, 3, 4]],
-        ["list(range(1500))", Array.from({ length: 1500 }, (_, i) => i)],
-        ["{'a': 1, 'b': {'c': None}}", { a: 1, b: { c: null } }],
-        ["{1: 'x', ('t', 0): 2}", new Map<unknown, unknown>([[1, "x"], [["t", 0], 2]])],
-        ["{'__proto__': 1}", ownProto(1)],
-        ["{1, 2}", new Set([1, 2])],
-        ["frozenset({'a'})", new Set(["a"])],
-        ["collections.OrderedDict([('a', 1), ('b', 2)])", { a: 1, b: 2 }],
-        ["collections.defaultdict(list, {'k': [1]})", { k: [1] }],
-        ["int", new PyGlobal("builtins", "int")],
-        ["collections.OrderedDict", new PyGlobal("collections", "OrderedDict")],
-        ["fractions.Fraction(1, 3)", new PyObject("fractions", "Fraction", [1, 3])],
-        ["complex(1, 2)", new PyObject("builtins", "complex", [1, 2])],
-        ["np.float64(2.5)", 2.5],
-        ["np.float32(1.5)", 1.5],
-        ["np.float16(0.5)", 0.5],
-        ["np.int64(-7)", -7],
-        ["np.int64(2**62)", 2n ** 62n],
-        ["np.uint64(2**64 - 1)", 2n ** 64n - 1n],
-        ["np.int32(-5)", -5],
-        ["np.uint8(200)", 200],
-        ["np.int8(-3)", -3],
-        ["np.bool_(True)", true],
-      ];
-      const blobs = await py.run<Uint8Array[][]>(
-        `
+// DEDL's stack (msgpack 1.0.5, numpy 1.26, distributed 2023.8.0) and the newest.
+for (const era of CODEC_ERAS) {
+  Deno.test(`pickle reader - golden pickles made by Python (${era})`, async (t) => {
+    const py = await PythonCodecDriver.start(era);
+    try {
+      await t.step("plain values in protocols 0 to 5", async () => {
+        const expected: [string, unknown][] = [
+          ["None", null],
+          ["True", true],
+          ["False", false],
+          ["0", 0],
+          ["255", 255],
+          ["65536", 65536],
+          ["-1", -1],
+          ["-(2**31)", -(2 ** 31)],
+          ["2**31", 2 ** 31],
+          ["2**53 - 1", 2 ** 53 - 1],
+          ["2**53", 2n ** 53n],
+          ["-(2**64)", -(2n ** 64n)],
+          ["10**40", 10n ** 40n],
+          ["1.5", 1.5],
+          ["-0.0", -0],
+          ["float('inf')", Infinity],
+          ["1e300", 1e300],
+          ["''", ""],
+          ["'héllo ✓ 😀'", "héllo ✓ 😀"],
+          ["'a\\nb\\\\c\\'\"\\x00\\u20ac'", "a\nb\\c'\"\x00€"],
+          ["'x' * 300", "x".repeat(300)],
+          ["b''", new Uint8Array()],
+          ["b'\\x00\\xff\\n'", u8(0, 255, 10)],
+          ["bytearray(b'ab')", u8(97, 98)],
+          ["bytes(range(256)) * 2", Uint8Array.from({ length: 512 }, (_, i) => i % 256)],
+          ["[1, [2, (3, 4)]]", [1, [2, [3, 4]]]],
+          ["()", []],
+          ["(1,)", [1]],
+          ["(1, 2, 3, 4)", [1, 2, 3, 4]],
+          ["list(range(1500))", Array.from({ length: 1500 }, (_, i) => i)],
+          ["{'a': 1, 'b': {'c': None}}", { a: 1, b: { c: null } }],
+          ["{1: 'x', ('t', 0): 2}", new Map<unknown, unknown>([[1, "x"], [["t", 0], 2]])],
+          ["{'__proto__': 1}", ownProto(1)],
+          ["{1, 2}", new Set([1, 2])],
+          ["frozenset({'a'})", new Set(["a"])],
+          ["collections.OrderedDict([('a', 1), ('b', 2)])", { a: 1, b: 2 }],
+          ["collections.defaultdict(list, {'k': [1]})", { k: [1] }],
+          ["int", new PyGlobal("builtins", "int")],
+          ["collections.OrderedDict", new PyGlobal("collections", "OrderedDict")],
+          ["fractions.Fraction(1, 3)", new PyObject("fractions", "Fraction", [1, 3])],
+          ["complex(1, 2)", new PyObject("builtins", "complex", [1, 2])],
+          ["np.float64(2.5)", 2.5],
+          ["np.float32(1.5)", 1.5],
+          ["np.float16(0.5)", 0.5],
+          ["np.int64(-7)", -7],
+          ["np.int64(2**62)", 2n ** 62n],
+          ["np.uint64(2**64 - 1)", 2n ** 64n - 1n],
+          ["np.int32(-5)", -5],
+          ["np.uint8(200)", 200],
+          ["np.int8(-3)", -3],
+          ["np.bool_(True)", true],
+        ];
+        const blobs = await py.run<Uint8Array[][]>(
+          `
 import collections, fractions
 result = [[pickle.dumps(eval(expr), protocol=p) for p in range(6)] for expr in args["exprs"]]
 `,
-        { exprs: expected.map(([e]) => e) },
-      );
-      expected.forEach(([expr, want], i) => {
-        blobs[i].forEach((blob, protocol) => {
-          assert.deepEqual(loads(blob), want, `${expr} at protocol ${protocol}`);
+          { exprs: expected.map(([e]) => e) },
+        );
+        expected.forEach(([expr, want], i) => {
+          blobs[i].forEach((blob, protocol) => {
+            assert.deepEqual(loads(blob), want, `${expr} at protocol ${protocol}`);
+          });
         });
       });
-    });
 
-    await t.step("objects with BUILD state, shared and cyclic references", async () => {
-      const [ns0, ns4, shared, cyclic, dt] = await py.run<Uint8Array[]>(`
+      await t.step("objects with BUILD state, shared and cyclic references", async () => {
+        const [ns0, ns4, shared, cyclic, dt] = await py.run<Uint8Array[]>(`
 import argparse
 x = [1]
 l = []
@@ -254,35 +256,35 @@ result = [pickle.dumps(argparse.Namespace(a=1), protocol=0),
           pickle.dumps(l, protocol=2),
           pickle.dumps(np.datetime64('2020-01-01', 'ns'), protocol=4)]
 `);
-      const expected = new PyObject("argparse", "Namespace", [], undefined, { a: 1 });
-      assert.deepEqual(loads(ns0), expected);
-      assert.deepEqual(loads(ns4), expected);
-      const s = loads(shared) as unknown[];
-      assert.equal(s[0], s[1]);
-      const c = loads(cyclic) as unknown[];
-      assert.equal(c[0], c);
-      const scalar = loads(dt);
-      assert.ok(scalar instanceof PyObject);
-      assert.equal(scalar.name, "scalar");
-    });
+        const expected = new PyObject("argparse", "Namespace", [], undefined, { a: 1 });
+        assert.deepEqual(loads(ns0), expected);
+        assert.deepEqual(loads(ns4), expected);
+        const s = loads(shared) as unknown[];
+        assert.equal(s[0], s[1]);
+        const c = loads(cyclic) as unknown[];
+        assert.equal(c[0], c);
+        const scalar = loads(dt);
+        assert.ok(scalar instanceof PyObject);
+        assert.equal(scalar.name, "scalar");
+      });
 
-    await t.step(
-      "numpy arrays: protocol 2/4 (_reconstruct) and 5 (out-of-band _frombuffer)",
-      async () => {
-        const exprs = [
-          "np.arange(6, dtype='f8').reshape(2, 3)",
-          "np.arange(6, dtype='>i4').reshape(2, 3)",
-          "np.asfortranarray(np.arange(6, dtype='i8').reshape(2, 3))",
-          "np.arange(12, dtype='i2').reshape(3, 4)[:, ::2]",
-          "np.array(3.5)",
-          "np.array([True, False, True])",
-          "np.array(['2020-01-01', '1970-01-02'], dtype='M8[ns]')",
-          "np.array(['ab', 'xyz'], dtype='U3')",
-          "np.zeros((0, 3), dtype='u1')",
-          "np.arange(4, dtype='c16')",
-        ];
-        const cases = await py.run<[Uint8Array, Uint8Array, Uint8Array, Uint8Array[], unknown][]>(
-          `
+      await t.step(
+        "numpy arrays: protocol 2/4 (_reconstruct) and 5 (out-of-band _frombuffer)",
+        async () => {
+          const exprs = [
+            "np.arange(6, dtype='f8').reshape(2, 3)",
+            "np.arange(6, dtype='>i4').reshape(2, 3)",
+            "np.asfortranarray(np.arange(6, dtype='i8').reshape(2, 3))",
+            "np.arange(12, dtype='i2').reshape(3, 4)[:, ::2]",
+            "np.array(3.5)",
+            "np.array([True, False, True])",
+            "np.array(['2020-01-01', '1970-01-02'], dtype='M8[ns]')",
+            "np.array(['ab', 'xyz'], dtype='U3')",
+            "np.zeros((0, 3), dtype='u1')",
+            "np.arange(4, dtype='c16')",
+          ];
+          const cases = await py.run<[Uint8Array, Uint8Array, Uint8Array, Uint8Array[], unknown][]>(
+            `
 def summary(a):
     deep = lambda v, f: [deep(x, f) for x in v] if isinstance(v, list) else f(v)
     values = a.tolist()
@@ -301,49 +303,49 @@ for expr in args["exprs"]:
     result.append([pickle.dumps(a, protocol=2), pickle.dumps(a, protocol=4),
                    p5, [b.raw() for b in buffers], summary(a)])
 `,
-          { exprs },
-        );
-        cases.forEach(([p2, p4, p5, buffers, want], i) => {
-          assert.deepEqual(summary(loads(p2)), want, `${exprs[i]} protocol 2`);
-          assert.deepEqual(summary(loads(p4)), want, `${exprs[i]} protocol 4`);
-          assert.deepEqual(summary(loads(p5, { buffers })), want, `${exprs[i]} protocol 5`);
-        });
-        assert.throws(() => loads(cases[0][2]), /out-of-band buffer 0 but only 0/);
-      },
-    );
+            { exprs },
+          );
+          cases.forEach(([p2, p4, p5, buffers, want], i) => {
+            assert.deepEqual(summary(loads(p2)), want, `${exprs[i]} protocol 2`);
+            assert.deepEqual(summary(loads(p4)), want, `${exprs[i]} protocol 4`);
+            assert.deepEqual(summary(loads(p5, { buffers })), want, `${exprs[i]} protocol 5`);
+          });
+          assert.throws(() => loads(cases[0][2]), /out-of-band buffer 0 but only 0/);
+        },
+      );
 
-    await t.step("protocol 5 out-of-band bytearray buffers", async () => {
-      const [blob, buffers] = await py.run<[Uint8Array, Uint8Array[]]>(`
+      await t.step("protocol 5 out-of-band bytearray buffers", async () => {
+        const [blob, buffers] = await py.run<[Uint8Array, Uint8Array[]]>(`
 bufs = []
 blob = pickle.dumps([pickle.PickleBuffer(bytearray(b"abc")), pickle.PickleBuffer(b"de")], protocol=5, buffer_callback=bufs.append)
 result = [blob, [b.raw() for b in bufs]]
 `);
-      const got = loads(blob, { buffers }) as Uint8Array[];
-      assert.deepEqual(got, [u8(97, 98, 99), u8(100, 101)]);
-      assert.equal(got[0], buffers[0], "out-of-band buffers are used without copying");
-    });
+        const got = loads(blob, { buffers }) as Uint8Array[];
+        assert.deepEqual(got, [u8(97, 98, 99), u8(100, 101)]);
+        assert.equal(got[0], buffers[0], "out-of-band buffers are used without copying");
+      });
 
-    await t.step(
-      "distributed.protocol.pickle.dumps output, cloudpickle fallback included",
-      async () => {
-        const [blob, buffers, lambdaBlob] = await py.run<[Uint8Array, Uint8Array[], Uint8Array]>(`
+      await t.step(
+        "distributed.protocol.pickle.dumps output, cloudpickle fallback included",
+        async () => {
+          const [blob, buffers, lambdaBlob] = await py.run<[Uint8Array, Uint8Array[], Uint8Array]>(`
 from distributed.protocol import pickle as dpickle
 bufs = []
 blob = dpickle.dumps({"arr": np.arange(3, dtype="i2"), "f": np.float32(2)}, buffer_callback=bufs.append)
 result = [blob, [memoryview(b).cast("B").tobytes() for b in bufs], dpickle.dumps(lambda x: x + 1)]
 `);
-        assert.equal(buffers.length, 1, "the array travels out of band");
-        const got = loads(blob, { buffers }) as { arr: NDArray; f: number };
-        assert.deepEqual([got.arr.toNested(), got.f], [[0, 1, 2], 2]);
-        // A __main__ lambda goes through cloudpickle: described, never executed.
-        const fn = loads(lambdaBlob);
-        assert.ok(fn instanceof PyObject, String(fn));
-        assert.match(fn.module, /^cloudpickle/);
-      },
-    );
+          assert.equal(buffers.length, 1, "the array travels out of band");
+          const got = loads(blob, { buffers }) as { arr: NDArray; f: number };
+          assert.deepEqual([got.arr.toNested(), got.f], [[0, 1, 2], 2]);
+          // A __main__ lambda goes through cloudpickle: described, never executed.
+          const fn = loads(lambdaBlob);
+          assert.ok(fn instanceof PyObject, String(fn));
+          assert.match(fn.module, /^cloudpickle/);
+        },
+      );
 
-    await t.step("exceptions without tblib", async () => {
-      const blobs = await py.run<Uint8Array[]>(`
+      await t.step("exceptions without tblib", async () => {
+        const blobs = await py.run<Uint8Array[]>(`
 import io
 def plain(v, p):
     f = io.BytesIO()
@@ -355,29 +357,29 @@ e = ValueError("bad", 3)
 e.note = "n"
 result = [plain(KeyError("k"), 2), plain(e, 4), plain(ZeroDivisionError("division by zero"), 5)]
 `);
-      const [key, value, zero] = blobs.map((b) => loads(b)) as PyException[];
-      assert.deepEqual(key, new PyException("KeyError", "builtins", ["k"], "'k'"));
-      assert.deepEqual(
-        value,
-        new PyException(
-          "ValueError",
-          "builtins",
-          ["bad", 3],
-          "('bad', 3)",
-          undefined,
-          undefined,
-          undefined,
-          { note: "n" },
-        ),
-      );
-      assert.equal(zero.message, "division by zero");
-      assert.equal(String(zero), "ZeroDivisionError: division by zero");
-    });
+        const [key, value, zero] = blobs.map((b) => loads(b)) as PyException[];
+        assert.deepEqual(key, new PyException("KeyError", "builtins", ["k"], "'k'"));
+        assert.deepEqual(
+          value,
+          new PyException(
+            "ValueError",
+            "builtins",
+            ["bad", 3],
+            "('bad', 3)",
+            undefined,
+            undefined,
+            undefined,
+            { note: "n" },
+          ),
+        );
+        assert.equal(zero.message, "division by zero");
+        assert.equal(String(zero), "ZeroDivisionError: division by zero");
+      });
 
-    await t.step(
-      "exceptions and tracebacks pickled by distributed's error_message (tblib)",
-      async () => {
-        const got = await py.run<[Uint8Array, Uint8Array, string[], string[], Uint8Array]>(`
+      await t.step(
+        "exceptions and tracebacks pickled by distributed's error_message (tblib)",
+        async () => {
+          const got = await py.run<[Uint8Array, Uint8Array, string[], string[], Uint8Array]>(`
 import sys, os, tempfile, traceback, importlib
 from distributed.core import error_message
 d = tempfile.mkdtemp()
@@ -404,30 +406,31 @@ except OSError as e:
 result = [msg["exception"].data, msg["traceback"].data, fmt(outer.__traceback__), fmt(inner.__traceback__),
           os_msg["exception"].data]
 `);
-        const [excBlob, tbBlob, outerLines, innerLines, osBlob] = got;
-        const exc = loads(excBlob);
-        assert.ok(exc instanceof PyException);
-        assert.equal(exc.type, "RuntimeError");
-        assert.equal(exc.module, "builtins");
-        assert.deepEqual(exc.args, ["wrapped"]);
-        assert.equal(exc.message, "wrapped");
-        assert.equal(exc.traceback, outerLines.join("\n"));
-        assert.ok(exc.cause instanceof PyException);
-        assert.equal(exc.cause.type, "ZeroDivisionError");
-        assert.equal(exc.cause.message, "division by zero");
-        assert.equal(exc.cause.traceback, innerLines.join("\n"));
-        assert.ok(innerLines.some((l) => /golden_mod\.py", line 2, in inner$/.test(l)));
-        assert.equal(exc.context, exc.cause, "__context__ is the same object as __cause__");
-        assert.equal(loads(tbBlob), outerLines.join("\n"));
+          const [excBlob, tbBlob, outerLines, innerLines, osBlob] = got;
+          const exc = loads(excBlob);
+          assert.ok(exc instanceof PyException);
+          assert.equal(exc.type, "RuntimeError");
+          assert.equal(exc.module, "builtins");
+          assert.deepEqual(exc.args, ["wrapped"]);
+          assert.equal(exc.message, "wrapped");
+          assert.equal(exc.traceback, outerLines.join("\n"));
+          assert.ok(exc.cause instanceof PyException);
+          assert.equal(exc.cause.type, "ZeroDivisionError");
+          assert.equal(exc.cause.message, "division by zero");
+          assert.equal(exc.cause.traceback, innerLines.join("\n"));
+          assert.ok(innerLines.some((l) => /golden_mod\.py", line 2, in inner$/.test(l)));
+          assert.equal(exc.context, exc.cause, "__context__ is the same object as __cause__");
+          assert.equal(loads(tbBlob), outerLines.join("\n"));
 
-        const os = loads(osBlob);
-        assert.ok(os instanceof PyException);
-        assert.equal(os.type, "FileNotFoundError");
-        assert.equal(os.attributes.errno, 2);
-        assert.equal(os.attributes.filename, "/nonexistent/file");
-      },
-    );
-  } finally {
-    await py.close();
-  }
-});
+          const os = loads(osBlob);
+          assert.ok(os instanceof PyException);
+          assert.equal(os.type, "FileNotFoundError");
+          assert.equal(os.attributes.errno, 2);
+          assert.equal(os.attributes.filename, "/nonexistent/file");
+        },
+      );
+    } finally {
+      await py.close();
+    }
+  });
+}

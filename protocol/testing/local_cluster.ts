@@ -15,7 +15,7 @@ import { makeTlsKeypair } from "./tls_keypair.ts";
 
 /** Options of {@link LocalCluster.start}. */
 export interface LocalClusterOptions {
-  /** Python environment (dask/distributed version). Default `"current"`. */
+  /** Python environment (dask/distributed version). Default `"dedl"` (DEDL's stack). */
   readonly era?: PythonEra;
   /** Number of worker processes. Default 1. */
   readonly workers?: number;
@@ -33,6 +33,11 @@ export interface LocalClusterOptions {
   readonly workerCompression?: "lz4" | "zlib";
   /** Milliseconds to wait for each process to serve. Default 120 000. */
   readonly readyTimeoutMs?: number;
+  /**
+   * A folder put first on the workers' `PYTHONPATH` (not the scheduler's), e.g. one holding
+   * another release of a package, for workers whose software differs from the scheduler's.
+   */
+  readonly workerPythonPath?: string;
 }
 
 const PROCESS_SCRIPT = fileURLToPath(new URL("./dask_process.py", import.meta.url));
@@ -54,7 +59,7 @@ export class LocalCluster implements AsyncDisposable {
 
   /** Starts a scheduler and its workers and waits until all serve. */
   static async start(options: LocalClusterOptions = {}): Promise<LocalCluster> {
-    const python = await pythonEnv(options.era ?? "current");
+    const python = await pythonEnv(options.era ?? "dedl");
     const readyMs = options.readyTimeoutMs ?? 120_000;
     const tmpDir = await Deno.makeTempDir({ prefix: "dedl-dask-cluster-" });
     const env: Record<string, string> = {
@@ -78,11 +83,14 @@ export class LocalCluster implements AsyncDisposable {
       const host = options.workerCompression ? "127.0.0.2" : "127.0.0.1";
       const nthreads = String(options.threadsPerWorker ?? 2);
       const workers = Array.from({ length: options.workers ?? 1 }, (_, i) => {
+        const workerEnv = options.workerPythonPath
+          ? { ...env, PYTHONPATH: options.workerPythonPath }
+          : env;
         const w = DaskProcess.spawn(
           `worker ${i}`,
           python,
           ["worker", address, host, nthreads, ...tlsArgs],
-          env,
+          workerEnv,
         );
         started.push(w);
         return w;

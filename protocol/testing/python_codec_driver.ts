@@ -1,12 +1,15 @@
 /**
- * One long-lived Python process (the "current" replica environment: real dask/distributed,
- * numpy, lz4) that runs snippets for the codec golden tests, so each test file pays Python's
- * start-up once. Bytes travel as base64 inside JSON lines; see python_codec_driver.py.
+ * One long-lived Python process (a replica environment: real dask/distributed, numpy, lz4) that
+ * runs snippets for the codec golden tests, so each test pays Python's start-up once. Bytes
+ * travel as base64 inside JSON lines; see python_codec_driver.py.
  * @module
  */
 
 import { Buffer } from "node:buffer";
-import { pythonEnv } from "../../tests/replica/python_env.ts";
+import { pythonEnv, type PythonEra } from "../../tests/replica/python_env.ts";
+
+/** The environments the golden tests run in: DEDL's stack and the newest release. */
+export const CODEC_ERAS: readonly PythonEra[] = ["dedl", "current"];
 
 /** Longest a single snippet may run before the test fails. */
 const CALL_TIMEOUT_MS = 120_000;
@@ -25,9 +28,9 @@ export class PythonCodecDriver {
     this.#stderr = new Response(child.stderr).text();
   }
 
-  /** Starts the driver in the "current" Python environment. */
-  static async start(): Promise<PythonCodecDriver> {
-    const python = await pythonEnv("current");
+  /** Starts the driver in an environment (default the newest). */
+  static async start(era: PythonEra = "current"): Promise<PythonCodecDriver> {
+    const python = await pythonEnv(era);
     const script = new URL("./python_codec_driver.py", import.meta.url).pathname;
     const child = new Deno.Command(python, {
       args: ["-u", script],

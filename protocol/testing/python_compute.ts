@@ -25,7 +25,7 @@ const TIMEOUT_MS = 600_000;
 export async function pythonCompute(
   options: { era?: PythonEra; address: string; expression: string; repeat?: number },
 ): Promise<PythonComputeResult> {
-  const python = await pythonEnv(options.era ?? "current");
+  const python = await pythonEnv(options.era ?? "dedl");
   const script = new URL("./python_compute.py", import.meta.url).pathname;
   const out = await new Deno.Command(python, {
     args: [script, options.address, String(options.repeat ?? 1), options.expression],

@@ -24,20 +24,47 @@ export interface ReplicaSite {
   default_config: { min: number; max: number };
 }
 
+/** One value of the sites' `image` option: which software its schedulers and workers run. */
+export interface ReplicaImage {
+  /** The `distributed` version, e.g. `"2023.8.0"`. */
+  distributed: string;
+  /** The Python environment that runs it. */
+  python: string;
+}
+
 /** Contents of `.replica/endpoints.json`. */
 export interface ReplicaEndpoints {
   issuer: string;
   token_url: string;
   jwks_url: string;
   client_id: string;
-  /** The Python of the replica's environment (dask, distributed, xarray, zarr, numpy). */
+  /**
+   * The Python of DEDL's stack (distributed 2023.8.0, xarray, zarr 2, numpy 1): it runs the
+   * gateways and the clusters of the default image.
+   */
   python: string;
-  /** Pythons per pinned `distributed` era, for protocol tests. */
+  /** Pythons by pinned `distributed` version (the protocol version matrix). */
   pythons: Record<string, string>;
+  /** The sites' `image` option values and the software each runs; {@link default_image} first. */
+  images: Record<string, ReplicaImage>;
+  /** The `image` a cluster gets when none is asked for (DEDL's stack). */
+  default_image: string;
   users: { username: string; password: string }[];
   /** Keycloak's bootstrap admin, for tests that need the admin REST API. */
   admin: { username: string; password: string };
   sites: Record<string, ReplicaSite>;
+}
+
+/**
+ * The `DEDL_IMAGES` environment value a replica gateway reads (`gateway_config.py`): image →
+ * Python, the default image first.
+ */
+export function gatewayImages(endpoints: Pick<ReplicaEndpoints, "images">): string {
+  return JSON.stringify(
+    Object.fromEntries(
+      Object.entries(endpoints.images).map(([image, { python }]) => [image, python]),
+    ),
+  );
 }
 
 /** Root of this repository. */

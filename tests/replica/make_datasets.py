@@ -9,6 +9,8 @@ style of DEDL's 2022 Pakistan flood notebook:
 Values differ per site (the generator is seeded by the site name and each site has its own base
 temperature), so a result proves where it was read. Chunks are generated and written one at a
 time (bounded memory) and uncompressed, so writing takes seconds and reading is I/O-bound.
+Run with the replica's DEDL environment (zarr 2.x): the stores are Zarr v2, as DEDL's are, so
+that every environment (zarr 2 and 3) reads them.
 """
 
 import sys
@@ -83,7 +85,7 @@ def make_flood(site: str, out: Path) -> None:
         },
         attrs={"location": site, "title": f"Synthetic flood extent at {site}", "pixel_m": 20},
     )
-    ds.to_zarr(out, mode="w", consolidated=False, encoding={"flood": {"compressors": None}})
+    ds.to_zarr(out, mode="w", consolidated=False, encoding={"flood": {"compressor": None}})
 
 
 def make_precipitation(site: str, out: Path) -> None:
@@ -102,7 +104,7 @@ def make_precipitation(site: str, out: Path) -> None:
         attrs={"location": site, "title": f"Synthetic hourly rainfall at {site}"},
     )
     ds.to_zarr(
-        out, mode="w", consolidated=False, encoding={"precipitation": {"compressors": None}}
+        out, mode="w", consolidated=False, encoding={"precipitation": {"compressor": None}}
     )
 
 

@@ -1,32 +1,48 @@
 /**
  * The replica's Python environments: one per pinned `requirements*.txt`, created with the
- * machine's `python3 -m venv` and cached under {@link cacheRoot}. The newest pinned `distributed`
- * runs the gateways; the older one exercises the other `update-graph` era.
+ * machine's `python3 -m venv` and cached under {@link cacheRoot}. `dedl` is DEDL's own stack
+ * (distributed 2023.8.0, dask-gateway-server 2023.1.1): it runs the gateways and every cluster
+ * started with the default image. `current` is the newest release (the replica's other image);
+ * `2024.8` and `2025.3` complete the protocol version matrix (one per `update-graph` dialect).
  */
 import { join } from "node:path";
 import { cacheRoot, digest, exists } from "./cache.ts";
 
-/** Which pinned environment: the newest `dask`/`distributed`, or 2025.3.0 (graph_header era). */
-export type PythonEra = "current" | "2025.3";
+/**
+ * Which pinned environment: DEDL's stack (`dedl`, distributed 2023.8.0), a late tuple-graph
+ * release (`2024.8`), the last `graph_header` release with task-spec graphs (`2025.3`), or the
+ * newest (`current`).
+ */
+export type PythonEra = "dedl" | "2024.8" | "2025.3" | "current";
+
+/** Every environment, oldest first: the protocol suite runs against each. */
+export const PYTHON_ERAS: readonly PythonEra[] = ["dedl", "2024.8", "2025.3", "current"];
 
 const REQUIREMENTS: Record<PythonEra, string> = {
-  current: "requirements.txt",
+  dedl: "requirements-dedl.txt",
+  "2024.8": "requirements-dask-2024.8.txt",
   "2025.3": "requirements-dask-2025.3.txt",
+  current: "requirements.txt",
 };
 
-/** The `distributed` version pinned for an era, read from its requirements file. */
-export async function pinnedDistributed(era: PythonEra): Promise<string> {
+/** The version of `pkg` pinned for an era, read from its requirements file. */
+export async function pinnedVersion(era: PythonEra, pkg: string): Promise<string> {
   const text = await Deno.readTextFile(new URL(REQUIREMENTS[era], import.meta.url));
-  const m = /^distributed==(\S+)$/m.exec(text);
-  if (!m) throw new Error(`${REQUIREMENTS[era]} pins no distributed version`);
+  const m = new RegExp(`^${pkg}==(\\S+)$`, "mi").exec(text);
+  if (!m) throw new Error(`${REQUIREMENTS[era]} pins no ${pkg} version`);
   return m[1];
+}
+
+/** The `distributed` version pinned for an era. */
+export function pinnedDistributed(era: PythonEra): Promise<string> {
+  return pinnedVersion(era, "distributed");
 }
 
 /**
  * Path of the `python` executable of an era's environment, installing it first if needed.
  * Installation output goes to `log` (a file path) so callers can show it on failure.
  */
-export async function pythonEnv(era: PythonEra = "current"): Promise<string> {
+export async function pythonEnv(era: PythonEra = "dedl"): Promise<string> {
   const reqUrl = new URL(REQUIREMENTS[era], import.meta.url);
   const requirements = await Deno.readTextFile(reqUrl);
   const dir = join(cacheRoot(), `venv-${era}-${await digest(requirements)}`);
@@ -44,6 +60,25 @@ export async function pythonEnv(era: PythonEra = "current"): Promise<string> {
     await Deno.writeTextFile(marker, new Date().toISOString());
   });
   return python;
+}
+
+/**
+ * A folder holding only `requirement` (e.g. `"toolz==0.12.1"`, without its dependencies),
+ * installed once for an era's Python and cached: put it first on a process's `PYTHONPATH` to
+ * run that process with another release of one package than its environment has.
+ */
+export async function pythonOverlay(era: PythonEra, requirement: string): Promise<string> {
+  const python = await pythonEnv(era);
+  const dir = join(cacheRoot(), `overlay-${era}-${await digest(requirement)}`);
+  const marker = join(dir, ".installed");
+  if (await exists(marker)) return dir;
+  await withFileLock(`${dir}.lock`, async () => {
+    if (await exists(marker)) return;
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await run(python, ["-m", "pip", "install", "-q", "--no-deps", "--target", dir, requirement]);
+    await Deno.writeTextFile(marker, new Date().toISOString());
+  });
+  return dir;
 }
 
 async function run(cmd: string, args: string[]): Promise<void> {

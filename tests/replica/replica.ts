@@ -13,8 +13,10 @@ import { join } from "node:path";
 import { cacheRoot, digest, exists } from "./cache.ts";
 import {
   ENDPOINTS_PATH,
+  gatewayImages,
   REPLICA_DIR,
   type ReplicaEndpoints,
+  type ReplicaImage,
   type ReplicaSite,
 } from "./endpoints.ts";
 import {
@@ -26,7 +28,7 @@ import {
   spawnDetached,
   tail,
 } from "./process.ts";
-import { pinnedDistributed, pythonEnv } from "./python_env.ts";
+import { pinnedDistributed, PYTHON_ERAS, pythonEnv, type PythonEra } from "./python_env.ts";
 
 const SITES = ["central", "lumi"] as const;
 const SITE_NAMES: Record<string, string> = { central: "Central Site", lumi: "LUMI Bridge" };
@@ -159,22 +161,32 @@ async function installDatasets(python: string): Promise<string> {
 interface Installed {
   python: string;
   pythons: Record<string, string>;
+  images: Record<string, ReplicaImage>;
   keycloak: Keycloak;
   data: string;
 }
 
+/**
+ * The `image` option values of the replica's sites, the default first: DEDL's own image runs
+ * DEDL's stack; the official Dask image name stands for the newest release.
+ */
+const IMAGES: ReadonlyArray<[string, PythonEra]> = [
+  ["registry.eodc.eu/eodc/clusters/dedl-deployment/dedl-dask:latest", "dedl"],
+  ["ghcr.io/dask/dask:2026.8.0-py3.11", "current"],
+];
+
 async function install(): Promise<Installed> {
-  const [python, older, keycloak] = await Promise.all([
-    pythonEnv("current"),
-    pythonEnv("2025.3"),
-    installKeycloak(),
-  ]);
+  // One at a time: pip is CPU-bound, and Keycloak's download overlaps the first.
+  const keycloak = installKeycloak();
+  const pythons: Record<string, string> = {};
+  for (const era of PYTHON_ERAS) pythons[await pinnedDistributed(era)] = await pythonEnv(era);
+  const python = await pythonEnv("dedl");
+  const images: Record<string, ReplicaImage> = {};
+  for (const [image, era] of IMAGES) {
+    images[image] = { distributed: await pinnedDistributed(era), python: await pythonEnv(era) };
+  }
   const data = await installDatasets(python);
-  const pythons = {
-    [await pinnedDistributed("current")]: python,
-    [await pinnedDistributed("2025.3")]: older,
-  };
-  return { python, pythons, keycloak, data };
+  return { python, pythons, images, keycloak: await keycloak, data };
 }
 
 function password(): string {
@@ -297,6 +309,8 @@ async function start(): Promise<void> {
     client_id: CLIENT_ID,
     python: installed.python,
     pythons: installed.pythons,
+    images: installed.images,
+    default_image: IMAGES[0][0],
     users,
     admin,
     sites,
@@ -358,6 +372,7 @@ async function start(): Promise<void> {
           DEDL_JWKS_URL: endpoints.jwks_url,
           DEDL_SITE_DATA: join(installed.data, site),
           DEDL_CLUSTERS_DIR: clustersDir,
+          DEDL_IMAGES: gatewayImages(installed),
         },
       }),
     });

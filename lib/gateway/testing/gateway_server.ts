@@ -6,7 +6,7 @@
  * @module
  */
 import { join } from "node:path";
-import { readEndpoints, REPO_ROOT } from "../../../tests/replica/endpoints.ts";
+import { gatewayImages, readEndpoints, REPO_ROOT } from "../../../tests/replica/endpoints.ts";
 import { isAlive, pidsWithEnv } from "../../../tests/replica/process.ts";
 
 /** A running gateway started by {@link startGatewayServer}. */
@@ -64,6 +64,7 @@ export async function startGatewayServer(
       DEDL_SITE_DATA: dir,
       DEDL_CLUSTERS_DIR: join(dir, "clusters"),
       DEDL_REPLICA_ID: id,
+      DEDL_IMAGES: gatewayImages(ep),
     },
     stdin: "null",
     stdout: "piped",
