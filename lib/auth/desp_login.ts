@@ -58,6 +58,9 @@ export interface DespPageLogin {
 /** At most this many pages between the authorization request and the code. */
 const MAX_STEPS = 8;
 
+/** Login pages are a few kB; a bigger answer is not read. */
+const MAX_PAGE_BYTES = 1 << 20;
+
 /**
  * Walks DESP's login pages with the username, password and (when asked) one-time code, and
  * redeems the code: DESP's tokens.
@@ -236,7 +239,11 @@ class FormBrowser {
         await res.body?.cancel();
         throw new IdentityProviderUnreachable(where, `answered HTTP ${res.status}`);
       }
-      const page = parseLoginPage(await res.text(), url);
+      const html = await readLimited(res, MAX_PAGE_BYTES);
+      if (html === undefined) {
+        throw new LoginPageChanged(where, "login page of a usual size", "more than 1 MiB");
+      }
+      const page = parseLoginPage(html, url);
       if (res.status >= 400) {
         throw new IdentityProviderRejected(
           "DESP login",
@@ -282,4 +289,18 @@ function describe(page: LoginPage): string {
   const forms = page.forms.map((f) => f.id ?? "a form").join(", ");
   if (forms) parts.push(`forms: ${forms}`);
   return parts.filter(Boolean).join("; ");
+}
+
+/** The body as text, or `undefined` (and the rest not read) beyond `limit` bytes. */
+async function readLimited(res: Response, limit: number): Promise<string | undefined> {
+  if (!res.body) return "";
+  const decoder = new TextDecoder();
+  let text = "";
+  let size = 0;
+  for await (const chunk of res.body) {
+    size += chunk.length;
+    if (size > limit) return undefined; // leaving the loop cancels the body
+    text += decoder.decode(chunk, { stream: true });
+  }
+  return text + decoder.decode();
 }

@@ -194,7 +194,7 @@ Deno.test("desp login - DEDL refusing the exchange is TokenExchangeRefused", asy
   });
 });
 
-Deno.test("desp login - a login page without the login form is LoginPageChanged", async () => {
+Deno.test("desp login - a login page without the login form, or a huge one, is LoginPageChanged", async () => {
   // DESP's real page with its form taken out, as a redesign could do.
   const changed: typeof fetch = async (input, init) => {
     const res = await fetch(input, init);
@@ -207,6 +207,18 @@ Deno.test("desp login - a login page without the login form is LoginPageChanged"
     assert.equal(e.url, `${ep.desp.issuer}/protocol/openid-connect/auth`);
     assert.match(e.expected, /username and password/);
     assert.ok(!e.message.includes("session_code"));
+    return true;
+  });
+  // A page far bigger than a login page is not read to its end.
+  const huge: typeof fetch = async (input, init) => {
+    const res = await fetch(input, init);
+    if (!(res.headers.get("content-type") ?? "").includes("html")) return res;
+    const html = (await res.text()) + "<!-- padding -->".repeat(100_000);
+    return new Response(html, { status: res.status, headers: res.headers });
+  };
+  await assert.rejects(login(carol, { fetch: huge }), (e) => {
+    assert.ok(e instanceof LoginPageChanged);
+    assert.match(e.expected, /usual size/);
     return true;
   });
 });

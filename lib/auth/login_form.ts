@@ -79,10 +79,10 @@ export function parseLoginPage(html: string, url: string): LoginPage {
       fields,
     };
   });
-  const errors: string[] = [];
+  const errors = new Set<string>();
   const addError = (e: Element) => {
     const text = textOf(e);
-    if (text && !errors.includes(text)) errors.push(text);
+    if (text) errors.add(text);
   };
   for (const e of elements) {
     const id = e.attrs.id ?? "";
@@ -91,7 +91,7 @@ export function parseLoginPage(html: string, url: string): LoginPage {
   }
   const title = elements.find((e) => e.attrs.id === "kc-page-title") ??
     elements.find((e) => e.tag === "title");
-  return { url, title: title ? textOf(title) : "", forms, errors };
+  return { url, title: title ? textOf(title) : "", forms, errors: [...errors] };
 }
 
 /** The form asking for a username and a password, if the page has one. */
@@ -165,12 +165,20 @@ const VOID = new Set([
 /** Elements whose content is text up to their end tag. */
 const RAW_TEXT = new Set(["script", "style", "textarea", "title"]);
 
-const TAG = /<(\/?)([a-zA-Z][a-zA-Z0-9-]*)((?:[^>"']|"[^"]*"|'[^']*')*?)(\/?)>/y;
 const ATTRIBUTE = /([^\s"'>\/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?/g;
+/** Deeper elements are kept as leaves: a hostile page cannot make the walks quadratic. */
+const MAX_DEPTH = 256;
 
+/**
+ * Builds the element tree in one pass that never goes back (as browsers do): a `<` followed by
+ * a letter opens a tag that ends at the first `>` outside a quoted attribute value, or with the
+ * page.
+ */
 function parseHtml(html: string): Element {
+  const lower = html.toLowerCase();
   const root: Element = { tag: "#root", attrs: {}, children: [] };
   let current = root;
+  let depth = 0;
   let at = 0;
   while (at < html.length) {
     const lt = html.indexOf("<", at);
@@ -189,47 +197,95 @@ function parseHtml(html: string): Element {
       at = end < 0 ? html.length : end + 1;
       continue;
     }
-    TAG.lastIndex = lt;
-    const m = TAG.exec(html);
-    if (!m) {
+    const tag = scanTag(html, lt);
+    if (tag === null) break; // an unfinished tag at the end of the page
+    if (!tag) {
       current.children.push("<");
       at = lt + 1;
       continue;
     }
-    at = TAG.lastIndex;
-    const [, closing, rawTag, rawAttrs, selfClosing] = m;
-    const tag = rawTag.toLowerCase();
-    if (closing) {
+    at = tag.end;
+    if (tag.closing) {
       // Close up to the matching open element; a stray end tag is ignored.
-      for (let e: Element | undefined = current; e && e !== root; e = e.parent) {
-        if (e.tag === tag) {
+      let levels = 1;
+      for (let e: Element | undefined = current; e && e !== root; e = e.parent, levels++) {
+        if (e.tag === tag.name) {
           current = e.parent ?? root;
+          depth -= levels;
           break;
         }
       }
       continue;
     }
+    if (tag.name === "form" && insideForm(current)) continue; // browsers ignore nested forms
     const element: Element = {
-      tag,
-      attrs: parseAttributes(rawAttrs),
+      tag: tag.name,
+      attrs: parseAttributes(tag.attributes),
       children: [],
       parent: current,
     };
     current.children.push(element);
-    if (VOID.has(tag) || selfClosing) continue;
-    if (RAW_TEXT.has(tag)) {
-      const end = html.toLowerCase().indexOf(`</${tag}`, at);
+    if (VOID.has(tag.name) || tag.selfClosing || depth >= MAX_DEPTH) continue;
+    if (RAW_TEXT.has(tag.name)) {
+      const end = lower.indexOf(`</${tag.name}`, at);
       const stop = end < 0 ? html.length : end;
-      element.children.push(
-        tag === "script" || tag === "style" ? "" : decodeEntities(html.slice(at, stop)),
-      );
+      const raw = tag.name === "script" || tag.name === "style";
+      element.children.push(raw ? "" : decodeEntities(html.slice(at, stop)));
       const close = end < 0 ? -1 : html.indexOf(">", end);
       at = close < 0 ? html.length : close + 1;
       continue;
     }
     current = element;
+    depth++;
   }
   return root;
+}
+
+interface ScannedTag {
+  name: string;
+  closing: boolean;
+  attributes: string;
+  selfClosing: boolean;
+  /** Index after the `>`. */
+  end: number;
+}
+
+/**
+ * The tag starting at `lt`, if `<` starts one (`<name` or `</name`). Quotes count only as an
+ * attribute value (after `=`), so a stray quote cannot swallow the page; a tag without its `>`
+ * runs to the end of the page and is dropped (`null`).
+ */
+function scanTag(html: string, lt: number): ScannedTag | undefined | null {
+  let i = lt + 1;
+  const closing = html[i] === "/";
+  if (closing) i++;
+  const nameStart = i;
+  while (i < html.length && /[a-zA-Z0-9-]/.test(html[i])) i++;
+  if (i === nameStart || !/[a-zA-Z]/.test(html[nameStart])) return undefined;
+  const name = html.slice(nameStart, i).toLowerCase();
+  const attributesStart = i;
+  let quote = "";
+  let afterEquals = false;
+  for (; i < html.length; i++) {
+    const c = html[i];
+    if (quote) {
+      if (c === quote) quote = "";
+      continue;
+    }
+    if (c === ">") break;
+    if ((c === '"' || c === "'") && afterEquals) quote = c;
+    else if (c === "=") afterEquals = true;
+    else if (!/\s/.test(c)) afterEquals = false;
+  }
+  if (i >= html.length) return null;
+  const attributes = html.slice(attributesStart, i);
+  return {
+    name,
+    closing,
+    attributes: attributes.replace(/\/\s*$/, ""),
+    selfClosing: /\/\s*$/.test(attributes),
+    end: i + 1,
+  };
 }
 
 function parseAttributes(text: string): Record<string, string> {
@@ -241,23 +297,38 @@ function parseAttributes(text: string): Record<string, string> {
   return attrs;
 }
 
-function* descendants(e: Element): Generator<Element> {
-  for (const child of e.children) {
-    if (typeof child === "string") continue;
-    yield child;
-    yield* descendants(child);
+/** Every element below `e`, in document order (a loop, not recursion: cost is the subtree's). */
+function descendants(e: Element): Element[] {
+  const out: Element[] = [];
+  const stack: Element[] = [e];
+  while (stack.length > 0) {
+    const x = stack.pop()!;
+    if (x !== e) out.push(x);
+    for (let i = x.children.length - 1; i >= 0; i--) {
+      const child = x.children[i];
+      if (typeof child !== "string") stack.push(child);
+    }
   }
+  return out;
 }
 
 /** The visible text of an element, whitespace collapsed. */
 function textOf(e: Element): string {
   const parts: string[] = [];
-  const walk = (x: Element) => {
-    if (x.tag === "script" || x.tag === "style") return;
-    for (const c of x.children) typeof c === "string" ? parts.push(c) : walk(c);
-  };
-  walk(e);
+  const stack: (Element | string)[] = [e];
+  while (stack.length > 0) {
+    const x = stack.pop()!;
+    if (typeof x === "string") parts.push(x);
+    else if (x.tag !== "script" && x.tag !== "style") {
+      for (let i = x.children.length - 1; i >= 0; i--) stack.push(x.children[i]);
+    }
+  }
   return parts.join(" ").replace(/\s+/g, " ").trim();
+}
+
+function insideForm(e: Element | undefined): boolean {
+  for (; e; e = e.parent) if (e.tag === "form") return true;
+  return false;
 }
 
 function inErrorBox(e: Element): boolean {

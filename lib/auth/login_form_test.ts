@@ -1,9 +1,13 @@
 /**
  * The login page reader on hand-written pages shaped like Keycloak's two login themes (the
- * current `keycloak.v2` and the older `keycloak` one that DESP's pages derive from) and on broken
- * markup. The real pages are read in `desp_login_test.ts`.
+ * current `keycloak.v2` and the older `keycloak` one that DESP's pages derive from), on broken
+ * markup, and fuzzed from those and the replica's real DESP login page (fixed seed;
+ * `DEDL_FUZZ_ITERATIONS` runs longer). The whole login through real pages is in
+ * `desp_login_test.ts`.
  */
 import assert from "node:assert/strict";
+import { fuzzIterations, SeededRandom } from "../../protocol/testing/seeded_random.ts";
+import { readEndpoints } from "../../tests/replica/endpoints.ts";
 import { formSubmission, oneTimeCodeForm, parseLoginPage, passwordForm } from "./login_form.ts";
 
 const PAGE_URL = "https://auth.example.org/realms/desp/protocol/openid-connect/auth?client_id=x";
@@ -150,4 +154,81 @@ Deno.test("login form - character references in attributes and text are decoded"
   assert.equal(page.title, "A & B \u2013 A<");
   assert.equal(page.forms[0].action, "https://auth.example.org/a?b=1&c=%222%22");
   assert.equal(page.forms[0].fields[0].value, "'x'");
+});
+
+Deno.test("login form - hostile markup is read in linear time", () => {
+  const size = 200_000;
+  const pages = [
+    "<".repeat(size),
+    "<a b='".repeat(size / 6),
+    '<a b="'.repeat(size / 6) + ">",
+    "<div>".repeat(size / 5) + "</span>".repeat(size / 7),
+    "<form action=x>".repeat(size / 15) + "<input name=otp>",
+    "<!--".repeat(size / 4),
+    "<script>".repeat(size / 8),
+    "&#x".repeat(size / 3),
+    `<span id="input-error">x</span>`.repeat(size / 30),
+  ];
+  for (const html of pages) {
+    const started = performance.now();
+    const page = parseLoginPage(html, PAGE_URL);
+    oneTimeCodeForm(page);
+    passwordForm(page);
+    const ms = performance.now() - started;
+    assert.ok(ms < 2_000, `${html.slice(0, 20)}…: ${ms.toFixed(0)} ms`);
+  }
+});
+
+Deno.test("login form fuzz - mutated login pages never make the reader throw", async () => {
+  const ep = await readEndpoints();
+  const authorize = new URL(`${ep.desp.issuer}/protocol/openid-connect/auth`);
+  authorize.search = new URLSearchParams({
+    client_id: "dedl-hda",
+    redirect_uri: "https://hda.data.destination-earth.eu/stac",
+    response_type: "code",
+    scope: "openid",
+  }).toString();
+  const real = await fetch(authorize, { signal: AbortSignal.timeout(10_000) });
+  assert.equal(real.status, 200);
+  const seeds = [await real.text(), V2_LOGIN_WITH_ERROR, V1_LOGIN_WITH_ERROR, OTP_PAGE];
+  assert.ok(passwordForm(parseLoginPage(seeds[0], authorize.href)));
+  const pieces = [
+    "<",
+    ">",
+    '"',
+    "'",
+    "=",
+    "&",
+    "&amp;",
+    "<!--",
+    "-->",
+    "<form",
+    "</form>",
+    "<input name=otp>",
+    "<script>",
+    "</div>",
+    "/>",
+    "\u0000",
+    "\ud800",
+  ];
+  const rnd = new SeededRandom(0x10f0);
+  const iterations = fuzzIterations(300);
+  for (let n = 0; n < iterations; n++) {
+    let html = seeds[rnd.int(seeds.length)];
+    for (let edits = 1 + rnd.int(8); edits > 0; edits--) {
+      const at = rnd.int(html.length + 1);
+      const op = rnd.int(3);
+      const piece = pieces[rnd.int(pieces.length)];
+      if (op === 0) html = html.slice(0, at) + piece + html.slice(at);
+      else if (op === 1) html = html.slice(0, at) + html.slice(at + 1 + rnd.int(40));
+      else html = html.slice(0, at) + html.slice(rnd.int(html.length + 1));
+    }
+    const page = parseLoginPage(html, authorize.href);
+    for (const form of page.forms) {
+      assert.ok(URL.canParse(form.action));
+      formSubmission(form, { username: "u", password: "p" });
+    }
+    oneTimeCodeForm(page);
+    passwordForm(page);
+  }
 });
