@@ -90,6 +90,17 @@ export async function despPageLogin(login: DespPageLogin): Promise<GrantedTokens
       sentPassword = true;
       continue;
     }
+    // Keycloak's required actions (new password, authenticator setup, profile) come first: the
+    // authenticator setup page has a code field too.
+    if (
+      page.forms.some((f) => new URL(f.action).pathname.endsWith("/login-actions/required-action"))
+    ) {
+      throw new AccountNotSetUp(
+        login.username,
+        page.title || page.errors.join(" "),
+        login.desp.accountUrl,
+      );
+    }
     const codeForm = oneTimeCodeForm(page);
     if (codeForm && sentCode) {
       throw new InvalidOneTimePassword(login.username, page.errors.join(" ") || page.title);
@@ -104,13 +115,6 @@ export async function despPageLogin(login: DespPageLogin): Promise<GrantedTokens
       const message = page.errors.join(" ") || "the login form came back without a message";
       if (/disabled|locked/i.test(message)) throw new AccountDisabled(login.username, message);
       throw new InvalidCredentials(login.username, message);
-    }
-    if (/\/required-action\b/.test(page.url) || /update|configure|verify/i.test(page.title)) {
-      throw new AccountNotSetUp(
-        login.username,
-        page.title || page.errors.join(" "),
-        login.desp.accountUrl,
-      );
     }
     throw new LoginPageChanged(
       pageUrl(page),

@@ -9,6 +9,8 @@ import * as jose from "npm:jose@6.2.18";
 import { readEndpoints } from "../../tests/replica/endpoints.ts";
 import { Gateway } from "../gateway/mod.ts";
 import {
+  AccountDisabled,
+  AccountNotSetUp,
   IdentityProviderRejected,
   InvalidCredentials,
   InvalidOneTimePassword,
@@ -142,6 +144,13 @@ Deno.test("desp login - wrong password is InvalidCredentials with DESP's words; 
   assert.equal(http.grants("authorization_code"), 0);
 });
 
+Deno.test("desp login - a disabled DESP account is AccountDisabled", async () => {
+  await using user = await (await KeycloakAdmin.connect(ep, ep.desp.issuer)).createUser({
+    enabled: false,
+  });
+  await assert.rejects(login(user), AccountDisabled);
+});
+
 Deno.test("desp login - wrong one-time code is InvalidOneTimePassword", async () => {
   const totpKey = randomBase32Key();
   await using user = await despUser({ totpKey });
@@ -175,6 +184,25 @@ Deno.test("desp login - an account without a Stack Dask role is MissingRole, unl
   });
   await using auth = await login(user, { requiredRoles: null });
   assert.equal(auth.username, user.username);
+});
+
+Deno.test("desp login - an account with steps due at DESP is AccountNotSetUp, naming them", async () => {
+  for (
+    const [action, title] of [["UPDATE_PASSWORD", "Update password"], [
+      "CONFIGURE_TOTP",
+      "Mobile Authenticator Setup",
+    ]]
+  ) {
+    await using user = await (await KeycloakAdmin.connect(ep, ep.desp.issuer)).createUser({
+      requiredActions: [action],
+    });
+    await assert.rejects(login(user, { otp: "000000" }), (e) => {
+      assert.ok(e instanceof AccountNotSetUp, String(e));
+      assert.equal(e.serverMessage, title);
+      assert.equal(e.accountUrl, `${ep.desp.issuer}/account`);
+      return true;
+    });
+  }
 });
 
 Deno.test("desp login - DEDL refusing the exchange is TokenExchangeRefused", async () => {

@@ -70,7 +70,7 @@ export class KeycloakAdmin {
    * Creates a user with a random name and password. `complete: false` leaves out email and
    * names, which Keycloak's user profile requires ("Account is not fully set up"); `enabled:
    * false` creates a disabled account; `realmRoles` are granted; `totpKey` (base32) adds a TOTP
-   * second factor with that key.
+   * second factor with that key; `requiredActions` are due at the next login.
    */
   async createUser(
     options: {
@@ -78,6 +78,7 @@ export class KeycloakAdmin {
       enabled?: boolean;
       realmRoles?: string[];
       totpKey?: string;
+      requiredActions?: string[];
     } = {},
   ): Promise<TemporaryUser> {
     const username = `auth-test-${crypto.randomUUID().slice(0, 8)}`;
@@ -93,6 +94,7 @@ export class KeycloakAdmin {
       username,
       enabled: options.enabled ?? true,
       ...profile,
+      ...(options.requiredActions ? { requiredActions: options.requiredActions } : {}),
       credentials: [
         { type: "password", value: password, temporary: false },
         ...(options.totpKey ? [totpCredential(options.totpKey)] : []),
