@@ -5,12 +5,15 @@
  * dashboards, and shut every cluster down (also on Ctrl-C).
  *
  *   deno task demo                                   # on the local two-site replica
+ *   deno task demo -- --desp                         # the same, as the replica's DESP user
  *   deno run -A examples/multisite_demo.ts --username me \
  *     --dataset central=<zarr url> --dataset lumi=<zarr url>   # on DEDL (asks for the password)
  *
  * Options: `--replica` (start the local replica if needed and use it; stop it afterwards if this
- * script started it), `--sites <bridges.json file or URL>`, `--issuer <url>`, `--username <name>`,
- * `--dataset <site>=<zarr path or URL>` (repeatable), `--variable <name>` (default `t2m`).
+ * script started it), `--desp` (log in with a DESP account: DESP's password and, if DESP asks,
+ * a one-time code; the DESP token is exchanged at DEDL), `--sites <bridges.json file or URL>`,
+ * `--issuer <url>`, `--username <name>`, `--dataset <site>=<zarr path or URL>` (repeatable),
+ * `--variable <name>` (default `t2m`).
  * @module
  */
 import { parseArgs } from "node:util";
@@ -18,8 +21,11 @@ import { MultiCluster, OidcAuth, py, type SiteRegistry } from "../mod.ts";
 import { openReplicaSession } from "./replica_session.ts";
 
 const { values: args } = parseArgs({
+  // `deno task demo -- --desp` hands the `--` on; the options after it are options all the same.
+  args: Deno.args.filter((a) => a !== "--"),
   options: {
     replica: { type: "boolean", default: false },
+    desp: { type: "boolean", default: false },
     sites: { type: "string" },
     issuer: { type: "string" },
     username: { type: "string" },
@@ -43,19 +49,34 @@ async function setup(): Promise<
     if (!site || !path) throw new Error(`--dataset wants <site>=<path or URL>, got ${pair}`);
     datasets[site] = path;
   }
+  const account = args.desp ? "DESP" : "DEDL";
   if (!args.replica) {
-    const username = args.username ?? prompt("Your DEDL username:");
-    if (!username) throw new Error("a DEDL username is needed (--username)");
+    const username = args.username ?? prompt(`Your ${account} username:`);
+    if (!username) throw new Error(`a ${account} username is needed (--username)`);
     return {
-      login: () => OidcAuth.password({ issuer: args.issuer, username }),
+      // Password (and for DESP a one-time code, when asked) on the terminal, without echo.
+      login: () =>
+        args.desp
+          ? OidcAuth.desp({ issuer: args.issuer, username })
+          : OidcAuth.password({ issuer: args.issuer, username }),
       sites: args.sites,
       datasets,
     };
   }
   const replica = await openReplicaSession();
   for (const [site, s] of Object.entries(replica.endpoints.sites)) datasets[site] ??= s.dataset;
+  // The replica's DESP user without a second factor: an account that exists only at DESP.
+  const despUser = replica.endpoints.desp.users.find((u) => !u.totp_secret)!;
   return {
-    login: replica.login,
+    login: args.desp
+      ? () =>
+        OidcAuth.desp({
+          issuer: replica.endpoints.issuer,
+          despIssuer: replica.endpoints.desp.issuer,
+          username: despUser.username,
+          password: despUser.password,
+        })
+      : replica.login,
     sites: replica.endpoints.sites,
     datasets,
     stopReplica: replica.close,
@@ -65,7 +86,7 @@ async function setup(): Promise<
 const { login, sites, datasets, stopReplica } = await setup();
 try {
   await using auth = await login();
-  console.log(`Logged in as ${auth.username}.`);
+  console.log(`Logged in as ${auth.username}${args.desp ? " (DESP account)" : ""}.`);
 
   await using mc = await MultiCluster.connect({ auth, sites });
   for (const s of mc.status()) {

@@ -27,3 +27,29 @@ export const DEFAULT_REFRESH_MARGIN_SECONDS = 30;
 
 /** Timeout of every single call to the identity provider. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** DESP, the DestinE platform's identity provider (Keycloak realm `desp`). */
+export const DESP_ISSUER = "https://auth.destine.eu/realms/desp";
+
+/** DESP's public client through which DEDL users log in (as DEDL's own tools do). */
+export const DESP_CLIENT_ID = "dedl-hda";
+
+/** The redirect URI registered for {@link DESP_CLIENT_ID}; the login stops at it, never loads it. */
+export const DESP_REDIRECT_URI = "https://hda.data.destination-earth.eu/stac";
+
+/** DEDL's name for DESP as an identity provider: the `subject_issuer` of the token exchange. */
+export const DESP_SUBJECT_ISSUER = "desp-oidc";
+
+/** DEDL's public client that exchanges DESP tokens for DEDL ones (also the token audience). */
+export const DEDL_EXCHANGE_CLIENT_ID = "hda-public";
+
+/**
+ * Realm roles of which a DEDL token must carry one for Stack Dask: the access role and its quota
+ * variants, which DEDL's gateways map to worker sizes.
+ */
+export const DEDL_DASK_ROLES: readonly string[] = [
+  "stack-dask",
+  "stack-dask-high",
+  "stack-dask-medium",
+  "stack-dask-low",
+];

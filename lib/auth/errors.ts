@@ -286,3 +286,120 @@ export class TokenCacheInsecure extends AuthError {
     );
   }
 }
+
+/** The one-time code (second factor) of a DESP login was not accepted. */
+export class InvalidOneTimePassword extends AuthError {
+  /** `serverMessage` is what the login page said. */
+  constructor(
+    /** The username that was tried. */
+    readonly username: string,
+    /** The login page's own words, e.g. `Invalid authenticator code.` */
+    readonly serverMessage: string,
+  ) {
+    super(
+      `the one-time code for "${username}" was not accepted (the login page says ` +
+        `"${serverMessage}"): log in again with the code your authenticator app shows now ` +
+        `(codes change every 30 s and each one works once)`,
+    );
+  }
+}
+
+/** The login asks for a one-time code, and there is no way to ask the user for one. */
+export class OneTimePasswordUnavailable extends AuthError {
+  /** `username` is the account whose login asks for the code. */
+  constructor(
+    /** The account. */
+    readonly username: string,
+  ) {
+    super(
+      `the DESP login of "${username}" asks for a one-time code, and none was given and stdin ` +
+        `is not a terminal: pass \`otp\` (a code, or a function that returns one)`,
+    );
+  }
+}
+
+/**
+ * The DEDL token carries no role the gateways need: the account has not been granted Stack Dask
+ * at DEDL (yet).
+ */
+export class MissingRole extends AuthError {
+  /** `roles` are the realm roles the token does carry. */
+  constructor(
+    /** The account. */
+    readonly username: string,
+    /** The roles of which one is needed. */
+    readonly needed: readonly string[],
+    /** The realm roles the token carries. */
+    readonly roles: readonly string[],
+  ) {
+    super(
+      `the DEDL account "${username}" has none of the roles ${needed.join(", ")} (it has: ` +
+        `${roles.length ? roles.join(", ") : "none"}): request Stack Dask access for your ` +
+        `account at DEDL (DEDL documentation: "How to request roles for Stack Dask on My ` +
+        `DataLake Services"), then log in again`,
+    );
+  }
+}
+
+/**
+ * The identity provider's login page does not look as expected (no login form, or an unknown
+ * page where a form or a redirect was due): it has changed, and this version cannot log in
+ * through it.
+ */
+export class LoginPageChanged extends AuthError {
+  /** `expected` says what was looked for, `found` what the page showed. */
+  constructor(
+    /** The page's URL, without its query (which holds session codes). */
+    readonly url: string,
+    /** What was looked for, e.g. `a form with username and password fields`. */
+    readonly expected: string,
+    /** What the page showed instead (title, messages). */
+    readonly found: string,
+  ) {
+    super(
+      `the login page ${url} has no ${expected} (it shows: ${found || "nothing recognisable"}): ` +
+        `the identity provider's login pages have changed; update dedl-dask, or log in with ` +
+        `OidcAuth.deviceCode() meanwhile`,
+    );
+  }
+}
+
+/** DEDL refused to exchange the DESP token for a DEDL token. */
+export class TokenExchangeRefused extends AuthError {
+  /** Keeps the OAuth `error` and description of the refusal. */
+  constructor(
+    /** The DEDL issuer that refused. */
+    readonly issuer: string,
+    /** The `subject_issuer` sent (DEDL's alias of DESP, `desp-oidc`). */
+    readonly subjectIssuer: string,
+    /** The OAuth error code, e.g. `access_denied`. */
+    readonly error: string,
+    /** The provider's description, e.g. `Client not allowed to exchange`. */
+    readonly serverMessage: string,
+    /** HTTP status of the answer. */
+    readonly status: number,
+  ) {
+    super(
+      `${issuer} refused to exchange the DESP token (subject issuer "${subjectIssuer}"): ` +
+        `${error}${serverMessage ? ` ("${serverMessage}")` : ""}; the DESP login itself ` +
+        `worked — check the DEDL issuer and exchange client, and that your DESP account may use ` +
+        `DEDL (ask the DEDL support if it persists)`,
+    );
+  }
+}
+
+/** A service account's client id or secret was refused. */
+export class InvalidClientCredentials extends AuthError {
+  /** `serverMessage` is the provider's `error_description`. */
+  constructor(
+    /** The service account's client id. */
+    readonly clientId: string,
+    /** The identity provider's own words. */
+    readonly serverMessage: string,
+  ) {
+    super(
+      `service account "${clientId}" was refused ("${serverMessage}"): check the client id and ` +
+        `secret (a secret regenerated at DEDL replaces the old one)`,
+    );
+  }
+}

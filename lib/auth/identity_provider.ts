@@ -1,6 +1,7 @@
 /**
- * The calls to the OpenID Provider (discovery, password, refresh and device grants, revocation)
- * through openid-client, with its errors turned into this layer's typed errors.
+ * The calls to the OpenID Provider (discovery; password, refresh, device, authorization code,
+ * client credentials and token exchange grants; revocation) through openid-client, with its
+ * errors turned into this layer's typed errors.
  * @module
  */
 import type * as OpenIdClient from "npm:openid-client@6.9.0";
@@ -12,9 +13,11 @@ import {
   IdentityProviderRejected,
   IdentityProviderUnreachable,
   InsecureIssuer,
+  InvalidClientCredentials,
   InvalidCredentials,
   IssuerDiscoveryFailed,
   ReauthenticationRequired,
+  TokenExchangeRefused,
 } from "./errors.ts";
 
 /**
@@ -22,6 +25,17 @@ import {
  * after one): programs that are handed a token never pay for loading it.
  */
 let oidc: typeof OpenIdClient;
+
+const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
+const ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
+
+/** An authorization code login under way (see {@link IdentityProvider.authorizationCodeLogin}). */
+export interface AuthorizationCodeLogin {
+  /** The authorization request to open. */
+  readonly url: string;
+  /** Redeems the code of the provider's redirect (`callback`: the full `Location`). */
+  finish(callback: string): Promise<GrantedTokens>;
+}
 
 /** Tokens from one successful grant. */
 export interface GrantedTokens {
@@ -36,8 +50,10 @@ export interface GrantedTokens {
 export interface IdentityProviderOptions {
   /** Issuer URL, exactly as the provider announces it. */
   issuer: string;
-  /** OAuth client id (public client, no secret). */
+  /** OAuth client id. */
   clientId: string;
+  /** The client's secret, for a confidential client (service account); public clients have none. */
+  clientSecret?: string;
   /** Timeout of every call, in milliseconds. */
   timeoutMs: number;
   /** HTTP client for every call (tests count requests through it). */
@@ -88,7 +104,10 @@ export class IdentityProvider {
     let config: OpenIdClient.Configuration;
     oidc ??= await import("npm:openid-client@6.9.0");
     try {
-      config = await oidc.discovery(url, options.clientId, undefined, oidc.None(), {
+      const clientAuth = options.clientSecret === undefined
+        ? oidc.None()
+        : oidc.ClientSecretPost(options.clientSecret);
+      config = await oidc.discovery(url, options.clientId, undefined, clientAuth, {
         timeout,
         execute: insecure ? [oidc.allowInsecureRequests] : [],
         ...(fetchImpl
@@ -160,6 +179,102 @@ export class IdentityProvider {
         this.#tokenEndpoint,
         (error, message) =>
           error === "invalid_grant" ? new ReauthenticationRequired(message || error) : undefined,
+      );
+    }
+  }
+
+  /**
+   * Client credentials grant: a token for the (confidential) client itself, e.g. a service
+   * account. A refused secret becomes {@linkcode InvalidClientCredentials}.
+   */
+  async clientCredentialsGrant(): Promise<GrantedTokens> {
+    try {
+      return granted(await oidc.clientCredentialsGrant(this.#config));
+    } catch (e) {
+      throw this.#error(
+        e,
+        "client credentials grant",
+        this.#tokenEndpoint,
+        (error, message) =>
+          (error === "invalid_client" || error === "unauthorized_client") &&
+            /invalid client/i.test(message)
+            ? new InvalidClientCredentials(this.clientId, message)
+            : undefined,
+      );
+    }
+  }
+
+  /**
+   * Starts an authorization code login (with PKCE S256 and `state`, which every provider
+   * accepts): the URL to open, and how to finish once the provider redirects to `redirectUri`.
+   */
+  async authorizationCodeLogin(redirectUri: string): Promise<AuthorizationCodeLogin> {
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const url = oidc.buildAuthorizationUrl(this.#config, {
+      redirect_uri: redirectUri,
+      scope: "openid",
+      response_type: "code",
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: "S256",
+      state,
+    });
+    return {
+      url: url.href,
+      finish: async (callback) => {
+        try {
+          return granted(
+            await oidc.authorizationCodeGrant(this.#config, new URL(callback), {
+              pkceCodeVerifier: verifier,
+              expectedState: state,
+              idTokenExpected: true,
+            }),
+          );
+        } catch (e) {
+          if (e instanceof oidc.AuthorizationResponseError) {
+            throw new IdentityProviderRejected(
+              "login",
+              e.error,
+              e.error_description ?? undefined,
+              0,
+            );
+          }
+          throw this.#error(e, "authorization code grant", this.#tokenEndpoint, () => undefined);
+        }
+      },
+    };
+  }
+
+  /**
+   * External-to-internal token exchange (RFC 8693, as Keycloak implements it): a token issued by
+   * the identity provider that this realm knows as `subjectIssuer` is exchanged for an access
+   * token of this realm for `audience`. Only an access token is asked for: no refresh token and
+   * no ID token come back. A refusal becomes {@linkcode TokenExchangeRefused}.
+   */
+  async tokenExchange(
+    subjectToken: string,
+    options: { subjectIssuer: string; audience: string },
+  ): Promise<GrantedTokens> {
+    try {
+      const tokens = granted(
+        await oidc.genericGrantRequest(this.#config, TOKEN_EXCHANGE_GRANT, {
+          subject_token: subjectToken,
+          subject_token_type: ACCESS_TOKEN_TYPE,
+          subject_issuer: options.subjectIssuer,
+          requested_token_type: ACCESS_TOKEN_TYPE,
+          audience: options.audience,
+        }),
+      );
+      // An access token alone: a refresh token here would be DEDL's, not the one renewed.
+      const { refreshToken: _, ...accessOnly } = tokens;
+      return accessOnly;
+    } catch (e) {
+      throw this.#error(
+        e,
+        "token exchange",
+        this.#tokenEndpoint,
+        (error, message, status) =>
+          new TokenExchangeRefused(this.issuer, options.subjectIssuer, error, message, status),
       );
     }
   }
@@ -246,11 +361,11 @@ export class IdentityProvider {
     e: unknown,
     operation: string,
     url: string,
-    specific: (error: string, message: string) => Error | undefined,
+    specific: (error: string, message: string, status: number) => Error | undefined,
   ): unknown {
     if (e instanceof oidc.ResponseBodyError) {
       const message = e.error_description ?? "";
-      return specific(e.error, message) ??
+      return specific(e.error, message, e.status) ??
         new IdentityProviderRejected(operation, e.error, e.error_description, e.status);
     }
     return transportError(e, operation, url, this.#timeoutMs);

@@ -1,6 +1,7 @@
 /**
- * OIDC login for the DestinE Data Lake: password or device login at DEDL's Keycloak, verified
- * access tokens refreshed before expiry, typed errors that say what to do.
+ * OIDC login for the DestinE Data Lake: password or device login at DEDL's Keycloak, DESP login
+ * (DestinE platform account, token exchanged at DEDL), service accounts (client credentials),
+ * verified access tokens renewed before expiry, typed errors that say what to do.
  *
  * ```ts
  * import { OidcAuth } from "./lib/auth/mod.ts";
@@ -12,6 +13,8 @@
 export type { AccessTokenOptions, TokenSource } from "./token_source.ts";
 export type { JWTPayload } from "npm:jose@6.2.18";
 export {
+  type ClientCredentialsLoginOptions,
+  type DespLoginOptions,
   type DeviceCodeLoginOptions,
   OidcAuth,
   type OidcAuthOptions,
@@ -30,10 +33,16 @@ export {
   DEDL_ALGORITHMS,
   DEDL_AUDIENCE,
   DEDL_CLIENT_ID,
+  DEDL_DASK_ROLES,
+  DEDL_EXCHANGE_CLIENT_ID,
   DEDL_ISSUER,
   DEDL_LEEWAY_SECONDS,
   DEFAULT_REFRESH_MARGIN_SECONDS,
   DEFAULT_TIMEOUT_MS,
+  DESP_CLIENT_ID,
+  DESP_ISSUER,
+  DESP_REDIRECT_URI,
+  DESP_SUBJECT_ISSUER,
 } from "./dedl_defaults.ts";
 export {
   AccountDisabled,
@@ -45,12 +54,18 @@ export {
   IdentityProviderRejected,
   IdentityProviderUnreachable,
   InsecureIssuer,
+  InvalidClientCredentials,
   InvalidCredentials,
+  InvalidOneTimePassword,
   IssuerDiscoveryFailed,
+  LoginPageChanged,
+  MissingRole,
+  OneTimePasswordUnavailable,
   PasswordEntryCancelled,
   PasswordUnavailable,
   ReauthenticationRequired,
   TokenCacheInsecure,
   type TokenCheck,
+  TokenExchangeRefused,
   TokenVerificationFailed,
 } from "./errors.ts";

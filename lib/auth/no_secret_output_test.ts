@@ -1,7 +1,8 @@
 /**
  * Runs every other auth test file in a child `deno test` and checks that its whole stdout and
- * stderr contain no password, access token or refresh token: neither the exact secrets the
- * tests handled (recorded through `testing/secret_log.ts`) nor anything shaped like a JWT.
+ * stderr contain no password, one-time code, client secret, access token or refresh token:
+ * neither the exact secrets the tests handled (recorded through `testing/secret_log.ts`) nor
+ * anything shaped like a JWT.
  */
 import assert from "node:assert/strict";
 import { readEndpoints } from "../../tests/replica/endpoints.ts";
@@ -55,11 +56,13 @@ Deno.test({
       }).output();
       const decoder = new TextDecoder();
       const output = decoder.decode(run.stdout) + decoder.decode(run.stderr);
-      const { users, admin } = await readEndpoints();
+      const { users, admin, desp, service_accounts } = await readEndpoints();
       const secrets = [
         ...(await Deno.readTextFile(secretsFile)).split("\n").filter((s) => s.length >= 8),
         ...users.map((u) => u.password),
         admin.password,
+        ...desp.users.flatMap((u) => [u.password, ...(u.totp_secret ? [u.totp_secret] : [])]),
+        ...service_accounts.map((a) => a.client_secret),
       ];
       assert.ok(run.success, `the auth tests failed:\n${redact(output, secrets).slice(-4000)}`);
       assert.ok(secrets.length > 50, `only ${secrets.length} secrets were recorded`);

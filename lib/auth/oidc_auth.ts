@@ -1,7 +1,8 @@
 /**
- * Logging in to DEDL (Keycloak) and keeping a valid access token: password or device login,
- * verified tokens, refresh before expiry with the login's own client id, one refresh shared by
- * concurrent callers, re-login or a typed error when the session has ended.
+ * Logging in to DEDL (Keycloak) and keeping a valid access token: password, device, DESP or
+ * service-account login, verified tokens, renewal before expiry (refresh with the login's own
+ * client id; for DESP, refresh at DESP and exchange again; for a service account, a new grant),
+ * one renewal shared by concurrent callers, re-login or a typed error when the session has ended.
  * @module
  */
 import type { JWTPayload } from "npm:jose@6.2.18";
@@ -10,14 +11,31 @@ import {
   DEDL_ALGORITHMS,
   DEDL_AUDIENCE,
   DEDL_CLIENT_ID,
+  DEDL_DASK_ROLES,
+  DEDL_EXCHANGE_CLIENT_ID,
   DEDL_ISSUER,
   DEDL_LEEWAY_SECONDS,
   DEFAULT_REFRESH_MARGIN_SECONDS,
   DEFAULT_TIMEOUT_MS,
+  DESP_CLIENT_ID,
+  DESP_ISSUER,
+  DESP_REDIRECT_URI,
+  DESP_SUBJECT_ISSUER,
 } from "./dedl_defaults.ts";
-import { IdentityProviderUnreachable, ReauthenticationRequired } from "./errors.ts";
+import { despPageLogin, despRenewal, exchangeDespTokens } from "./desp_login.ts";
+import {
+  IdentityProviderUnreachable,
+  MissingRole,
+  OneTimePasswordUnavailable,
+  ReauthenticationRequired,
+} from "./errors.ts";
 import { type DevicePrompt, type GrantedTokens, IdentityProvider } from "./identity_provider.ts";
 import { readPasswordFromTerminal } from "./password_prompt.ts";
+import {
+  clientCredentialsRenewal,
+  refreshTokenRenewal,
+  type SessionRenewal,
+} from "./session_renewal.ts";
 import { type TokenCache, tokenCacheKey } from "./token_cache.ts";
 import type { AccessTokenOptions, TokenSource } from "./token_source.ts";
 
@@ -83,7 +101,49 @@ export interface DeviceCodeLoginOptions extends OidcAuthOptions {
   signal?: AbortSignal;
 }
 
+/** Options of {@linkcode OidcAuth.desp}. */
+export interface DespLoginOptions extends OidcAuthOptions {
+  /** The DESP (DestinE platform) username. */
+  username: string;
+  /**
+   * The DESP password, sent once through DESP's login form and not kept. When absent it is asked
+   * for: through `prompt`, else on the terminal without echo.
+   */
+  password?: string;
+  /** Asks the user for the password, e.g. a notebook input widget. */
+  prompt?: (question: string) => Promise<string>;
+  /**
+   * The one-time code, for accounts with a second factor: a code, or a function that returns
+   * one when the login page asks (it is given the question to show). When absent and the page
+   * asks, it is asked for on the terminal without echo.
+   */
+  otp?: string | ((question: string) => string | Promise<string>);
+  /** DESP's issuer; default `https://auth.destine.eu/realms/desp`. */
+  despIssuer?: string;
+  /** DESP's public client DEDL users log in through; default `dedl-hda`. */
+  despClientId?: string;
+  /** The redirect URI registered for that client; default HDA's STAC URL (never loaded). */
+  redirectUri?: string;
+  /** DEDL's alias of DESP, the exchange's `subject_issuer`; default `desp-oidc`. */
+  subjectIssuer?: string;
+  /**
+   * Realm roles of which the DEDL token must carry one, else {@linkcode MissingRole}; default
+   * `stack-dask` and its quota variants (`stack-dask-high|medium|low`); `null` skips the check.
+   */
+  requiredRoles?: readonly string[] | null;
+}
+
+/** Options of {@linkcode OidcAuth.clientCredentials}. */
+export interface ClientCredentialsLoginOptions
+  extends Omit<OidcAuthOptions, "clientId" | "tokenCache" | "relogin"> {
+  /** The service account's client id. */
+  clientId: string;
+  /** Its secret (never put it on a command line: read it from the environment or a file). */
+  clientSecret: string;
+}
+
 interface Settings {
+  /** The provider whose tokens are handed out (DEDL). */
   idp: IdentityProvider;
   verifier: AccessTokenVerifier;
   now: () => number;
@@ -91,6 +151,9 @@ interface Settings {
   relogin: ((reason: ReauthenticationRequired) => Promise<OidcAuth>) | undefined;
   tokenCache: TokenCache | undefined;
   cacheKey: string;
+  renewal: SessionRenewal;
+  /** Realm roles of which every token must carry one (none: no check). */
+  requiredRoles: readonly string[];
 }
 
 interface Session {
@@ -130,7 +193,7 @@ export class OidcAuth implements TokenSource, AsyncDisposable {
    * needed.
    */
   static async password(options: PasswordLoginOptions): Promise<OidcAuth> {
-    const settings = await OidcAuth.#settingsFor(options, options.username);
+    const settings = await OidcAuth.#settingsFor(options, options.username, DEDL_CLIENT_ID);
     const resumed = await OidcAuth.#resume(settings);
     if (resumed) return resumed;
     const question = `Password for ${options.username} at ${settings.idp.issuer}: `;
@@ -149,7 +212,7 @@ export class OidcAuth implements TokenSource, AsyncDisposable {
    * passes through this program.
    */
   static async deviceCode(options: DeviceCodeLoginOptions = {}): Promise<OidcAuth> {
-    const settings = await OidcAuth.#settingsFor(options, "device login");
+    const settings = await OidcAuth.#settingsFor(options, "device login", DEDL_CLIENT_ID);
     const resumed = await OidcAuth.#resume(settings);
     if (resumed) return resumed;
     const pending = await settings.idp.startDeviceAuthorization();
@@ -159,12 +222,101 @@ export class OidcAuth implements TokenSource, AsyncDisposable {
     return await OidcAuth.#begin(settings, tokens, requestedAt);
   }
 
-  static async #settingsFor(options: OidcAuthOptions, account: string): Promise<Settings> {
+  /**
+   * Logs in with a DESP account (the DestinE platform's identity), as DEDL's own tools do:
+   * DESP's login form with username and password, a one-time code when DESP asks for one, then
+   * DESP's token exchanged at DEDL for a DEDL token (checked to carry a Stack Dask role). The
+   * DEDL token is renewed through DESP's refresh token (refreshed at DESP, exchanged again),
+   * else through `relogin`, else `ReauthenticationRequired`. The password is sent once and not
+   * kept; with a `tokenCache` only DESP's refresh token is stored, and a later login of the same
+   * account resumes without a password.
+   */
+  static async desp(options: DespLoginOptions): Promise<OidcAuth> {
+    const timeoutMs = Math.round(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const [dedl, desp] = await Promise.all([
+      OidcAuth.#settingsFor(options, options.username, DEDL_EXCHANGE_CLIENT_ID),
+      IdentityProvider.discover({
+        issuer: options.despIssuer ?? DESP_ISSUER,
+        clientId: options.despClientId ?? DESP_CLIENT_ID,
+        timeoutMs,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+        ...(options.allowInsecureHttp ? { allowInsecureHttp: true } : {}),
+      }),
+    ]);
+    const exchange = {
+      dedl: dedl.idp,
+      subjectIssuer: options.subjectIssuer ?? DESP_SUBJECT_ISSUER,
+    };
+    const settings: Settings = {
+      ...dedl,
+      renewal: despRenewal(desp, exchange),
+      // The stored token is DESP's, so it is filed under DESP's issuer and client.
+      cacheKey: tokenCacheKey(desp.issuer, desp.clientId, options.username),
+      requiredRoles: options.requiredRoles === undefined
+        ? DEDL_DASK_ROLES
+        : options.requiredRoles ?? [],
+    };
+    const resumed = await OidcAuth.#resume(settings);
+    if (resumed) return resumed;
+    const username = options.username;
+    const password = options.password ??
+      await (options.prompt ?? readPasswordFromTerminal)(
+        `Password for ${username} at ${desp.issuer}: `,
+      );
+    const despTokens = await despPageLogin({
+      desp,
+      redirectUri: options.redirectUri ?? DESP_REDIRECT_URI,
+      username,
+      password,
+      oneTimeCode: oneTimeCodeSource(
+        options.otp,
+        username,
+        `One-time code for ${username} at ${desp.issuer}: `,
+      ),
+      fetch: options.fetch ?? fetch,
+      timeoutMs,
+    });
+    const requestedAt = settings.now();
+    return await OidcAuth.#begin(
+      settings,
+      await exchangeDespTokens(exchange, despTokens),
+      requestedAt,
+    );
+  }
+
+  /**
+   * Logs in as a service account (OAuth client credentials grant, e.g. a pipeline's DEDL
+   * client). A new token is fetched before the current one expires (the secret is at hand,
+   * and no refresh token is issued). The secret is never logged or stored.
+   */
+  static async clientCredentials(options: ClientCredentialsLoginOptions): Promise<OidcAuth> {
+    const settings = await OidcAuth.#settingsFor(
+      { ...options, tokenCache: undefined, relogin: undefined },
+      options.clientId,
+      options.clientId,
+      options.clientSecret,
+    );
+    settings.renewal = clientCredentialsRenewal(settings.idp);
+    const requestedAt = settings.now();
+    return await OidcAuth.#begin(
+      settings,
+      await settings.idp.clientCredentialsGrant(),
+      requestedAt,
+    );
+  }
+
+  static async #settingsFor(
+    options: OidcAuthOptions,
+    account: string,
+    defaultClientId: string,
+    clientSecret?: string,
+  ): Promise<Settings> {
     const timeoutMs = Math.round(options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     const now = options.now ?? Date.now;
     const idp = await IdentityProvider.discover({
       issuer: options.issuer ?? DEDL_ISSUER,
-      clientId: options.clientId ?? DEDL_CLIENT_ID,
+      clientId: options.clientId ?? defaultClientId,
+      ...(clientSecret === undefined ? {} : { clientSecret }),
       timeoutMs,
       ...(options.fetch ? { fetch: options.fetch } : {}),
       ...(options.allowInsecureHttp ? { allowInsecureHttp: true } : {}),
@@ -187,6 +339,8 @@ export class OidcAuth implements TokenSource, AsyncDisposable {
       relogin: options.relogin,
       tokenCache: options.tokenCache,
       cacheKey: tokenCacheKey(idp.issuer, idp.clientId, account),
+      renewal: refreshTokenRenewal(idp),
+      requiredRoles: [],
     };
   }
 
@@ -198,7 +352,7 @@ export class OidcAuth implements TokenSource, AsyncDisposable {
     const requestedAt = settings.now();
     let tokens: GrantedTokens;
     try {
-      tokens = await settings.idp.refreshGrant(refreshToken);
+      tokens = await settings.renewal.renew(refreshToken);
     } catch (e) {
       if (!(e instanceof ReauthenticationRequired)) throw e;
       await cache.delete(settings.cacheKey);
@@ -283,7 +437,7 @@ export class OidcAuth implements TokenSource, AsyncDisposable {
     const session = this.#session;
     this.#session = null;
     await this.#settings.tokenCache?.delete(this.#settings.cacheKey);
-    if (session?.refreshToken) await this.#settings.idp.revoke(session.refreshToken);
+    if (session?.refreshToken) await this.#settings.renewal.revoke(session.refreshToken);
   }
 
   /**
@@ -317,17 +471,13 @@ export class OidcAuth implements TokenSource, AsyncDisposable {
   }
 
   async #refresh(): Promise<void> {
-    const { idp, relogin, tokenCache, cacheKey, now } = this.#settings;
+    const { renewal, relogin, tokenCache, cacheKey, now } = this.#settings;
     try {
-      const refreshToken = this.#session?.refreshToken;
-      if (!refreshToken) {
-        throw new ReauthenticationRequired(
-          this.#session ? "the provider issued no refresh token" : "logged out",
-        );
-      }
+      if (!this.#session) throw new ReauthenticationRequired("logged out");
+      const refreshToken = this.#session.refreshToken;
       const requestedAt = now();
-      const tokens = await idp.refreshGrant(refreshToken);
-      await this.#accept({ refreshToken, ...tokens }, requestedAt);
+      const tokens = await renewal.renew(refreshToken);
+      await this.#accept({ ...(refreshToken ? { refreshToken } : {}), ...tokens }, requestedAt);
     } catch (e) {
       if (!(e instanceof ReauthenticationRequired)) throw e;
       this.#session = null;
@@ -341,6 +491,15 @@ export class OidcAuth implements TokenSource, AsyncDisposable {
   /** Verifies a token answer and makes it the current session. */
   async #accept(tokens: GrantedTokens, requestedAt: number): Promise<void> {
     const claims = await this.#settings.verifier.verify(tokens.accessToken, { fresh: true });
+    const needed = this.#settings.requiredRoles;
+    if (needed.length > 0) {
+      const roles = (claims.realm_access as { roles?: unknown } | undefined)?.roles;
+      const held = Array.isArray(roles) ? roles.filter((r) => typeof r === "string") : [];
+      if (!needed.some((r) => held.includes(r))) {
+        const name = claims.preferred_username ?? claims.sub;
+        throw new MissingRole(String(name), needed, held);
+      }
+    }
     // Expiry is counted from `expires_in` on the local clock, so clock skew does not shift it.
     const lifetime = tokens.expiresInSeconds ??
       Math.max(0, (claims.exp as number) - (claims.iat ?? (claims.exp as number)));
@@ -377,6 +536,20 @@ export class OidcAuth implements TokenSource, AsyncDisposable {
     const refreshToken = this.#session?.refreshToken;
     if (tokenCache && refreshToken) await tokenCache.store(cacheKey, refreshToken);
   }
+}
+
+/** Where the one-time code of a DESP login comes from, asked only when the page wants one. */
+function oneTimeCodeSource(
+  otp: DespLoginOptions["otp"],
+  username: string,
+  question: string,
+): () => Promise<string> {
+  if (typeof otp === "string") return () => Promise.resolve(otp);
+  if (otp) return async () => await otp(question);
+  return async () => {
+    if (!Deno.stdin.isTerminal()) throw new OneTimePasswordUnavailable(username);
+    return await readPasswordFromTerminal(question);
+  };
 }
 
 function showDevicePrompt(prompt: DevicePrompt): void {

@@ -7,7 +7,7 @@ import type { TokenSource } from "../auth/token_source.ts";
 import { SiteUnavailable, UnknownLocation } from "../multicluster/errors.ts";
 import { MultiCluster } from "../multicluster/multi_cluster.ts";
 import { booleanFlag, type CommandInput, stringFlag } from "./command.ts";
-import { NoSuchCluster, NotLoggedIn } from "./errors.ts";
+import { NoSuchCluster, NotLoggedIn, UsageError } from "./errors.ts";
 import { ClusterNotFound } from "../gateway/errors.ts";
 import { type CommandLogin, logIn, type LoginSettings } from "./login_session.ts";
 import { identityProviderOf, loadSiteSource, onlySites, type SiteSource } from "./site_source.ts";
@@ -15,15 +15,31 @@ import { StatusLine } from "./status_line.ts";
 
 /** The login settings of a command line, given the site source. */
 export function loginSettings(input: CommandInput, sites: SiteSource): LoginSettings {
+  const desp = booleanFlag(input, "desp");
+  const clientCredentials = booleanFlag(input, "client-credentials");
+  const clientIdFlag = stringFlag(input, "client-id");
+  // With --desp or --client-credentials, --client-id names that login's own client; the
+  // public client (and the key of the remembered login) stays the usual one.
   const idp = identityProviderOf(sites, {
     issuer: stringFlag(input, "issuer"),
-    clientId: stringFlag(input, "client-id"),
+    clientId: desp || clientCredentials ? undefined : clientIdFlag,
   });
+  const despIssuer = stringFlag(input, "desp-issuer") ?? sites.identityProvider?.despIssuer;
+  if (booleanFlag(input, "otp-stdin") && !desp) {
+    throw new UsageError("--otp-stdin goes with --desp");
+  }
   return {
     ...idp,
+    ...(clientIdFlag !== undefined && (desp || clientCredentials)
+      ? { explicitClientId: clientIdFlag }
+      : {}),
     username: stringFlag(input, "username"),
     passwordStdin: booleanFlag(input, "password-stdin"),
     device: booleanFlag(input, "device"),
+    desp,
+    otpStdin: booleanFlag(input, "otp-stdin"),
+    ...(despIssuer ? { despIssuer } : {}),
+    clientCredentials,
     tokenCachePath: stringFlag(input, "token-cache"),
   };
 }

@@ -28,7 +28,7 @@ export class NotLoggedIn extends CliError {
   constructor(reason: string) {
     super(
       `not logged in (${reason}): run 'dedl-dask login --remember' once, or pass ` +
-        `--password-stdin (scripts) or --device to this command`,
+        `--password-stdin (scripts), --device, or --desp with --otp-stdin to this command`,
     );
   }
 }

@@ -5,23 +5,27 @@
 import { booleanFlag, type Command, type CommandInput, stringFlag } from "./command.ts";
 import { loginSettings } from "./command_session.ts";
 import { ExitCode } from "./exit_codes.ts";
-import { logIn, LOGIN_FLAGS, logOut } from "./login_session.ts";
+import {
+  CLIENT_SECRET_ENV,
+  type CommandLogin,
+  logIn,
+  LOGIN_FLAGS,
+  logOut,
+} from "./login_session.ts";
 import { Output, timestamp } from "./output.ts";
 import { loadSiteSource, SITE_FLAGS } from "./site_source.ts";
 import { formatFields } from "./table.ts";
 
 const IDP_FROM_SITES = { sites: SITE_FLAGS.sites };
 
-/** What is shown of a login: who, where, how long; never a token. */
-function describeLogin(
-  auth: { username: string; issuer: string; claims: Record<string, unknown> },
-  remembered: boolean,
-  tokenCachePath: string | undefined,
-) {
+/** What is shown of a login: who, where, how, how long; never a token. */
+function describeLogin(login: CommandLogin) {
+  const { auth, method, remembered, tokenCachePath } = login;
   const claims = auth.claims;
   return {
     username: auth.username,
     issuer: auth.issuer,
+    method,
     subject: typeof claims.sub === "string" ? claims.sub : null,
     email: typeof claims.email === "string" ? claims.email : null,
     name: typeof claims.name === "string" ? claims.name : null,
@@ -36,14 +40,22 @@ function describeLogin(
 /** `dedl-dask login`. */
 export const loginCommand: Command = {
   name: "login",
-  summary: "log in at DEDL's identity provider (password or --device)",
-  usage: ["login [--remember] [--username <name>] [--password-stdin | --device]"],
+  summary: "log in at DEDL (password, --device, --desp or --client-credentials)",
+  usage: [
+    "login [--remember] [--username <name>] [--password-stdin | --device]",
+    "login [--remember] --desp [--username <name>] [--password-stdin] [--otp-stdin]",
+    "login [--remember] --client-credentials --client-id <service account>",
+  ],
   description:
-    "Logs in with a password (asked without echo, or read from stdin with --password-stdin) or\n" +
-    "with the device code (--device: open the URL shown and confirm the code in a browser).\n" +
-    "With --remember the session's refresh token is kept in the token cache (mode 0600; never a\n" +
-    "password or an access token), so later commands run without a password until 'logout' or\n" +
-    "the end of the session. Without --remember this only checks the login and logs out again.",
+    "Logs in with a DEDL password (asked without echo, or read from stdin with --password-stdin),\n" +
+    "with the device code (--device: open the URL shown and confirm the code in a browser), with\n" +
+    "a DESP account (--desp: DESP's password, and a one-time code when DESP asks for one, asked\n" +
+    "without echo or read from stdin with --otp-stdin; DESP's token is exchanged at DEDL), or as\n" +
+    `a service account (--client-credentials: the secret from $${CLIENT_SECRET_ENV}, else stdin).\n` +
+    "With --remember the session's refresh token (DESP's, for --desp) is kept in the token cache\n" +
+    "(mode 0600; never a password, code or access token), so later commands run without a\n" +
+    "password until 'logout' or the end of the session; a service account is only noted, and\n" +
+    "later commands read its secret again. Without --remember this only checks the login.",
   flags: {
     remember: { type: "boolean", help: "keep the session for later commands (token cache)" },
     ...LOGIN_FLAGS,
@@ -56,14 +68,17 @@ export const loginCommand: Command = {
     const remember = booleanFlag(input, "remember");
     const login = await logIn(settings, { remember });
     await using auth = login.auth;
-    const info = describeLogin(auth, login.remembered, login.tokenCachePath);
+    const info = describeLogin(login);
     if (out.json) out.data(info);
     else {
       out.line(`Logged in as ${auth.username} at ${auth.issuer}.`);
       out.line(
-        login.remembered
+        !login.remembered
+          ? "Session not kept (pass --remember to stay logged in for later commands)."
+          : login.tokenCachePath
           ? `Session remembered in ${login.tokenCachePath}; 'dedl-dask logout' ends it.`
-          : "Session not kept (pass --remember to stay logged in for later commands).",
+          : `Service account remembered; its secret is not stored: later commands read it ` +
+            `from $${CLIENT_SECRET_ENV} or stdin. 'dedl-dask logout' forgets it.`,
       );
     }
     return ExitCode.ok;
@@ -95,6 +110,7 @@ export const logoutCommand: Command = {
         {
           revoked: `Logged out of ${settings.issuer}.`,
           expired: `The session at ${settings.issuer} had already ended; forgotten.`,
+          forgotten: `Forgot the service account at ${settings.issuer} (nothing to revoke).`,
           none: `No remembered session at ${settings.issuer}.`,
         }[outcome],
       );
@@ -117,8 +133,8 @@ export const whoamiCommand: Command = {
     const out = new Output(booleanFlag(input, "json"));
     const settings = loginSettings(input, await loadSiteSource(stringFlag(input, "sites")));
     const login = await logIn(settings);
-    await using auth = login.auth;
-    const info = describeLogin(auth, login.remembered, login.tokenCachePath);
+    await using _ = login.auth;
+    const info = describeLogin(login);
     if (out.json) out.data(info);
     else {
       out.line(formatFields([
@@ -126,7 +142,15 @@ export const whoamiCommand: Command = {
         ["issuer", info.issuer],
         ["subject", info.subject ?? "-"],
         ["email", info.email ?? "-"],
-        ["session", info.remembered ? `remembered in ${info.tokenCache}` : "this command only"],
+        ["login", info.method],
+        [
+          "session",
+          !info.remembered
+            ? "this command only"
+            : info.tokenCache
+            ? `remembered in ${info.tokenCache}`
+            : "remembered (secret not stored)",
+        ],
       ]));
     }
     return ExitCode.ok;

@@ -1,12 +1,20 @@
 /**
- * How a command gets its login. After `dedl-dask login --remember` the refresh token is kept in
- * the library's token cache (0600) and the account is noted in `cli-logins.json` beside it, per
- * issuer and client; later commands resume that session without a password. Otherwise each
- * command logs in by itself — password from the terminal (no echo) or `--password-stdin`, or the
- * device login with `--device` — and logs out when it ends.
+ * How a command gets its login. Four ways: a DEDL password (asked without echo, or
+ * `--password-stdin`), the device login (`--device`), a DESP account (`--desp`: DESP's password
+ * and, when DESP asks, a one-time code; the DESP token is exchanged at DEDL), or a service account
+ * (`--client-credentials`: `--client-id` and a secret from `$DEDL_DASK_CLIENT_SECRET` or stdin,
+ * never from the command line).
+ *
+ * After `dedl-dask login --remember` what the session needs to renew itself is kept in the
+ * library's token cache (0600): DEDL's refresh token, or DESP's for a DESP login; never a
+ * password, a one-time code or an access token. A service account keeps nothing: its secret is
+ * read again by every command. The account and way of login are noted in `cli-logins.json`
+ * beside the cache, per DEDL issuer and client; later commands resume that login. Otherwise each
+ * command logs in by itself and logs out when it ends.
  * @module
  */
 import { dirname, join } from "node:path";
+import { DESP_ISSUER } from "../auth/dedl_defaults.ts";
 import { OidcAuth } from "../auth/oidc_auth.ts";
 import { readPasswordFromTerminal } from "../auth/password_prompt.ts";
 import { defaultTokenCachePath, FileTokenCache, type TokenCache } from "../auth/token_cache.ts";
@@ -16,13 +24,20 @@ import { NotLoggedIn, UsageError } from "./errors.ts";
 /** Environment variable with the default username. */
 export const USERNAME_ENV = "DEDL_DASK_USERNAME";
 
+/** Environment variable with a service account's secret (`--client-credentials`). */
+export const CLIENT_SECRET_ENV = "DEDL_DASK_CLIENT_SECRET";
+
+/** Environment variable with a service account's client id (`--client-credentials`). */
+export const CLIENT_ID_ENV = "DEDL_DASK_CLIENT_ID";
+
 /** Flags of every command that logs in. */
 export const LOGIN_FLAGS: Flags = {
   username: {
     type: "string",
     short: "u",
     value: "<name>",
-    help: `DEDL username (default: the remembered login, else $${USERNAME_ENV}, else asked)`,
+    help:
+      `DEDL or DESP username (default: the remembered login, else $${USERNAME_ENV}, else asked)`,
   },
   "password-stdin": {
     type: "boolean",
@@ -32,15 +47,33 @@ export const LOGIN_FLAGS: Flags = {
     type: "boolean",
     help: "log in with the device code in a browser instead of a password",
   },
+  desp: {
+    type: "boolean",
+    help: "log in with your DESP (DestinE platform) account, as DEDL's Lab does",
+  },
+  "otp-stdin": {
+    type: "boolean",
+    help: "with --desp: read the one-time code from stdin (after the password's line)",
+  },
+  "desp-issuer": {
+    type: "string",
+    value: "<URL>",
+    help: `with --desp: DESP's issuer (default ${DESP_ISSUER}, or the --sites file's desp.issuer)`,
+  },
+  "client-credentials": {
+    type: "boolean",
+    help: `log in as a service account (--client-id); secret from $${CLIENT_SECRET_ENV} or stdin`,
+  },
   issuer: {
     type: "string",
     value: "<URL>",
-    help: "OIDC issuer (default DEDL's, or the one in a local --sites file)",
+    help: "DEDL's OIDC issuer (default DEDL's, or the one in a local --sites file)",
   },
   "client-id": {
     type: "string",
     value: "<id>",
-    help: "OIDC public client (default dedl-stack-public-client, or the --sites file's)",
+    help: "OIDC client (default dedl-stack-public-client, or the --sites file's; with --desp " +
+      "the exchange client, default hda-public; with --client-credentials the service account)",
   },
   "token-cache": {
     type: "string",
@@ -51,24 +84,41 @@ export const LOGIN_FLAGS: Flags = {
 
 /** How to log in, from the command line. */
 export interface LoginSettings {
+  /** DEDL's issuer. */
   readonly issuer: string;
+  /** DEDL's public client of password and device logins; with `issuer`, the login's record key. */
   readonly clientId: string;
+  /** `--client-id` as given: the DESP exchange client, or the service account. */
+  readonly explicitClientId?: string;
   readonly username?: string;
   readonly passwordStdin: boolean;
   readonly device: boolean;
+  readonly desp: boolean;
+  readonly otpStdin: boolean;
+  /** DESP's issuer, from `--desp-issuer` or a local `--sites` file. */
+  readonly despIssuer?: string;
+  readonly clientCredentials: boolean;
   readonly tokenCachePath?: string;
 }
+
+/** The ways of logging in. */
+export type LoginMethod = "password" | "device" | "desp" | "client-credentials";
 
 /** A login made for a command. */
 export interface CommandLogin {
   readonly auth: OidcAuth;
-  /** Whether the session is kept in the token cache (then it outlives the command). */
+  readonly method: LoginMethod;
+  /** Whether the login is remembered (then it outlives the command). */
   readonly remembered: boolean;
-  /** The token cache file, when remembered. */
+  /** The token cache file, when remembered with a session in it (not for service accounts). */
   readonly tokenCachePath?: string;
 }
 
-type LoginRecord = { method: "password"; username: string } | { method: "device" };
+type LoginRecord =
+  | { method: "password"; username: string }
+  | { method: "device" }
+  | { method: "desp"; username: string; despIssuer: string; clientId?: string }
+  | { method: "client-credentials"; clientId: string };
 
 /** The CLI's note of remembered logins: which account, per issuer and client. No secrets. */
 class LoginRecords {
@@ -104,10 +154,35 @@ class LoginRecords {
 }
 
 /**
- * Logs in for one command. With `remember` (the `login` command) the session is stored in the
- * token cache and noted for later commands; otherwise a remembered session is resumed if there
- * is one, else a new login is made that ends with the command.
- * @throws {NotLoggedIn} when a password is needed and there is no way to ask for it.
+ * The way of logging in: the one asked for, else the remembered one (unless another account or
+ * a password on stdin is given), else a password.
+ */
+function chooseMethod(settings: LoginSettings, record: LoginRecord | undefined): LoginMethod {
+  const asked = [
+    settings.desp && "desp",
+    settings.clientCredentials && "client-credentials",
+    settings.device && "device",
+  ].filter((m): m is LoginMethod => typeof m === "string");
+  if (asked.length > 1) {
+    throw new UsageError(`choose one way to log in: ${asked.map((m) => `--${m}`).join(" or ")}`);
+  }
+  if (asked[0]) return asked[0];
+  if (!record || settings.passwordStdin) return "password";
+  if (settings.username !== undefined && settings.username !== accountOf(record)) {
+    return "password";
+  }
+  return record.method;
+}
+
+function accountOf(record: LoginRecord): string | undefined {
+  return "username" in record ? record.username : undefined;
+}
+
+/**
+ * Logs in for one command. With `remember` (the `login` command) the session is stored and noted
+ * for later commands; otherwise a remembered login of the same way and account is resumed if
+ * there is one, else a new login is made that ends with the command.
+ * @throws {NotLoggedIn} when a password, code or secret is needed and there is no way to ask.
  */
 export async function logIn(
   settings: LoginSettings,
@@ -116,78 +191,143 @@ export async function logIn(
   const cachePath = settings.tokenCachePath ?? defaultTokenCachePath();
   const records = new LoginRecords(cachePath);
   const record = await records.get(settings.issuer, settings.clientId);
-  const device = settings.device ||
-    (!settings.username && !settings.passwordStdin && record?.method === "device");
+  const method = chooseMethod(settings, record);
+  const same = record?.method === method ? record : undefined;
+  const stdin = new StdinLines();
+  if (method === "client-credentials") {
+    const clientId = settings.explicitClientId ?? (Deno.env.get(CLIENT_ID_ENV) || undefined) ??
+      (same?.method === "client-credentials" ? same.clientId : undefined);
+    if (!clientId) {
+      throw new UsageError(
+        `--client-credentials needs --client-id <service account> (or $${CLIENT_ID_ENV})`,
+      );
+    }
+    const auth = await OidcAuth.clientCredentials({
+      issuer: settings.issuer,
+      clientId,
+      clientSecret: await askClientSecret(clientId, settings, stdin),
+    });
+    if (remember) {
+      await records.set(settings.issuer, settings.clientId, {
+        method: "client-credentials",
+        clientId,
+      });
+    }
+    const remembered = remember ||
+      (same?.method === "client-credentials" && same.clientId === clientId);
+    return { auth, method, remembered };
+  }
   // The cache serves only the remembered account: another account's login must not land in it.
-  const matchesRecord = device ? record?.method === "device" : record?.method === "password" &&
-    (settings.username === undefined || settings.username === record.username);
+  const matchesRecord = same !== undefined &&
+    (settings.username === undefined || settings.username === accountOf(same));
   const useCache = remember || matchesRecord;
   const tokenCache = useCache ? new FileTokenCache(cachePath) : undefined;
   let auth: OidcAuth;
-  // As typed: the token cache keys the session by the account name given at login.
-  let username: string | undefined;
-  if (device) {
+  let newRecord: LoginRecord;
+  if (method === "device") {
     auth = await OidcAuth.deviceCode({
       issuer: settings.issuer,
       clientId: settings.clientId,
       tokenCache,
     });
+    newRecord = { method: "device" };
+  } else if (method === "desp") {
+    const previous = same?.method === "desp" ? same : undefined;
+    const despIssuer = settings.despIssuer ?? previous?.despIssuer ?? DESP_ISSUER;
+    // As typed: the token cache keys the session by the account name given at login.
+    const username = settings.username ?? previous?.username ??
+      (Deno.env.get(USERNAME_ENV) || undefined) ?? await askUsername(settings, despIssuer);
+    const exchangeClient = settings.explicitClientId ?? previous?.clientId;
+    auth = await OidcAuth.desp({
+      issuer: settings.issuer,
+      despIssuer,
+      ...(exchangeClient ? { clientId: exchangeClient } : {}),
+      username,
+      tokenCache,
+      prompt: (question) => askPassword(question, settings, stdin),
+      otp: (question) => askOneTimeCode(question, settings, stdin),
+    });
+    newRecord = {
+      method: "desp",
+      username,
+      despIssuer,
+      ...(exchangeClient ? { clientId: exchangeClient } : {}),
+    };
   } else {
-    username = settings.username ??
-      (record?.method === "password" ? record.username : undefined) ??
-      (Deno.env.get(USERNAME_ENV) || undefined) ??
-      await askUsername(settings);
+    const username = settings.username ??
+      (same?.method === "password" ? same.username : undefined) ??
+      (Deno.env.get(USERNAME_ENV) || undefined) ?? await askUsername(settings, settings.issuer);
     auth = await OidcAuth.password({
       issuer: settings.issuer,
       clientId: settings.clientId,
       username,
       tokenCache,
-      prompt: (question) => askPassword(question, settings),
+      prompt: (question) => askPassword(question, settings, stdin),
     });
+    newRecord = { method: "password", username };
   }
-  if (remember) {
-    await records.set(
-      settings.issuer,
-      settings.clientId,
-      username === undefined ? { method: "device" } : { method: "password", username },
-    );
-  }
-  return { auth, remembered: useCache, ...(useCache ? { tokenCachePath: cachePath } : {}) };
+  if (remember) await records.set(settings.issuer, settings.clientId, newRecord);
+  return {
+    auth,
+    method,
+    remembered: useCache,
+    ...(useCache ? { tokenCachePath: cachePath } : {}),
+  };
 }
 
 /**
- * Ends the remembered session for the issuer and client: revokes it at the identity provider
- * and forgets it locally.
- * @returns `"revoked"`, `"expired"` (it had already ended; forgotten) or `"none"` (nothing
- *   remembered).
+ * Ends the remembered login for the issuer and client: revokes its session at the identity
+ * provider (DESP's for a DESP login) and forgets it locally.
+ * @returns `"revoked"`, `"expired"` (it had already ended; forgotten), `"forgotten"` (a service
+ *   account: nothing to revoke) or `"none"` (nothing remembered).
  */
-export async function logOut(settings: LoginSettings): Promise<"revoked" | "expired" | "none"> {
+export async function logOut(
+  settings: LoginSettings,
+): Promise<"revoked" | "expired" | "forgotten" | "none"> {
   const cachePath = settings.tokenCachePath ?? defaultTokenCachePath();
   const records = new LoginRecords(cachePath);
   const record = await records.get(settings.issuer, settings.clientId);
   if (!record) return "none";
+  if (record.method === "client-credentials") {
+    await records.set(settings.issuer, settings.clientId, undefined);
+    return "forgotten";
+  }
   const tokenCache: TokenCache = new FileTokenCache(cachePath);
   const ended = new NotLoggedIn("the remembered session has ended");
+  const refuse = () => Promise.reject(ended);
   let auth: OidcAuth | undefined;
   try {
     // Resumes from the cache; a login that would need the user means the session is gone (and
     // the library has already dropped it from the cache).
-    auth = record.method === "device"
-      ? await OidcAuth.deviceCode({
-        issuer: settings.issuer,
-        clientId: settings.clientId,
-        tokenCache,
-        onPrompt: () => {
-          throw ended;
-        },
-      })
-      : await OidcAuth.password({
-        issuer: settings.issuer,
-        clientId: settings.clientId,
-        username: record.username,
-        tokenCache,
-        prompt: () => Promise.reject(ended),
-      });
+    const common = { issuer: settings.issuer, tokenCache };
+    switch (record.method) {
+      case "device":
+        auth = await OidcAuth.deviceCode({
+          ...common,
+          clientId: settings.clientId,
+          onPrompt: () => {
+            throw ended;
+          },
+        });
+        break;
+      case "desp":
+        auth = await OidcAuth.desp({
+          ...common,
+          ...(record.clientId ? { clientId: record.clientId } : {}),
+          despIssuer: record.despIssuer,
+          username: record.username,
+          prompt: refuse,
+          otp: refuse,
+        });
+        break;
+      case "password":
+        auth = await OidcAuth.password({
+          ...common,
+          clientId: settings.clientId,
+          username: record.username,
+          prompt: refuse,
+        });
+    }
   } catch (e) {
     if (e !== ended) throw e;
   }
@@ -196,40 +336,97 @@ export async function logOut(settings: LoginSettings): Promise<"revoked" | "expi
   return auth ? "revoked" : "expired";
 }
 
-async function askUsername(settings: LoginSettings): Promise<string> {
+async function askUsername(settings: LoginSettings, issuer: string): Promise<string> {
   if (settings.passwordStdin) {
     throw new UsageError(`--password-stdin needs --username (or $${USERNAME_ENV})`);
   }
   if (!Deno.stdin.isTerminal()) {
     throw new NotLoggedIn(`no remembered session at ${settings.issuer} and no --username`);
   }
-  const name = (await readLine(`Username at ${settings.issuer}: `)).trim();
+  const name = (await readLine(`Username at ${issuer}: `)).trim();
   if (!name) throw new UsageError("a username is needed: pass --username");
   return name;
 }
 
-async function askPassword(question: string, settings: LoginSettings): Promise<string> {
-  if (settings.passwordStdin) return await readPasswordFromStdin();
+async function askPassword(
+  question: string,
+  settings: LoginSettings,
+  stdin: StdinLines,
+): Promise<string> {
+  if (settings.passwordStdin) return await stdin.next("--password-stdin", "the password");
   if (!Deno.stdin.isTerminal()) {
     throw new NotLoggedIn("a password is needed and stdin is not a terminal");
   }
   return await readPasswordFromTerminal(question);
 }
 
-/** Most a password read from stdin may be, so that a wrong pipe cannot fill the memory. */
-const MAX_STDIN_PASSWORD_BYTES = 4096;
+async function askOneTimeCode(
+  question: string,
+  settings: LoginSettings,
+  stdin: StdinLines,
+): Promise<string> {
+  if (settings.otpStdin) return await stdin.next("--otp-stdin", "the one-time code");
+  if (!Deno.stdin.isTerminal()) {
+    throw new NotLoggedIn(
+      "DESP asks for a one-time code and stdin is not a terminal: pass it with --otp-stdin",
+    );
+  }
+  return await readPasswordFromTerminal(question);
+}
 
-/** The password piped to stdin: its first line (a final newline is not part of it). */
-async function readPasswordFromStdin(): Promise<string> {
+async function askClientSecret(
+  clientId: string,
+  settings: LoginSettings,
+  stdin: StdinLines,
+): Promise<string> {
+  const fromEnv = Deno.env.get(CLIENT_SECRET_ENV);
+  if (fromEnv) return fromEnv;
+  if (Deno.stdin.isTerminal()) {
+    return await readPasswordFromTerminal(`Secret of ${clientId} at ${settings.issuer}: `);
+  }
+  const secret = await stdin.nextOrNone();
+  if (!secret) {
+    throw new NotLoggedIn(
+      `the secret of service account ${clientId} is needed: set $${CLIENT_SECRET_ENV} or pipe ` +
+        `it to stdin`,
+    );
+  }
+  return secret;
+}
+
+/** Most stdin may hold for passwords, codes and secrets, so that a wrong pipe cannot fill memory. */
+const MAX_STDIN_BYTES = 4096;
+
+/**
+ * The lines piped to stdin, read once when first needed: the password, then the one-time code,
+ * or a service account's secret. The bytes read are wiped.
+ */
+class StdinLines {
+  #lines: string[] | undefined;
+
+  /** The next line; `flag` and `what` name it in errors. */
+  async next(flag: string, what: string): Promise<string> {
+    const line = await this.nextOrNone();
+    if (!line) throw new UsageError(`${flag}: stdin has no line with ${what}; pipe it`);
+    return line;
+  }
+
+  /** The next line, or `undefined` (also for an empty line). */
+  async nextOrNone(): Promise<string | undefined> {
+    this.#lines ??= await readStdinLines();
+    return this.#lines.shift() || undefined;
+  }
+}
+
+async function readStdinLines(): Promise<string[]> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of Deno.stdin.readable) {
     chunks.push(chunk);
     size += chunk.length;
-    if (size > MAX_STDIN_PASSWORD_BYTES) {
+    if (size > MAX_STDIN_BYTES) {
       throw new UsageError(
-        `--password-stdin: stdin holds more than ${MAX_STDIN_PASSWORD_BYTES} bytes; pipe the ` +
-          `password alone`,
+        `stdin holds more than ${MAX_STDIN_BYTES} bytes; pipe only the password, code or secret`,
       );
     }
   }
@@ -242,9 +439,7 @@ async function readPasswordFromStdin(): Promise<string> {
   }
   const text = new TextDecoder().decode(bytes);
   bytes.fill(0);
-  const password = text.split(/\r?\n/)[0];
-  if (!password) throw new UsageError("--password-stdin: stdin is empty; pipe the password");
-  return password;
+  return text.split(/\r?\n/);
 }
 
 /** One line from the terminal, the question on stderr (stdout stays for results). */

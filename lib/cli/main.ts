@@ -14,7 +14,7 @@ import { type Command, commandHelp, parseCommandLine } from "./command.ts";
 import { UsageError } from "./errors.ts";
 import { EXIT_CODES_HELP, ExitCode, exitCodeOf } from "./exit_codes.ts";
 import { loginCommand, logoutCommand, whoamiCommand } from "./login_commands.ts";
-import { USERNAME_ENV } from "./login_session.ts";
+import { CLIENT_SECRET_ENV, USERNAME_ENV } from "./login_session.ts";
 import { newCommand } from "./new_command.ts";
 import { Output } from "./output.ts";
 import { runCommand } from "./run_command.ts";
@@ -60,9 +60,11 @@ export function mainHelp(): string {
     "'client_id' (the replica's .replica/endpoints.json) also sets the identity provider.",
     "",
     "Login: 'dedl-dask login --remember' keeps the session (refresh token only, file mode 0600)",
-    "for later commands; without it every command logs in by itself: a password asked without",
-    "echo, --password-stdin, or --device. $" + USERNAME_ENV +
-    " sets the default username.",
+    "for later commands; without it every command logs in by itself: a DEDL password asked",
+    "without echo, --password-stdin, --device (browser), --desp (DESP account, one-time code",
+    "asked or --otp-stdin), or --client-credentials (service account; secret from $" +
+    CLIENT_SECRET_ENV + ").",
+    "$" + USERNAME_ENV + " sets the default username.",
     "",
     "Every command takes --json (results as JSON on stdout), --debug (stack traces) and --help.",
     "Results go to stdout; progress and errors to stderr, errors as one line each.",

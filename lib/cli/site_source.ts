@@ -2,7 +2,8 @@
  * Where the CLI's sites and identity provider come from: `--sites <bridges.json file or URL>`,
  * else `$DEDL_DASK_SITES`, else DEDL's five bridges; the identity provider from `--issuer` /
  * `--client-id`, else from a local registry file that names one (the replica's
- * `.replica/endpoints.json` has top-level `issuer` and `client_id`), else DEDL's.
+ * `.replica/endpoints.json` has top-level `issuer` and `client_id`, and `desp.issuer` for DESP
+ * logins), else DEDL's.
  * @module
  */
 import { DEDL_CLIENT_ID, DEDL_ISSUER } from "../auth/dedl_defaults.ts";
@@ -35,7 +36,12 @@ export interface SiteSource {
   /** Where the registry came from, for messages. */
   readonly origin: string;
   /** The identity provider named by a local registry file, if any. */
-  readonly identityProvider?: { readonly issuer: string; readonly clientId?: string };
+  readonly identityProvider?: {
+    readonly issuer: string;
+    readonly clientId?: string;
+    /** DESP's issuer, for `--desp` logins. */
+    readonly despIssuer?: string;
+  };
 }
 
 /**
@@ -54,10 +60,19 @@ export async function loadSiteSource(sitesFlag: string | undefined): Promise<Sit
   );
   const issuer = typeof document?.issuer === "string" ? document.issuer : undefined;
   const clientId = typeof document?.client_id === "string" ? document.client_id : undefined;
+  const despIssuer = typeof document?.desp?.issuer === "string" ? document.desp.issuer : undefined;
   return {
     registry,
     origin: source,
-    ...(issuer ? { identityProvider: { issuer, ...(clientId ? { clientId } : {}) } } : {}),
+    ...(issuer
+      ? {
+        identityProvider: {
+          issuer,
+          ...(clientId ? { clientId } : {}),
+          ...(despIssuer ? { despIssuer } : {}),
+        },
+      }
+      : {}),
   };
 }
 

@@ -53,6 +53,20 @@ export interface ReplicaEndpoints {
   /** Keycloak's bootstrap admin, for tests that need the admin REST API. */
   admin: { username: string; password: string };
   sites: Record<string, ReplicaSite>;
+  /**
+   * The `desp` realm playing DESP, the DestinE platform's identity provider: its issuer and its
+   * users, who exist only there (DEDL knows them through the token exchange). One user has a
+   * TOTP second factor whose key (`totp_secret`, base32) lets tests compute the codes.
+   */
+  desp: ReplicaDesp;
+  /** Service-account clients of the `dedl` realm (client credentials grant). */
+  service_accounts: { client_id: string; client_secret: string }[];
+}
+
+/** The replica's stand-in for DESP (see {@link ReplicaEndpoints.desp}). */
+export interface ReplicaDesp {
+  issuer: string;
+  users: { username: string; password: string; totp_secret?: string }[];
 }
 
 /**

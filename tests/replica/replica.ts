@@ -29,6 +29,13 @@ import {
   tail,
 } from "./process.ts";
 import { pinnedDistributed, PYTHON_ERAS, pythonEnv, type PythonEra } from "./python_env.ts";
+import {
+  allowTokenExchange,
+  despEndpoints,
+  despKeycloakEnv,
+  despSecrets,
+  KEYCLOAK_FEATURES,
+} from "./desp_realm.ts";
 
 const SITES = ["central", "lumi"] as const;
 const SITE_NAMES: Record<string, string> = { central: "Central Site", lumi: "LUMI Bridge" };
@@ -86,7 +93,9 @@ async function installKeycloak(): Promise<Keycloak> {
   const java25 = await exists(join(JAVA_25, "bin", "java"));
   const version = java25 ? KEYCLOAK_ON_JAVA_25 : KEYCLOAK_ON_JAVA_17;
   const javaHome = java25 ? JAVA_25 : "";
-  const root = join(cacheRoot(), `keycloak-${version}`);
+  // Its own unpacked copy: start-dev rebuilds an installation for its feature set, and a copy
+  // shared with replicas started without these features would be rebuilt under them.
+  const root = join(cacheRoot(), `keycloak-${version}-token-exchange`);
   const home = join(root, `keycloak-${version}`);
   if (await exists(join(home, "bin", "kc.sh"))) return { home, javaHome, version };
   log(`downloading Keycloak ${version} from Maven Central (once)`);
@@ -258,6 +267,18 @@ function printEndpoints(endpoints: ReplicaEndpoints): void {
     ...endpoints,
     users: endpoints.users.map((u) => ({ ...u, password: `<see ${ENDPOINTS_PATH}>` })),
     admin: { ...endpoints.admin, password: `<see ${ENDPOINTS_PATH}>` },
+    desp: {
+      ...endpoints.desp,
+      users: endpoints.desp.users.map((u) => ({
+        username: u.username,
+        password: `<see ${ENDPOINTS_PATH}>`,
+        ...(u.totp_secret ? { totp_secret: `<see ${ENDPOINTS_PATH}>` } : {}),
+      })),
+    },
+    service_accounts: endpoints.service_accounts.map((a) => ({
+      ...a,
+      client_secret: `<see ${ENDPOINTS_PATH}>`,
+    })),
   };
   console.log(JSON.stringify(shown, null, 2));
 }
@@ -266,12 +287,14 @@ async function start(): Promise<void> {
   const existing = await readState();
   if (existing) {
     const health = await healthy(existing);
-    if ([...health.values()].every(Boolean)) {
+    // A replica started before its DESP realm existed is replaced rather than reused.
+    const current = existing.endpoints.desp !== undefined;
+    if (current && [...health.values()].every(Boolean)) {
       log("already running");
       printEndpoints(existing.endpoints);
       return;
     }
-    log("a previous replica is not healthy; stopping it first");
+    log(`a previous replica is ${current ? "not healthy" : "outdated"}; stopping it first`);
     await stop();
   }
   const started = Date.now();
@@ -288,6 +311,8 @@ async function start(): Promise<void> {
     { username: "bob", password: password() },
   ];
   const admin = { username: "admin", password: password() };
+  const despIssuer = `http://127.0.0.1:${kcPort}/auth/realms/desp`;
+  const desp = despSecrets(password);
   const sites: Record<string, ReplicaSite> = {};
   const gatewayPorts: Record<string, number> = {};
   for (const site of SITES) {
@@ -314,6 +339,7 @@ async function start(): Promise<void> {
     users,
     admin,
     sites,
+    ...despEndpoints(desp, despIssuer),
   };
   const state: ReplicaState = { id, processes: [], endpoints };
 
@@ -321,6 +347,7 @@ async function start(): Promise<void> {
   const importDir = join(kc.home, "data", "import");
   await Deno.mkdir(importDir, { recursive: true });
   await Deno.copyFile(join(HERE, "realm-dedl.json"), join(importDir, "dedl.json"));
+  await Deno.copyFile(join(HERE, "realm-desp.json"), join(importDir, "desp.json"));
   const kcLog = join(LOG_DIR, "keycloak.log");
   await Deno.writeTextFile(kcLog, "");
   const kcEnv: Record<string, string> = {
@@ -329,6 +356,7 @@ async function start(): Promise<void> {
     KC_BOOTSTRAP_ADMIN_PASSWORD: admin.password,
     DEDL_REPLICA_PASSWORD_ALICE: users[0].password,
     DEDL_REPLICA_PASSWORD_BOB: users[1].password,
+    ...despKeycloakEnv(desp, issuer, despIssuer),
   };
   if (kc.javaHome) kcEnv.JAVA_HOME = kc.javaHome;
   state.processes.push({
@@ -342,6 +370,7 @@ async function start(): Promise<void> {
       "--http-relative-path=/auth",
       "--import-realm",
       "--db=dev-mem",
+      `--features=${KEYCLOAK_FEATURES}`,
       "--health-enabled=true",
       `--http-management-port=${kcManagementPort}`,
     ], { log: kcLog, env: kcEnv, cwd: kc.home }),
@@ -381,6 +410,7 @@ async function start(): Promise<void> {
   await writePrivate(STATE_PATH, JSON.stringify(state, null, 2));
   try {
     await waitHealthy(state, 240_000);
+    await allowTokenExchange(issuer.replace(/\/realms\/dedl$/, ""), admin);
   } catch (e) {
     await stop();
     throw e;

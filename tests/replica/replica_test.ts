@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as jose from "npm:jose@6.2.18";
+import { allowTokenExchange, DESP_IDP_ALIAS } from "./desp_realm.ts";
 import { readEndpoints } from "./endpoints.ts";
 import { isAlive, pidsWithEnv, portOpen } from "./process.ts";
 
@@ -23,6 +24,21 @@ async function passwordGrant(username: string, password: string): Promise<Respon
     }),
     signal: AbortSignal.timeout(10_000),
   });
+}
+
+async function adminToken(base: string): Promise<string> {
+  const res = await fetch(`${base}/realms/master/protocol/openid-connect/token`, {
+    method: "POST",
+    body: new URLSearchParams({
+      grant_type: "password",
+      client_id: "admin-cli",
+      username: ep.admin.username,
+      password: ep.admin.password,
+    }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  assert.equal(res.status, 200);
+  return (await res.json()).access_token;
 }
 
 async function accessToken(): Promise<string> {
@@ -62,6 +78,65 @@ Deno.test("replica keycloak - password grant gives a token that verifies against
   assert.ok([payload.aud].flat().includes("account"));
   assert.equal(payload.azp, ep.client_id);
   assert.equal((payload.exp as number) - (payload.iat as number), 30);
+});
+
+Deno.test("replica keycloak - a service account gets a token the gateways take", async () => {
+  const [account] = ep.service_accounts;
+  const res = await fetch(ep.token_url, {
+    method: "POST",
+    body: new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: account.client_id,
+      client_secret: account.client_secret,
+    }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  assert.equal(res.status, 200);
+  const token = (await res.json()).access_token;
+  const claims = jose.decodeJwt(token);
+  assert.equal(claims.aud, "account");
+  assert.ok((claims.realm_access as { roles: string[] }).roles.includes("stack-dask"));
+  const clusters = await api("central", "/api/v1/clusters/", { token });
+  assert.equal(clusters.status, 200);
+  await clusters.body?.cancel();
+});
+
+Deno.test("replica keycloak - DESP users have no password at DEDL; the desp realm is DESP", async () => {
+  for (const user of ep.desp.users) {
+    const res = await passwordGrant(user.username, user.password);
+    assert.equal(res.status, 400); // invalid_grant: no such password at DEDL
+    assert.equal((await res.json()).error, "invalid_grant");
+  }
+  const discovery = await fetch(`${ep.desp.issuer}/.well-known/openid-configuration`, {
+    signal: AbortSignal.timeout(10_000),
+  });
+  assert.equal((await discovery.json()).issuer, ep.desp.issuer);
+});
+
+Deno.test("replica keycloak - the token-exchange permission setup is idempotent", async () => {
+  const base = ep.issuer.replace(/\/realms\/dedl$/, "");
+  // Runs at every start; once more must change nothing and fail nothing.
+  await allowTokenExchange(base, ep.admin);
+  await allowTokenExchange(base, ep.admin);
+  const admin = await adminToken(base);
+  const get = async (path: string) => {
+    const res = await fetch(`${base}/admin/realms/dedl${path}`, {
+      headers: { Authorization: `Bearer ${admin}` },
+      signal: AbortSignal.timeout(10_000),
+    });
+    assert.equal(res.status, 200, path);
+    return await res.json();
+  };
+  const permissions = await get(
+    `/identity-provider/instances/${DESP_IDP_ALIAS}/management/permissions`,
+  );
+  assert.equal(permissions.enabled, true);
+  const [realmManagement] = await get("/clients?clientId=realm-management");
+  const policies = await get(
+    `/clients/${realmManagement.id}/authz/resource-server/policy/` +
+      `${permissions.scopePermissions["token-exchange"]}/associatedPolicies`,
+  );
+  assert.equal(policies.length, 1);
 });
 
 Deno.test("replica keycloak - wrong password is invalid_grant", async () => {

@@ -6,6 +6,18 @@
  */
 import { recordSecret } from "./secret_log.ts";
 
+/** Form fields that carry secrets: passwords, tokens, codes, client secrets. */
+const SECRET_FIELDS = [
+  "password",
+  "refresh_token",
+  "token",
+  "subject_token",
+  "client_secret",
+  "otp",
+  "code",
+  "code_verifier",
+];
+
 /** One request as seen by {@linkcode HttpRecorder}. */
 export interface RecordedRequest {
   method: string;
@@ -37,9 +49,7 @@ export class HttpRecorder {
   readonly fetch: typeof fetch = async (input, init) => {
     const url = input instanceof Request ? input.url : String(input);
     const form = init?.body instanceof URLSearchParams ? init.body : undefined;
-    recordSecret(form?.get("password") ?? undefined);
-    recordSecret(form?.get("refresh_token") ?? undefined);
-    recordSecret(form?.get("token") ?? undefined);
+    for (const field of SECRET_FIELDS) recordSecret(form?.get(field) ?? undefined);
     const request: RecordedRequest = {
       method: init?.method ?? "GET",
       url,

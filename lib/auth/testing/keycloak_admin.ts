@@ -1,6 +1,7 @@
 /**
  * Test support: the replica Keycloak's admin REST API — throw-away users (so that revoking
- * sessions never disturbs other tests using alice and bob) and ending a user's sessions.
+ * sessions never disturbs other tests using alice and bob), in the `dedl` realm or the `desp`
+ * realm that plays DESP, and ending a user's sessions.
  * @module
  */
 import type { ReplicaEndpoints } from "../../../tests/replica/endpoints.ts";
@@ -25,10 +26,13 @@ export class KeycloakAdmin {
     this.#token = token;
   }
 
-  /** Logs in as the replica's bootstrap admin (master realm, `admin-cli`). */
-  static async connect(ep: ReplicaEndpoints): Promise<KeycloakAdmin> {
-    const match = ep.issuer.match(/^(.*)\/realms\/([^/]+)$/);
-    if (!match) throw new Error(`unexpected issuer ${ep.issuer}`);
+  /**
+   * Logs in as the replica's bootstrap admin (master realm, `admin-cli`), for the realm of
+   * `issuer` (default: the `dedl` realm; `ep.desp.issuer` for DESP's).
+   */
+  static async connect(ep: ReplicaEndpoints, issuer = ep.issuer): Promise<KeycloakAdmin> {
+    const match = issuer.match(/^(.*)\/realms\/([^/]+)$/);
+    if (!match) throw new Error(`unexpected issuer ${issuer}`);
     const [, base, realm] = match;
     const res = await fetch(`${base}/realms/master/protocol/openid-connect/token`, {
       method: "POST",
@@ -65,10 +69,17 @@ export class KeycloakAdmin {
   /**
    * Creates a user with a random name and password. `complete: false` leaves out email and
    * names, which Keycloak's user profile requires ("Account is not fully set up"); `enabled:
-   * false` creates a disabled account.
+   * false` creates a disabled account; `realmRoles` are granted; `totpKey` (base32) adds a TOTP
+   * second factor with that key; `requiredActions` are due at the next login.
    */
   async createUser(
-    options: { complete?: boolean; enabled?: boolean } = {},
+    options: {
+      complete?: boolean;
+      enabled?: boolean;
+      realmRoles?: string[];
+      totpKey?: string;
+      requiredActions?: string[];
+    } = {},
   ): Promise<TemporaryUser> {
     const username = `auth-test-${crypto.randomUUID().slice(0, 8)}`;
     const password = crypto.randomUUID();
@@ -83,10 +94,22 @@ export class KeycloakAdmin {
       username,
       enabled: options.enabled ?? true,
       ...profile,
-      credentials: [{ type: "password", value: password, temporary: false }],
+      ...(options.requiredActions ? { requiredActions: options.requiredActions } : {}),
+      credentials: [
+        { type: "password", value: password, temporary: false },
+        ...(options.totpKey ? [totpCredential(options.totpKey)] : []),
+      ],
     });
     await res.body?.cancel();
     const id = res.headers.get("location")!.split("/").pop()!;
+    if (options.realmRoles?.length) {
+      const roles = await Promise.all(
+        options.realmRoles.map(async (name) =>
+          await (await this.#call("GET", `/roles/${name}`)).json()
+        ),
+      );
+      await (await this.#call("POST", `/users/${id}/role-mappings/realm`, roles)).body?.cancel();
+    }
     return {
       id,
       username,
@@ -101,4 +124,22 @@ export class KeycloakAdmin {
   async logoutUser(id: string): Promise<void> {
     await (await this.#call("POST", `/users/${id}/logout`)).body?.cancel();
   }
+}
+
+/** A TOTP credential as Keycloak stores it (the key given in base32, 6 digits, 30 s steps). */
+function totpCredential(base32Key: string) {
+  recordSecret(base32Key);
+  return {
+    type: "otp",
+    userLabel: "test authenticator",
+    secretData: JSON.stringify({ value: base32Key }),
+    credentialData: JSON.stringify({
+      subType: "totp",
+      digits: 6,
+      counter: 0,
+      period: 30,
+      algorithm: "HmacSHA1",
+      secretEncoding: "BASE32",
+    }),
+  };
 }
