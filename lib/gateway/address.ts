@@ -6,7 +6,7 @@
  * port.
  * @module
  */
-import { formatAddress } from "../../protocol/transport/address.ts";
+import { formatAddress } from "../../protocol/internal.ts";
 import { InvalidGatewayAddress } from "./errors.ts";
 
 /** Where a gateway answers: its HTTP API and its scheduler (TLS/SNI) proxy. */

@@ -3,7 +3,7 @@
  * connection through the gateway's TLS/SNI proxy, and shutdown.
  * @module
  */
-import { Client, type ClientOptions } from "../../protocol/client.ts";
+import { Client, type ClientOptions } from "../../protocol/mod.ts";
 import { clusterSchedulerAddress } from "./address.ts";
 import type { ClusterReport, ClusterStatus } from "./cluster_report.ts";
 import { ClusterNotRunning, InvalidWorkerCount, WorkersTimeout } from "./errors.ts";

@@ -3,7 +3,7 @@
  * client derives from it: the scheduler behind the proxy and the dashboard link.
  * @module
  */
-import type { TlsMaterial } from "../../protocol/transport/transport.ts";
+import type { TlsMaterial } from "../../protocol/internal.ts";
 import { clusterSchedulerAddress, type GatewayEndpoints } from "./address.ts";
 import { UnexpectedResponse } from "./errors.ts";
 

@@ -4,7 +4,7 @@
  * @module
  */
 import type { TokenSource } from "../auth/token_source.ts";
-import { warmUpTls } from "../../protocol/transport/tls_warm_up.ts";
+import { warmUpTls } from "../../protocol/internal.ts";
 import { type GatewayEndpoints, resolveGatewayEndpoints } from "./address.ts";
 import { ApiClient, type ApiResponse, serverMessage } from "./api_client.ts";
 import { GatewayCluster } from "./cluster.ts";

@@ -39,7 +39,7 @@ export { type GatewayEndpoints, resolveGatewayEndpoints } from "./address.ts";
 export { CookieJar } from "./cookie_jar.ts";
 export type { ClusterProgress, ProgressCallback } from "./progress.ts";
 export type { AccessTokenOptions, TokenSource } from "../auth/token_source.ts";
-export type { TlsMaterial } from "../../protocol/transport/transport.ts";
+export type { TlsMaterial } from "../../protocol/internal.ts";
 export {
   AuthenticationError,
   ClusterAccessDenied,

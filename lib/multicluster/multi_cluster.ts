@@ -9,11 +9,16 @@ import type { GatewayCluster } from "../gateway/cluster.ts";
 import { Gateway } from "../gateway/gateway.ts";
 import type { ClusterOptionValues } from "../gateway/options.ts";
 import type { ClusterProgress } from "../gateway/progress.ts";
-import type { Client, ClientOptions, TaskOptions } from "../../protocol/client.ts";
-import type { ClientWarning } from "../../protocol/client_warning.ts";
-import type { ResultOptions } from "../../protocol/future.ts";
-import type { Future } from "../../protocol/future.ts";
-import { Collection, type Node } from "../../protocol/graph.ts";
+import {
+  type Client,
+  type ClientOptions,
+  type ClientWarning,
+  Collection,
+  type Future,
+  type Node,
+  type ResultOptions,
+  type TaskOptions,
+} from "../../protocol/mod.ts";
 import { MissingLocation, SiteUnavailable, UnknownLocation } from "./errors.ts";
 import { resolveSiteRegistry, type SiteConfig, type SiteRegistry } from "./registry.ts";
 

@@ -1,0 +1,9 @@
+/**
+ * The base under every layer of dedl-dask: the root error class and the small helpers every
+ * layer shares (one timeout, one sleep, one plain-object test).
+ * @module
+ */
+export { DedlDaskError, type ErrorKind, isErrorKind } from "./dedl_dask_error.ts";
+export { isPlainObject } from "./plain_object.ts";
+export { sleep } from "./sleep.ts";
+export { withTimeout } from "./timeout.ts";
