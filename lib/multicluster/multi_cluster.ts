@@ -15,6 +15,7 @@ import type { Future } from "../../protocol/future.ts";
 import { Collection, type Node } from "../../protocol/graph.ts";
 import { MissingLocation, SiteUnavailable, UnknownLocation } from "./errors.ts";
 import { resolveSiteRegistry, type SiteConfig, type SiteRegistry } from "./registry.ts";
+import { isSiteComputation, type SiteComputation } from "./site_computation.ts";
 
 /** Settings of {@link MultiCluster.connect}. */
 export interface MultiClusterOptions {
@@ -70,9 +71,15 @@ export type SiteOutcome<T> =
   | { readonly site: string; readonly ok: false; readonly error: Error };
 
 /** The outcome of one computation of {@link MultiCluster.computeAll}, in input order. */
-export type ComputeOutcome =
-  | { readonly site: string | undefined; readonly ok: true; readonly value: unknown }
+export type ComputeOutcome<T = unknown> =
+  | { readonly site: string | undefined; readonly ok: true; readonly value: T }
   | { readonly site: string | undefined; readonly ok: false; readonly error: Error };
+
+/** What {@link MultiCluster.compute} takes: a node, a collection, or a {@link SiteComputation}. */
+export type ComputeTarget = Node | Collection | SiteComputation;
+
+/** The result type of a compute target: a site computation's own, else `unknown`. */
+export type ComputedValue<T> = T extends SiteComputation<infer R> ? R : unknown;
 
 /** Settings of {@link MultiCluster.newCluster}. */
 export interface MultiNewClusterOptions {
@@ -360,8 +367,21 @@ export class MultiCluster implements AsyncDisposable {
    * @throws {RemoteError} when the computation fails on the cluster (for a collection, `key` is
    *   the failing chunk's key).
    */
-  async compute(target: Node | Collection, options: ComputeOptions = {}): Promise<unknown> {
+  compute<T>(target: SiteComputation<T>, options?: ComputeOptions): Promise<T>;
+  /**
+   * Computes a node or collection at the site its `location` attribute names (see above).
+   */
+  compute(target: Node | Collection, options?: ComputeOptions): Promise<unknown>;
+  async compute(target: ComputeTarget, options: ComputeOptions = {}): Promise<unknown> {
     const { client } = this.site(this.locate(target, options));
+    if (isSiteComputation(target)) {
+      try {
+        return await target.computeOn(client, options);
+      } catch (e) {
+        if (this.#exiting) return await new Promise<never>(() => {});
+        throw e;
+      }
+    }
     let future: Future | undefined;
     try {
       future = target instanceof Collection
@@ -379,22 +399,27 @@ export class MultiCluster implements AsyncDisposable {
   }
 
   /**
-   * Computes several nodes and collections (freely mixed), each at its own site, concurrently.
-   * Results come in input order; a failed computation is reported without losing the others.
+   * Computes several nodes, collections and site computations (e.g. dataset expressions),
+   * freely mixed, each at its own site, concurrently. Results come in input order, typed by
+   * target; a failed computation is reported without losing the others.
    */
-  async computeAll(
-    targets: readonly (Node | Collection)[],
+  async computeAll<const T extends readonly ComputeTarget[]>(
+    targets: T,
     options: ComputeOptions = {},
-  ): Promise<ComputeOutcome[]> {
-    return await Promise.all(targets.map(async (target): Promise<ComputeOutcome> => {
+  ): Promise<{ -readonly [K in keyof T]: ComputeOutcome<ComputedValue<T[K]>> }> {
+    const outcomes = await Promise.all(targets.map(async (target): Promise<ComputeOutcome> => {
       let site: string | undefined;
       try {
         site = this.locate(target, options);
-        return { site, ok: true, value: await this.compute(target, { ...options, site }) };
+        const value: unknown = isSiteComputation(target)
+          ? await this.compute(target, { ...options, site })
+          : await this.compute(target, { ...options, site });
+        return { site, ok: true, value };
       } catch (e) {
         return { site, ok: false, error: e as Error };
       }
     }));
+    return outcomes as { -readonly [K in keyof T]: ComputeOutcome<ComputedValue<T[K]>> };
   }
 
   /**
@@ -402,14 +427,18 @@ export class MultiCluster implements AsyncDisposable {
    * @throws {MissingLocation} / {UnknownLocation} as for {@link compute}.
    */
   locate(
-    target: Node | Collection,
+    target: ComputeTarget,
     options: Pick<ComputeOptions, "locationKey" | "site"> = {},
   ): string {
     const key = options.locationKey ?? "location";
     const known = [...this.#sites.keys()];
     const location = options.site ?? target.attrs[key];
     if (location === undefined || location === null || location === "") {
-      throw new MissingLocation(key, known);
+      throw new MissingLocation(
+        key,
+        known,
+        isSiteComputation(target) ? target.description : undefined,
+      );
     }
     if (typeof location !== "string") {
       throw new UnknownLocation(String(location), known, "is not a site id (a string)");

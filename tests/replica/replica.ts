@@ -27,6 +27,7 @@ import {
   tail,
 } from "./process.ts";
 import { pinnedDistributed, pythonEnv } from "./python_env.ts";
+import { datasetUrl, installS3Proxy, prepareObjectStore, STORE_BUCKET } from "./object_store.ts";
 
 const SITES = ["central", "lumi"] as const;
 const SITE_NAMES: Record<string, string> = { central: "Central Site", lumi: "LUMI Bridge" };
@@ -161,20 +162,23 @@ interface Installed {
   pythons: Record<string, string>;
   keycloak: Keycloak;
   data: string;
+  /** S3Proxy's jar, for the sites' object stores. */
+  s3proxy: string;
 }
 
 async function install(): Promise<Installed> {
-  const [python, older, keycloak] = await Promise.all([
+  const [python, older, keycloak, s3proxy] = await Promise.all([
     pythonEnv("current"),
     pythonEnv("2025.3"),
     installKeycloak(),
+    installS3Proxy(run),
   ]);
   const data = await installDatasets(python);
   const pythons = {
     [await pinnedDistributed("current")]: python,
     [await pinnedDistributed("2025.3")]: older,
   };
-  return { python, pythons, keycloak, data };
+  return { python, pythons, keycloak, data, s3proxy };
 }
 
 function password(): string {
@@ -209,6 +213,9 @@ async function httpOk(url: string, timeoutMs = 3000): Promise<boolean> {
 /** Health probe per part: the URL that must answer 200. */
 function probeUrl(p: ReplicaProcess, endpoints: ReplicaEndpoints): string {
   if (p.part === "keycloak") return `${endpoints.issuer}/.well-known/openid-configuration`;
+  if (p.part.startsWith("store-")) {
+    return `${endpoints.sites[p.part.slice("store-".length)].dataset_urls!.temperature}/.zmetadata`;
+  }
   return `${endpoints.sites[p.part.replace(/^gateway-/, "")].address}/api/health`;
 }
 
@@ -278,15 +285,23 @@ async function start(): Promise<void> {
   const admin = { username: "admin", password: password() };
   const sites: Record<string, ReplicaSite> = {};
   const gatewayPorts: Record<string, number> = {};
+  const storePorts: Record<string, number> = {};
   for (const site of SITES) {
     const port = freePort();
     gatewayPorts[site] = port;
+    storePorts[site] = freePort();
+    const datasets = siteDatasets(installed.data, site);
+    const store = `http://127.0.0.1:${storePorts[site]}`;
     sites[site] = {
       name: SITE_NAMES[site],
       address: `http://127.0.0.1:${port}`,
       proxy_address: `tcp://127.0.0.1:${port}`,
       dataset: join(installed.data, site, "temperature.zarr"),
-      datasets: siteDatasets(installed.data, site),
+      datasets,
+      store,
+      dataset_urls: Object.fromEntries(
+        Object.keys(datasets).map((name) => [name, datasetUrl(store, name)]),
+      ),
       default_config: { min: 2, max: 10 },
     };
   }
@@ -362,6 +377,28 @@ async function start(): Promise<void> {
       }),
     });
   }
+  // --- the sites' object stores (S3Proxy serving each site's data folder) ---
+  for (const site of SITES) {
+    const launch = await prepareObjectStore(
+      installed.s3proxy,
+      join(REPLICA_DIR, "stores", site),
+      join(installed.data, site),
+      storePorts[site],
+    );
+    const storeLog = join(LOG_DIR, `store-${site}.log`);
+    await Deno.writeTextFile(storeLog, "");
+    state.processes.push({
+      part: `store-${site}`,
+      log: storeLog,
+      port: storePorts[site],
+      pid: await spawnDetached(launch.cmd, launch.args, {
+        log: storeLog,
+        env: { DEDL_REPLICA_ID: id },
+      }),
+    });
+  }
+  log(`object stores: bucket ${STORE_BUCKET} at ${SITES.map((s) => sites[s].store).join(", ")}`);
+
   // Written before waiting, so `stop` can clean up a start that failed half-way.
   await writePrivate(STATE_PATH, JSON.stringify(state, null, 2));
   try {
@@ -413,6 +450,7 @@ async function stop(): Promise<void> {
   await Deno.remove(ENDPOINTS_PATH).catch(() => {});
   await Deno.remove(STATE_PATH).catch(() => {});
   await Deno.remove(join(REPLICA_DIR, "clusters"), { recursive: true }).catch(() => {});
+  await Deno.remove(join(REPLICA_DIR, "stores"), { recursive: true }).catch(() => {});
   log("stopped");
 }
 
