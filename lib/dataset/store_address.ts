@@ -26,18 +26,19 @@ export interface StoreAddress {
  * @throws {InvalidStoreUrl} for other schemes, an `s3://` URL without `endpoint`, query strings.
  */
 export function resolveStoreAddress(url: string | URL, endpoint?: string | URL): StoreAddress {
-  const given = String(url).trim();
-  if (!given) throw new InvalidStoreUrl(given, "the URL is empty");
-  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(given)?.[1]?.toLowerCase();
+  const given = String(url);
+  const text = given.trim();
+  if (!text) throw new InvalidStoreUrl(given, "the URL is empty");
+  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(text)?.[1]?.toLowerCase();
   if (scheme === undefined) {
     // A path, absolute or relative to the working directory (the cluster needs it absolute).
-    return { kind: "local", url: absolutePath(given) };
+    return { kind: "local", url: absolutePath(text) };
   }
   if (scheme === "file") {
-    return { kind: "local", url: decodeURIComponent(new URL(given).pathname) };
+    return { kind: "local", url: decodeURIComponent(new URL(text).pathname) };
   }
   if (scheme === "http" || scheme === "https") {
-    return { kind: "http", url: httpUrl(given, given) };
+    return { kind: "http", url: httpUrl(text, given) };
   }
   if (scheme === "s3") {
     if (endpoint === undefined || String(endpoint) === "") {
@@ -48,7 +49,7 @@ export function resolveStoreAddress(url: string | URL, endpoint?: string | URL):
       );
     }
     const base = httpUrl(String(endpoint), given);
-    const rest = given.slice("s3://".length).replace(/\/+$/, "");
+    const rest = text.slice("s3://".length).replace(/\/+$/, "");
     if (!rest || rest.startsWith("/")) {
       throw new InvalidStoreUrl(given, "write s3://<bucket>/<path of the store>");
     }
