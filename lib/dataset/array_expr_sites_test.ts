@@ -137,6 +137,50 @@ Deno.test("dataset expressions - routing overrides, no location, failing step, q
       },
     );
 
+    await t.step(
+      "resample, groupby, nearest labels, where, std, squeeze… equal xarray's",
+      async () => {
+        const T = ep.sites.central.dataset_urls!.temperature;
+        const t2m = temperature;
+        const steps = {
+          resample: [t2m.resample({ time: "1W" }).mean(), 'T.resample(time="1W").mean()'],
+          groupby: [t2m.groupby("time.dayofweek").max(), 'T.groupby("time.dayofweek").max()'],
+          nearest: [
+            t2m.sel({ lat: 30.2, lon: 65.3 }, { method: "nearest" }),
+            'T.sel(lat=30.2, lon=65.3, method="nearest")',
+          ],
+          where: [t2m.where(t2m.gt(290)).count("time"), 'T.where(T > 290).count("time")'],
+          std: [t2m.std("time", { ddof: 1 }).rename("sd"), 'T.std("time", ddof=1).rename("sd")'],
+          squeeze: [
+            t2m.isel({ time: py.slice(0, 1) }).squeeze().sub(273.15).pow(2),
+            "(T.isel(time=slice(0, 1)).squeeze() - 273.15) ** 2",
+          ],
+          dates: [
+            t2m.sel({ time: py.slice("2024-01-03", "2024-01-05") }).mean(["lat", "lon"]),
+            'T.sel(time=slice("2024-01-03", "2024-01-05")).mean(["lat", "lon"])',
+          ],
+          coarsen: [
+            t2m.coarsen({ lat: 3, lon: 3 }).max().cumsum("lat"),
+            'T.coarsen(lat=3, lon=3).max().cumsum("lat")',
+          ],
+        } as const;
+        const python = Object.fromEntries(
+          Object.entries(steps).map((
+            [k, [, code]],
+          ) => [k, code.replace(/\bT\b/g, 'xr.open_zarr(URL)["t2m"]')]),
+        );
+        const reference = xarrayCompute(ep.python, python, { URL: T });
+        const outcomes = await mc.computeAll(Object.values(steps).map(([expr]) => expr), WAIT);
+        const ref = await reference;
+        Object.keys(steps).forEach((name, i) => {
+          const o = outcomes[i];
+          assert.ok(o.ok, `${name}: ${!o.ok && o.error.message}`);
+          assert.equal(o.site, "central");
+          assertLikeReference(o.value as ComputedArray, ref[name], name);
+        });
+      },
+    );
+
     await t.step("a dataset without location: MissingLocation naming it", async () => {
       const ds = await openDataset(stores.path("no_location.zarr"));
       const mean = ds.var("t2m").mean();

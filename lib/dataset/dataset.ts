@@ -12,7 +12,12 @@ import {
   decodeValues,
   type VariableInfo,
 } from "./cf_decoding.ts";
-import { DatasetError, InvalidStoreMetadata, UnknownVariable } from "./errors.ts";
+import {
+  DatasetError,
+  InvalidExpression,
+  InvalidStoreMetadata,
+  UnknownVariable,
+} from "./errors.ts";
 import { resolveStoreAddress } from "./store_address.ts";
 import { readStoreMetadata, type StoredArray } from "./store_metadata.ts";
 import { StoreReader } from "./store_reader.ts";
@@ -95,9 +100,11 @@ export class Dataset implements DatasetContents {
   }
 
   /**
-   * The variable (or coordinate) `name` as a lazy expression: `xarray.open_zarr(url)[name]` on
-   * the cluster, carrying the dataset's attributes (its `location` routes it).
+   * The variable (or non-dimension coordinate) `name` as a lazy expression:
+   * `xarray.open_zarr(url)[name]` on the cluster, carrying the dataset's attributes (its
+   * `location` routes it).
    * @throws {UnknownVariable} when the dataset has no such variable.
+   * @throws {InvalidExpression} for a dimension coordinate (its values are in `coords`).
    */
   var(name: string): ArrayExpr {
     const info = Object.hasOwn(this.variables, name)
@@ -110,6 +117,13 @@ export class Dataset implements DatasetContents {
         ...Object.keys(this.variables),
         ...Object.keys(this.coords),
       ]);
+    }
+    if (info.dims.length === 1 && info.dims[0] === name) {
+      // xarray holds dimension coordinates in memory (pandas indexes), not as Dask arrays.
+      throw new InvalidExpression(
+        `var("${name}"): ${name} is a dimension coordinate of ${this.url}; its values are read ` +
+          `here already: coords.${name}.values`,
+      );
     }
     return new ArrayExpr(
       this.#open().item(name),

@@ -10,7 +10,13 @@ import { readEndpoints } from "../../tests/replica/endpoints.ts";
 import { freePort } from "../../tests/replica/process.ts";
 import type { Coordinate, Dataset } from "./dataset.ts";
 import { openDataset } from "./dataset.ts";
-import { InvalidStoreUrl, StoreNotFound, StoreUnreachable, UnknownVariable } from "./errors.ts";
+import {
+  InvalidExpression,
+  InvalidStoreUrl,
+  StoreNotFound,
+  StoreUnreachable,
+  UnknownVariable,
+} from "./errors.ts";
 import {
   referenceArray,
   type ReferenceDataset,
@@ -121,6 +127,14 @@ Deno.test("openDataset - unknown variable, missing store, unreachable store, bad
     assert.throws(() => ds.var("precipitation"), (e: Error) => {
       assert.ok(e instanceof UnknownVariable);
       assert.match(e.message, /flood\.zarr has no variable "precipitation"; it has: flood, time/);
+      return true;
+    });
+  });
+  await t.step("a dimension coordinate is no expression: its values are here", async () => {
+    const ds = await openDataset(url);
+    assert.throws(() => ds.var("time"), (e: Error) => {
+      assert.ok(e instanceof InvalidExpression);
+      assert.match(e.message, /time is a dimension coordinate of .*; its values are read here/);
       return true;
     });
   });
