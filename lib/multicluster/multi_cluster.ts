@@ -354,6 +354,16 @@ export class MultiCluster implements AsyncDisposable {
   }
 
   /**
+   * Computes a {@link SiteComputation} — e.g. a dataset expression (`openDataset(url).var(…)…`)
+   * — at the site its attributes name (`location`, i.e. its dataset's; or `options.site`) with
+   * that site's client, and resolves to its own result (for a dataset expression: the values as
+   * data, or a number).
+   * @throws {MissingLocation} when it names no site (the message says what it is).
+   * @throws {UnknownLocation} when it names a site the registry lacks.
+   * @throws {SiteUnavailable} when that site is down or has no cluster.
+   */
+  compute<T>(target: SiteComputation<T>, options?: ComputeOptions): Promise<T>;
+  /**
    * Computes a node — or a lazy Dask collection made with `py.collection(node)` — at the site
    * named by its `location` attribute (or `options.site`) and returns the decoded result. A
    * collection's chunk tasks run spread over that site's workers (`Client.computeCollection`);
@@ -366,10 +376,6 @@ export class MultiCluster implements AsyncDisposable {
    * @throws {SiteUnavailable} when that site is down or has no cluster.
    * @throws {RemoteError} when the computation fails on the cluster (for a collection, `key` is
    *   the failing chunk's key).
-   */
-  compute<T>(target: SiteComputation<T>, options?: ComputeOptions): Promise<T>;
-  /**
-   * Computes a node or collection at the site its `location` attribute names (see above).
    */
   compute(target: Node | Collection, options?: ComputeOptions): Promise<unknown>;
   async compute(target: ComputeTarget, options: ComputeOptions = {}): Promise<unknown> {
