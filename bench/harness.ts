@@ -28,6 +28,8 @@ export interface ChildSpec {
   readonly impl: Impl;
   /** For ours: the script under `bench/children/`; for Python: ignored. */
   readonly script?: string;
+  /** For Python: the script under `bench/children/`. Default `python_client.py`. */
+  readonly pythonScript?: string;
   /** Arguments (the mode). */
   readonly args: readonly string[];
   /** Sent as one JSON line on stdin (may hold a token: never printed). */
@@ -40,7 +42,6 @@ export interface ChildSpec {
 
 /** Root of the repository (children run there, so that `deno.json` applies). */
 export const REPO_ROOT: string = fileURLToPath(new URL("../", import.meta.url));
-const PYTHON_CHILD = fileURLToPath(new URL("./children/python_client.py", import.meta.url));
 const STDERR_TAIL = 4000;
 
 /** Runs one child to completion and returns its reports. */
@@ -55,7 +56,15 @@ export async function runChild(python: string, spec: ChildSpec): Promise<ChildRu
         ...spec.args,
       ],
     ]
-    : [python, [PYTHON_CHILD, ...spec.args]];
+    : [
+      python,
+      [
+        fileURLToPath(
+          new URL(`./children/${spec.pythonScript ?? "python_client.py"}`, import.meta.url),
+        ),
+        ...spec.args,
+      ],
+    ];
   const started = performance.now();
   const cpuAtStart = cpuTimes();
   let machineBusy = NaN;
@@ -106,7 +115,8 @@ export async function runChild(python: string, spec: ChildSpec): Promise<ChildRu
   clearTimeout(timer);
   await Promise.all([stdoutDone, stderrDone]);
 
-  const what = `${spec.impl} ${spec.script ?? "python_client.py"} ${spec.args.join(" ")}`;
+  const script = spec.impl === "ours" ? spec.script : spec.pythonScript ?? "python_client.py";
+  const what = `${spec.impl} ${script} ${spec.args.join(" ")}`;
   if (timedOut) throw new Error(`${what} did not finish within ${timeoutMs} ms:\n${stderr}`);
   const result = events.find((e) => e.event === "result");
   const done = events.find((e) => e.event === "done");

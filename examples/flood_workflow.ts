@@ -1,20 +1,31 @@
 /**
- * The flood-style workflow of DEDL's 2022 Pakistan flood notebook as a script: the flooded area
- * is computed where the flood maps live (central), the accumulated rainfall where the
- * precipitation lives (LUMI), each over the whole cluster of its site — every chunk of the large
- * Zarr stores is a task of that site's scheduler — and the two numbers are combined here.
+ * The workflow of DEDL's 2022 Pakistan flood notebook as a script. Each dataset is opened by URL
+ * (only its metadata is read here) and says where it lives (`location`): the flood maps at
+ * central, the rainfall at LUMI. Every step is computed at the dataset's own site, over the whole
+ * cluster there, and only the small results travel; no site is named in the code.
  *
  *   deno run -A examples/flood_workflow.ts --replica       # on the local two-site replica
  *   deno run -A examples/flood_workflow.ts --username me \
- *     --flood <zarr url at central> --precipitation <zarr url at lumi>   # on DEDL
+ *     --flood <zarr url> --precipitation <zarr url>          # on DEDL
  *
  * Options: `--replica` (start the local replica if needed; stop it afterwards if this script
  * started it), `--sites <bridges.json file or URL>`, `--issuer <url>`, `--username <name>`,
- * `--flood <zarr>`, `--precipitation <zarr>`, `--workers <n>` (per site, default 4).
+ * `--flood <zarr url>`, `--precipitation <zarr url>`, `--workers <n>` (per site, default 4),
+ * `--out <folder>` (write PNG quick-looks of the two maps there).
  * @module
  */
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { MultiCluster, OidcAuth, py, type SiteRegistry } from "../mod.ts";
+import {
+  type Computed,
+  type ComputedArray,
+  MultiCluster,
+  OidcAuth,
+  openDataset,
+  py,
+  quickLookPng,
+  type SiteRegistry,
+} from "../mod.ts";
 import { openReplicaSession } from "./replica_session.ts";
 
 const { values: args } = parseArgs({
@@ -26,6 +37,7 @@ const { values: args } = parseArgs({
     flood: { type: "string" },
     precipitation: { type: "string" },
     workers: { type: "string", default: "4" },
+    out: { type: "string" },
   },
 });
 
@@ -53,63 +65,105 @@ async function setup(): Promise<Setup> {
     };
   }
   const replica = await openReplicaSession();
+  const urls = Object.values(replica.datasetUrls);
   return {
     login: replica.login,
     sites: replica.endpoints.sites,
-    flood: args.flood ?? replica.datasets.central.flood,
-    precipitation: args.precipitation ?? replica.datasets.lumi.precipitation,
+    flood: args.flood ?? urls.find((u) => u.flood)!.flood,
+    precipitation: args.precipitation ?? urls.find((u) => u.precipitation)!.precipitation,
     stopReplica: replica.close,
   };
 }
 
-const { login, sites, flood, precipitation, stopReplica } = await setup();
+/** A computed result that must be an array (not a 0-d number). */
+function asArray(value: Computed): ComputedArray {
+  if (typeof value === "number") throw new Error(`expected an array, got the number ${value}`);
+  return value;
+}
+
+const { login, sites, flood: floodUrl, precipitation: rainUrl, stopReplica } = await setup();
 try {
+  // flood_map = xr.open_zarr(url)["flood"]: here only the metadata is read.
+  const [floodData, rainData] = await Promise.all([openDataset(floodUrl), openDataset(rainUrl)]);
+  for (const ds of [floodData, rainData]) {
+    const [name, v] = Object.entries(ds.variables)[0];
+    console.log(
+      `${name.padEnd(14)} ${v.dtype}[${v.dims.map((d, i) => `${d}=${v.shape[i]}`).join(", ")}]` +
+        `  at ${ds.location}  (${ds.attrs.resolution ?? "?"})  ${ds.url}`,
+    );
+  }
+  const flood = floodData.var("flood");
+  const rain = rainData.var("precipitation");
+
   await using auth = await login();
   console.log(`Logged in as ${auth.username}.`);
-  await using mc = await MultiCluster.connect({ auth, sites, only: ["central", "lumi"] });
-
+  await using mc = await MultiCluster.connect({ auth, sites });
+  // Clusters only where the data is.
+  const where = [...new Set([flood.location, rain.location])].filter((s) => s !== undefined);
   const workers = Number(args.workers);
-  console.log(`Starting a cluster of ${workers} workers at central and at lumi…`);
+  console.log(`Starting a cluster of ${workers} workers at ${where.join(" and ")}…`);
   const started = Date.now();
-  for (
-    const o of await mc.newCluster({ worker_cores: 1 }, {
-      adapt: { minimum: workers, maximum: workers },
-    })
-  ) {
-    if (!o.ok) throw new Error(`${o.site}: ${o.error.message}`);
-  }
-  await Promise.all(["central", "lumi"].map((s) => mc.site(s).cluster.waitForWorkers(workers)));
+  const outcomes = await mc.newCluster({ worker_cores: 1 }, {
+    sites: where,
+    adapt: { minimum: workers, maximum: workers },
+  });
+  for (const o of outcomes) if (!o.ok) throw new Error(`${o.site}: ${o.error.message}`);
+  await Promise.all(where.map((s) => mc.site(s).cluster.waitForWorkers(workers)));
   console.log(`Clusters ready after ${((Date.now() - started) / 1000).toFixed(1)} s.`);
 
-  // flood_map = open_zarr(...)["flood"].assign_attrs(location="central")
-  // flood_map.sum() * 20 * 20 / 1000 — `.data` makes the result a number, not a DataArray.
-  const floodMap = py.call("xarray.open_zarr", flood, py.kwargs({ consolidated: false }))
-    .item("flood");
-  const floodedArea = py.collection(
-    floodMap.method("sum").method("__mul__", 20).method("__mul__", 20).method("__truediv__", 1000)
-      .attr("data"),
-  ).withAttrs({ location: "central" });
+  // The notebook's steps, each routed by its dataset's location.
+  const floodedArea = flood.sum().mul(20).mul(20).div(1000); // flood_map.sum() * 20 * 20 / 1000
+  const areaPerDay = flood.sum(["y", "x"]).mul(20 * 20).div(1e6); // km² per day
+  const lastMap = flood.isel({ time: -1 }).coarsen({ x: 25, y: 25 }, { boundary: "trim" })
+    .median().gt(0).astype("float32");
+  const accumulated = rain.sel({ lat: py.slice(31, 23), lon: py.slice(65, 71) })
+    .cumsum("time").mul(1000).isel({ time: -1 });
 
-  // Rainfall summed over time at every grid point, averaged over the region (mm).
-  const rain = py.call("xarray.open_zarr", precipitation, py.kwargs({ consolidated: false }))
-    .item("precipitation");
-  const accumulatedRain = py.collection(rain.method("sum", "time").method("mean").attr("data"))
-    .withAttrs({ location: "lumi" });
-
-  console.log("Computing the flooded area at central and the rainfall at lumi (in parallel)…");
+  console.log("Computing at each dataset's site (in parallel)…");
   const computing = Date.now();
-  const [area, rainfall] = await mc.computeAll([floodedArea, accumulatedRain]);
-  if (!area.ok) throw area.error;
-  if (!rainfall.ok) throw rainfall.error;
+  const results = await mc.computeAll([floodedArea, areaPerDay, lastMap, accumulated]);
   console.log(`Done in ${((Date.now() - computing) / 1000).toFixed(1)} s.\n`);
+  const [area, perDay, map, rainfall] = results.map((o) => {
+    if (!o.ok) throw o.error;
+    return o.value;
+  });
+  const [at, , mapAt, rainAt] = results.map((o) => o.site);
 
-  const a = area.value as number;
-  const r = rainfall.value as number;
+  console.log(`  flooded area (${at})  ${(area as number).toFixed(0)}  (sum * 20 * 20 / 1000)`);
+  const days = asArray(perDay).coords.time.values as Date[];
+  const km2 = asArray(perDay).values.toNested() as number[];
+  console.log(`  flooded km² per day (${at}):`);
+  days.forEach((d, i) => console.log(`    ${d.toISOString().slice(0, 10)}  ${km2[i].toFixed(1)}`));
+  const cells = (asArray(map).values.toNested() as number[][]).flat();
+  const share = cells.filter((v) => v > 0).length / cells.length;
   console.log(
-    `  flooded area (central)           ${a.toFixed(0)}  (flood_map.sum() * 20 * 20 / 1000)`,
+    `  last flood map (${mapAt})  ${asArray(map).dims.join("×")} = ` +
+      `${asArray(map).values.shape.join("×")}, ${
+        (100 * share).toFixed(1)
+      } % of 500 m cells flooded`,
   );
-  console.log(`  accumulated rainfall (lumi)      ${r.toFixed(1)} mm (mean over the region)`);
-  console.log(`  combined here: area per mm rain  ${(a / r).toFixed(1)}`);
+  const mm = (asArray(rainfall).values.toNested() as number[][]).flat();
+  const mean = mm.reduce((a, b) => a + b, 0) / mm.length;
+  console.log(
+    `  accumulated rainfall (${rainAt})  mean ${mean.toFixed(0)} (× 1000) over the region`,
+  );
+  // Combined here, from the small results of both sites.
+  console.log(
+    `  combined here: flooded area per unit of rain  ${((area as number) / mean).toFixed(3)}`,
+  );
+  if (args.out) {
+    await Deno.mkdir(args.out, { recursive: true });
+    for (
+      const [name, result, colorMap] of [
+        ["flood-map.png", map, "blues"],
+        ["accumulated-rain.png", rainfall, "viridis"],
+      ] as const
+    ) {
+      const path = join(args.out, name);
+      await Deno.writeFile(path, await quickLookPng(asArray(result), { colorMap }));
+      console.log(`  wrote ${path}`);
+    }
+  }
 
   console.log("\nDashboards:");
   for (const [site, link] of Object.entries(mc.dashboardLinks())) {

@@ -1,23 +1,24 @@
 /**
- * The seed notebook ("Stack Service - Dask") as a script: log in at DEDL's Keycloak, start a
- * Dask cluster at every site in parallel, open each site's dataset where it lives, compute a
- * per-site reduction routed by the dataset's `location` attribute, print the results and the
- * dashboards, and shut every cluster down (also on Ctrl-C).
+ * The seed notebook ("Stack Service - Dask") as a script: log in at DEDL's Keycloak, open every
+ * site's dataset by URL (only the metadata is read here; each dataset names its site in its
+ * `location` attribute), start a Dask cluster at those sites in parallel, compute a reduction of
+ * each dataset where it lives, print the results and the dashboards, and shut every cluster down
+ * (also on Ctrl-C). No site is named in the code: every dataset routes itself.
  *
  *   deno task demo                                   # on the local two-site replica
  *   deno task demo -- --desp                         # the same, as the replica's DESP user
  *   deno run -A examples/multisite_demo.ts --username me \
- *     --dataset central=<zarr url> --dataset lumi=<zarr url>   # on DEDL (asks for the password)
+ *     --dataset <zarr url> --dataset <zarr url>       # on DEDL (asks for the password)
  *
  * Options: `--replica` (start the local replica if needed and use it; stop it afterwards if this
  * script started it), `--desp` (log in with a DESP account: DESP's password and, if DESP asks,
  * a one-time code; the DESP token is exchanged at DEDL), `--sites <bridges.json file or URL>`,
- * `--issuer <url>`, `--username <name>`, `--dataset <site>=<zarr path or URL>` (repeatable),
+ * `--issuer <url>`, `--username <name>`, `--dataset <zarr URL or path>` (repeatable),
  * `--variable <name>` (default `t2m`).
  * @module
  */
 import { parseArgs } from "node:util";
-import { MultiCluster, OidcAuth, py, type SiteRegistry } from "../mod.ts";
+import { MultiCluster, OidcAuth, openDataset, type SiteRegistry } from "../mod.ts";
 import { openReplicaSession } from "./replica_session.ts";
 
 const { values: args } = parseArgs({
@@ -34,23 +35,18 @@ const { values: args } = parseArgs({
   },
 });
 
-/** Where to log in and which sites to use: the local replica, or DEDL (or a given registry). */
+/** Where to log in, which sites and datasets: the local replica, or DEDL (or a given registry). */
 async function setup(): Promise<
   {
     login: () => Promise<OidcAuth>;
     sites: SiteRegistry | string | undefined;
-    datasets: Record<string, string>;
+    datasets: string[];
     stopReplica?: () => Promise<void>;
   }
 > {
-  const datasets: Record<string, string> = {};
-  for (const pair of args.dataset) {
-    const [site, path] = pair.split(/=(.*)/s);
-    if (!site || !path) throw new Error(`--dataset wants <site>=<path or URL>, got ${pair}`);
-    datasets[site] = path;
-  }
   const account = args.desp ? "DESP" : "DEDL";
   if (!args.replica) {
+    if (args.dataset.length === 0) throw new Error("name the datasets: --dataset <zarr url> ...");
     const username = args.username ?? prompt(`Your ${account} username:`);
     if (!username) throw new Error(`a ${account} username is needed (--username)`);
     return {
@@ -60,11 +56,13 @@ async function setup(): Promise<
           ? OidcAuth.desp({ issuer: args.issuer, username })
           : OidcAuth.password({ issuer: args.issuer, username }),
       sites: args.sites,
-      datasets,
+      datasets: args.dataset,
     };
   }
   const replica = await openReplicaSession();
-  for (const [site, s] of Object.entries(replica.endpoints.sites)) datasets[site] ??= s.dataset;
+  const datasets = args.dataset.length > 0
+    ? args.dataset
+    : Object.values(replica.datasetUrls).map((urls) => urls.temperature);
   // The replica's DESP user without a second factor: an account that exists only at DESP.
   const despUser = replica.endpoints.desp.users.find((u) => !u.totp_secret)!;
   return {
@@ -85,6 +83,16 @@ async function setup(): Promise<
 
 const { login, sites, datasets, stopReplica } = await setup();
 try {
+  // xr.open_zarr(url) for every dataset at once: only metadata, read here.
+  const opened = await Promise.all(datasets.map((url) => openDataset(url)));
+  for (const ds of opened) {
+    const v = ds.variables[args.variable];
+    console.log(
+      `  ${String(ds.location).padEnd(10)} ${args.variable}[${v?.dims.join(", ")}] ` +
+        `${ds.attrs.title ?? ""}  ${ds.url}`,
+    );
+  }
+
   await using auth = await login();
   console.log(`Logged in as ${auth.username}${args.desp ? " (DESP account)" : ""}.`);
 
@@ -95,9 +103,11 @@ try {
     );
   }
 
-  console.log("Starting a cluster at every site (in parallel)…");
+  const where = [...new Set(opened.map((ds) => ds.location).filter((l) => l !== undefined))];
+  console.log(`Starting a cluster at ${where.join(", ")} (in parallel)…`);
   const started = Date.now();
   const outcomes = await mc.newCluster({}, {
+    sites: where,
     onProgress: (site, e) => {
       if (e.kind === "status") console.log(`  ${site}: ${e.status}`);
     },
@@ -107,39 +117,25 @@ try {
   }
   console.log(`Clusters ready after ${((Date.now() - started) / 1000).toFixed(1)} s.`);
 
-  // One lazy xarray dataset per site, tagged with the site it lives at.
-  const ready = outcomes.filter((o) => o.ok).map((o) => o.site);
-  const nodes = ready.filter((site) => datasets[site]).map((site) => {
-    const field = py.call(
-      py.fn("xarray.open_zarr"),
-      datasets[site],
-      py.kwargs({ consolidated: false, chunks: null }),
-    ).item(args.variable).withAttrs({ location: site });
-    // Reduced where the data is; only one number per site travels back.
-    return py.call(
-      py.fn("builtins.dict"),
-      py.kwargs({
-        mean: field.method("mean").method("item"),
-        min: field.method("min").method("item"),
-        max: field.method("max").method("item"),
-        computed_at: py.call(py.fn("os.getenv"), "DEDL_SITE"),
-      }),
-    ).withAttrs({ location: site });
-  });
-  const results = await mc.computeAll(nodes);
+  // Reduced where the data is; only three numbers per dataset travel back.
+  const fields = opened.map((ds) => ds.var(args.variable));
+  const results = await mc.computeAll(fields.flatMap((f) => [f.mean(), f.min(), f.max()]));
 
-  console.log(`\nMean of ${args.variable}, each computed at its own site:`);
+  console.log(`\n${args.variable}, each dataset computed at its own site:`);
   const means: number[] = [];
-  for (const r of results) {
-    if (!r.ok) {
-      console.log(`  ${r.site}: FAILED: ${r.error.message}`);
+  for (let i = 0; i < fields.length; i++) {
+    const [mean, min, max] = results.slice(3 * i, 3 * i + 3);
+    if (!mean.ok || !min.ok || !max.ok) {
+      const failed = [mean, min, max].find((r) => !r.ok);
+      console.log(
+        `  ${fields[i].location}: FAILED: ${failed && !failed.ok && failed.error.message}`,
+      );
       continue;
     }
-    const v = r.value as { mean: number; min: number; max: number; computed_at: string };
-    means.push(v.mean);
+    means.push(mean.value);
     console.log(
-      `  ${String(r.site).padEnd(12)} mean ${v.mean.toFixed(3)}  min ${v.min.toFixed(3)}  ` +
-        `max ${v.max.toFixed(3)}  (computed at ${v.computed_at})`,
+      `  ${String(mean.site).padEnd(12)} mean ${mean.value.toFixed(3)}  min ` +
+        `${min.value.toFixed(3)}  max ${max.value.toFixed(3)}`,
     );
   }
   if (means.length > 1) {

@@ -13,6 +13,8 @@ export interface ReplicaSession {
   readonly endpoints: ReplicaEndpoints;
   /** Every dataset of every site: site → name → Zarr path. */
   readonly datasets: Record<string, Record<string, string>>;
+  /** The same datasets by URL, served by each site's object store: site → name → URL. */
+  readonly datasetUrls: Record<string, Record<string, string>>;
   /** Logs in the replica's first user. */
   login(): Promise<OidcAuth>;
   /** Stops the replica if this session started it. */
@@ -31,9 +33,20 @@ export async function openReplicaSession(): Promise<ReplicaSession> {
   }
   const endpoints = await readEndpoints();
   const user = endpoints.users[0];
+  const datasetUrls: Record<string, Record<string, string>> = {};
+  for (const [site, s] of Object.entries(endpoints.sites)) {
+    if (!s.dataset_urls) {
+      throw new Error(
+        "the running replica has no object stores (started by an older version): " +
+          "run 'deno task replica stop' and start it again",
+      );
+    }
+    datasetUrls[site] = s.dataset_urls;
+  }
   return {
     endpoints,
     datasets: await replica.replicaDatasets(endpoints),
+    datasetUrls,
     login: () =>
       OidcAuth.password({
         issuer: endpoints.issuer,

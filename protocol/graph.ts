@@ -245,8 +245,15 @@ export const py = {
     return new PyTuple(items as PyValue[]);
   },
 
-  /** A Python `slice(start, stop, step)`; `null` for an open end. */
-  slice(start: number | null, stop?: number | null, step?: number | null): PyCall {
+  /**
+   * A Python `slice(start, stop, step)`; `null` for an open end. Bounds may be labels (strings),
+   * e.g. for xarray's `sel(time=slice("2022-08-21", "2022-08-25"))`.
+   */
+  slice(
+    start: number | string | null,
+    stop?: number | string | null,
+    step?: number | null,
+  ): PyCall {
     return new PyCall(SLICE, [start, stop ?? null, step ?? null]);
   },
 };

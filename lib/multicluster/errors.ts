@@ -39,10 +39,11 @@ export class MissingLocation extends MultiClusterError {
    * Creates the error.
    * @param locationKey the attribute that was looked for.
    * @param knownSites the sites that could have been named.
+   * @param subject what lacks it, e.g. `flood of https://…/flood.zarr` (default: the node).
    */
-  constructor(readonly locationKey: string, readonly knownSites: string[]) {
+  constructor(readonly locationKey: string, readonly knownSites: string[], subject?: string) {
     super(
-      `the node has no ${JSON.stringify(locationKey)} attribute: tag it with ` +
+      `${subject ?? "the node"} has no ${JSON.stringify(locationKey)} attribute: tag it with ` +
         `.withAttrs({ ${locationKey}: "<site>" }) or pass { site } explicitly; known sites: ${
           knownSites.join(", ") || "(none)"
         }`,

@@ -5,8 +5,10 @@
  * @module
  */
 export {
+  type ComputedValue,
   type ComputeOptions,
   type ComputeOutcome,
+  type ComputeTarget,
   MultiCluster,
   type MultiClusterOptions,
   type MultiNewClusterOptions,
@@ -23,6 +25,7 @@ export {
   type SiteRegistry,
   SITES_ENV,
 } from "./registry.ts";
+export { isSiteComputation, type SiteComputation } from "./site_computation.ts";
 export {
   InvalidSiteRegistry,
   MissingLocation,

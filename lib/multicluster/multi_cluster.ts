@@ -21,6 +21,7 @@ import {
 } from "../../protocol/mod.ts";
 import { MissingLocation, SiteUnavailable, UnknownLocation } from "./errors.ts";
 import { resolveSiteRegistry, type SiteConfig, type SiteRegistry } from "./registry.ts";
+import { isSiteComputation, type SiteComputation } from "./site_computation.ts";
 
 /** Settings of {@link MultiCluster.connect}. */
 export interface MultiClusterOptions {
@@ -81,9 +82,15 @@ export type SiteOutcome<T> =
   | { readonly site: string; readonly ok: false; readonly error: Error };
 
 /** The outcome of one computation of {@link MultiCluster.computeAll}, in input order. */
-export type ComputeOutcome =
-  | { readonly site: string | undefined; readonly ok: true; readonly value: unknown }
+export type ComputeOutcome<T = unknown> =
+  | { readonly site: string | undefined; readonly ok: true; readonly value: T }
   | { readonly site: string | undefined; readonly ok: false; readonly error: Error };
+
+/** What {@link MultiCluster.compute} takes: a node, a collection, or a {@link SiteComputation}. */
+export type ComputeTarget = Node | Collection | SiteComputation;
+
+/** The result type of a compute target: a site computation's own, else `unknown`. */
+export type ComputedValue<T> = T extends SiteComputation<infer R> ? R : unknown;
 
 /** Settings of {@link MultiCluster.newCluster}. */
 export interface MultiNewClusterOptions {
@@ -366,6 +373,16 @@ export class MultiCluster implements AsyncDisposable {
   }
 
   /**
+   * Computes a {@link SiteComputation} — e.g. a dataset expression (`openDataset(url).var(…)…`)
+   * — at the site its attributes name (`location`, i.e. its dataset's; or `options.site`) with
+   * that site's client, and resolves to its own result (for a dataset expression: the values as
+   * data, or a number).
+   * @throws {MissingLocation} when it names no site (the message says what it is).
+   * @throws {UnknownLocation} when it names a site the registry lacks.
+   * @throws {SiteUnavailable} when that site is down or has no cluster.
+   */
+  compute<T>(target: SiteComputation<T>, options?: ComputeOptions): Promise<T>;
+  /**
    * Computes a node — or a lazy Dask collection made with `py.collection(node)` — at the site
    * named by its `location` attribute (or `options.site`) and returns the decoded result. A
    * collection's chunk tasks run spread over that site's workers (`Client.computeCollection`);
@@ -379,8 +396,17 @@ export class MultiCluster implements AsyncDisposable {
    * @throws {RemoteError} when the computation fails on the cluster (for a collection, `key` is
    *   the failing chunk's key).
    */
-  async compute(target: Node | Collection, options: ComputeOptions = {}): Promise<unknown> {
+  compute(target: Node | Collection, options?: ComputeOptions): Promise<unknown>;
+  async compute(target: ComputeTarget, options: ComputeOptions = {}): Promise<unknown> {
     const { client } = this.site(this.locate(target, options));
+    if (isSiteComputation(target)) {
+      try {
+        return await target.computeOn(client, options);
+      } catch (e) {
+        if (this.#exiting) return await new Promise<never>(() => {});
+        throw e;
+      }
+    }
     let future: Future | undefined;
     try {
       future = target instanceof Collection
@@ -398,22 +424,27 @@ export class MultiCluster implements AsyncDisposable {
   }
 
   /**
-   * Computes several nodes and collections (freely mixed), each at its own site, concurrently.
-   * Results come in input order; a failed computation is reported without losing the others.
+   * Computes several nodes, collections and site computations (e.g. dataset expressions),
+   * freely mixed, each at its own site, concurrently. Results come in input order, typed by
+   * target; a failed computation is reported without losing the others.
    */
-  async computeAll(
-    targets: readonly (Node | Collection)[],
+  async computeAll<const T extends readonly ComputeTarget[]>(
+    targets: T,
     options: ComputeOptions = {},
-  ): Promise<ComputeOutcome[]> {
-    return await Promise.all(targets.map(async (target): Promise<ComputeOutcome> => {
+  ): Promise<{ -readonly [K in keyof T]: ComputeOutcome<ComputedValue<T[K]>> }> {
+    const outcomes = await Promise.all(targets.map(async (target): Promise<ComputeOutcome> => {
       let site: string | undefined;
       try {
         site = this.locate(target, options);
-        return { site, ok: true, value: await this.compute(target, { ...options, site }) };
+        const value: unknown = isSiteComputation(target)
+          ? await this.compute(target, { ...options, site })
+          : await this.compute(target, { ...options, site });
+        return { site, ok: true, value };
       } catch (e) {
         return { site, ok: false, error: e as Error };
       }
     }));
+    return outcomes as { -readonly [K in keyof T]: ComputeOutcome<ComputedValue<T[K]>> };
   }
 
   /**
@@ -421,14 +452,18 @@ export class MultiCluster implements AsyncDisposable {
    * @throws {MissingLocation} / {UnknownLocation} as for {@link compute}.
    */
   locate(
-    target: Node | Collection,
+    target: ComputeTarget,
     options: Pick<ComputeOptions, "locationKey" | "site"> = {},
   ): string {
     const key = options.locationKey ?? "location";
     const known = [...this.#sites.keys()];
     const location = options.site ?? target.attrs[key];
     if (location === undefined || location === null || location === "") {
-      throw new MissingLocation(key, known);
+      throw new MissingLocation(
+        key,
+        known,
+        isSiteComputation(target) ? target.description : undefined,
+      );
     }
     if (typeof location !== "string") {
       throw new UnknownLocation(String(location), known, "is not a site id (a string)");

@@ -155,7 +155,8 @@ Deno.test("multicluster collections - one worker with one thread: completes, fai
           const cp = await new Deno.Command("cp", { args: ["-al", datasets.central.flood, store] })
             .output();
           assert.ok(cp.success, new TextDecoder().decode(cp.stderr));
-          const chunk = `${store}/flood/3.1.2`; // Zarr v2: time block 3, y block 1, x block 2
+          // Time block 3, y block 1, x block 2 (Zarr v2 chunk key: "3.1.2").
+          const chunk = `${store}/flood/3.1.2`;
           await Deno.remove(chunk);
           await Deno.writeTextFile(chunk, "not float32 data");
           await assert.rejects(mc.compute(floodArea(store), WAIT), (e: Error) => {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { Toxiproxy } from "./toxiproxy.ts";
 
-async function echoServer(): Promise<{ port: number; close: () => void }> {
+function echoServer(): { port: number; close: () => void } {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   (async () => {
     for await (const conn of listener) {
@@ -36,7 +36,7 @@ async function roundTrip(listen: string): Promise<number> {
 }
 
 Deno.test("toxiproxy - forwards, delays with a latency toxic, refuses when disabled", async () => {
-  const echo = await echoServer();
+  const echo = echoServer();
   try {
     await using toxiproxy = await Toxiproxy.start();
     const proxy = await toxiproxy.proxy("echo", `127.0.0.1:${echo.port}`);

@@ -21,6 +21,17 @@ export interface ReplicaSite {
    * `precipitation` at lumi (hourly rainfall in mm). Absent in files written before it existed.
    */
   datasets?: Record<string, string>;
+  /**
+   * The site's object store (S3-compatible, anonymous reads, path-style URLs), as DEDL's
+   * `https://s3.<site>.data.destination-earth.eu`: `http://127.0.0.1:<port>`. Absent in files
+   * written before it existed.
+   */
+  store?: string;
+  /**
+   * The same datasets as {@link datasets} (same keys), each a Zarr v2 store with consolidated
+   * metadata read by URL from {@link store}: `<store>/datasets/<name>.zarr`.
+   */
+  dataset_urls?: Record<string, string>;
   default_config: { min: number; max: number };
 }
 

@@ -9,8 +9,11 @@ style of DEDL's 2022 Pakistan flood notebook:
 Values differ per site (the generator is seeded by the site name and each site has its own base
 temperature), so a result proves where it was read. Chunks are generated and written one at a
 time (bounded memory) and uncompressed, so writing takes seconds and reading is I/O-bound.
-Run with the replica's DEDL environment (zarr 2.x): the stores are Zarr v2, as DEDL's are, so
-that every environment (zarr 2 and 3) reads them.
+
+Every store is Zarr v2 with consolidated metadata (`.zmetadata`), as DEDL's stores are: zarr 2.x
+reads only v2, and over HTTP a reader cannot list a store, so it needs the consolidated metadata.
+Each carries `location` (its site) and `resolution` in its attributes. Runs with zarr 2.18 and
+zarr 3.x alike.
 """
 
 import sys
@@ -22,6 +25,14 @@ import dask.array as da
 import numpy as np
 import pandas as pd
 import xarray as xr
+import zarr
+
+# The encoding key of "no compression": zarr-python 3 takes a list of compressors.
+NO_COMPRESSION = {"compressors" if int(zarr.__version__.split(".")[0]) >= 3 else "compressor": None}
+
+
+def write(ds: xr.Dataset, out: Path, encoding: dict | None = None) -> None:
+    ds.to_zarr(out, mode="w", zarr_format=2, consolidated=True, encoding=encoding or {})
 
 
 def make(site: str, out: Path) -> None:
@@ -36,9 +47,13 @@ def make(site: str, out: Path) -> None:
     ds = xr.Dataset(
         {"t2m": (("time", "lat", "lon"), t2m, {"units": "K", "long_name": "2 m temperature"})},
         coords={"time": time, "lat": lat, "lon": lon},
-        attrs={"location": site, "title": f"Synthetic 2 m temperature at {site}"},
+        attrs={
+            "location": site,
+            "resolution": "2 degrees",
+            "title": f"Synthetic 2 m temperature at {site}",
+        },
     )
-    ds.chunk({"time": 6}).to_zarr(out, mode="w", consolidated=False)
+    write(ds.chunk({"time": 6}), out)
 
 
 def _block_rng(site: str, block_id: tuple) -> np.random.Generator:
@@ -83,9 +98,14 @@ def make_flood(site: str, out: Path) -> None:
             "y": 3_300_000.0 - 20.0 * np.arange(shape[1]),
             "x": 6_500_000.0 + 20.0 * np.arange(shape[2]),
         },
-        attrs={"location": site, "title": f"Synthetic flood extent at {site}", "pixel_m": 20},
+        attrs={
+            "location": site,
+            "resolution": "20 m",
+            "title": f"Synthetic flood extent at {site}",
+            "pixel_m": 20,
+        },
     )
-    ds.to_zarr(out, mode="w", consolidated=False, encoding={"flood": {"compressor": None}})
+    write(ds, out, {"flood": NO_COMPRESSION})
 
 
 def make_precipitation(site: str, out: Path) -> None:
@@ -101,11 +121,13 @@ def make_precipitation(site: str, out: Path) -> None:
             "lat": np.linspace(37.0, 23.0, shape[1]),
             "lon": np.linspace(60.0, 78.0, shape[2]),
         },
-        attrs={"location": site, "title": f"Synthetic hourly rainfall at {site}"},
+        attrs={
+            "location": site,
+            "resolution": "0.007 degrees",
+            "title": f"Synthetic hourly rainfall at {site}",
+        },
     )
-    ds.to_zarr(
-        out, mode="w", consolidated=False, encoding={"precipitation": {"compressor": None}}
-    )
+    write(ds, out, {"precipitation": NO_COMPRESSION})
 
 
 # The large dataset of each site: store name (= its variable) and writer.

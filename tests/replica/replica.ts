@@ -36,6 +36,7 @@ import {
   despSecrets,
   KEYCLOAK_FEATURES,
 } from "./desp_realm.ts";
+import { datasetUrl, installS3Proxy, prepareObjectStore, STORE_BUCKET } from "./object_store.ts";
 
 const SITES = ["central", "lumi"] as const;
 const SITE_NAMES: Record<string, string> = { central: "Central Site", lumi: "LUMI Bridge" };
@@ -173,6 +174,8 @@ interface Installed {
   images: Record<string, ReplicaImage>;
   keycloak: Keycloak;
   data: string;
+  /** S3Proxy's jar, for the sites' object stores. */
+  s3proxy: string;
 }
 
 /**
@@ -187,6 +190,7 @@ const IMAGES: ReadonlyArray<[string, PythonEra]> = [
 async function install(): Promise<Installed> {
   // One at a time: pip is CPU-bound, and Keycloak's download overlaps the first.
   const keycloak = installKeycloak();
+  const s3proxy = installS3Proxy(run);
   const pythons: Record<string, string> = {};
   for (const era of PYTHON_ERAS) pythons[await pinnedDistributed(era)] = await pythonEnv(era);
   const python = await pythonEnv("dedl");
@@ -195,7 +199,7 @@ async function install(): Promise<Installed> {
     images[image] = { distributed: await pinnedDistributed(era), python: await pythonEnv(era) };
   }
   const data = await installDatasets(python);
-  return { python, pythons, images, keycloak: await keycloak, data };
+  return { python, pythons, images, keycloak: await keycloak, data, s3proxy: await s3proxy };
 }
 
 function password(): string {
@@ -230,6 +234,9 @@ async function httpOk(url: string, timeoutMs = 3000): Promise<boolean> {
 /** Health probe per part: the URL that must answer 200. */
 function probeUrl(p: ReplicaProcess, endpoints: ReplicaEndpoints): string {
   if (p.part === "keycloak") return `${endpoints.issuer}/.well-known/openid-configuration`;
+  if (p.part.startsWith("store-")) {
+    return `${endpoints.sites[p.part.slice("store-".length)].dataset_urls!.temperature}/.zmetadata`;
+  }
   return `${endpoints.sites[p.part.replace(/^gateway-/, "")].address}/api/health`;
 }
 
@@ -315,15 +322,23 @@ async function start(): Promise<void> {
   const desp = despSecrets(password);
   const sites: Record<string, ReplicaSite> = {};
   const gatewayPorts: Record<string, number> = {};
+  const storePorts: Record<string, number> = {};
   for (const site of SITES) {
     const port = freePort();
     gatewayPorts[site] = port;
+    storePorts[site] = freePort();
+    const datasets = siteDatasets(installed.data, site);
+    const store = `http://127.0.0.1:${storePorts[site]}`;
     sites[site] = {
       name: SITE_NAMES[site],
       address: `http://127.0.0.1:${port}`,
       proxy_address: `tcp://127.0.0.1:${port}`,
       dataset: join(installed.data, site, "temperature.zarr"),
-      datasets: siteDatasets(installed.data, site),
+      datasets,
+      store,
+      dataset_urls: Object.fromEntries(
+        Object.keys(datasets).map((name) => [name, datasetUrl(store, name)]),
+      ),
       default_config: { min: 2, max: 10 },
     };
   }
@@ -406,6 +421,28 @@ async function start(): Promise<void> {
       }),
     });
   }
+  // --- the sites' object stores (S3Proxy serving each site's data folder) ---
+  for (const site of SITES) {
+    const launch = await prepareObjectStore(
+      installed.s3proxy,
+      join(REPLICA_DIR, "stores", site),
+      join(installed.data, site),
+      storePorts[site],
+    );
+    const storeLog = join(LOG_DIR, `store-${site}.log`);
+    await Deno.writeTextFile(storeLog, "");
+    state.processes.push({
+      part: `store-${site}`,
+      log: storeLog,
+      port: storePorts[site],
+      pid: await spawnDetached(launch.cmd, launch.args, {
+        log: storeLog,
+        env: { DEDL_REPLICA_ID: id },
+      }),
+    });
+  }
+  log(`object stores: bucket ${STORE_BUCKET} at ${SITES.map((s) => sites[s].store).join(", ")}`);
+
   // Written before waiting, so `stop` can clean up a start that failed half-way.
   await writePrivate(STATE_PATH, JSON.stringify(state, null, 2));
   try {
@@ -458,6 +495,7 @@ async function stop(): Promise<void> {
   await Deno.remove(ENDPOINTS_PATH).catch(() => {});
   await Deno.remove(STATE_PATH).catch(() => {});
   await Deno.remove(join(REPLICA_DIR, "clusters"), { recursive: true }).catch(() => {});
+  await Deno.remove(join(REPLICA_DIR, "stores"), { recursive: true }).catch(() => {});
   log("stopped");
 }
 

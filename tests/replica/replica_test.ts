@@ -246,6 +246,51 @@ Deno.test("replica gateways - an expired Keycloak token is 401", async () => {
   }
 });
 
+Deno.test("replica object stores - each site serves its Zarr v2 stores anonymously, read-only", async () => {
+  const get = async (url: string) => {
+    const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    return { status: res.status, text: await res.text() };
+  };
+  for (const [site, s] of Object.entries(ep.sites)) {
+    assert.match(s.store!, /^http:\/\/127\.0\.0\.1:\d+$/, site);
+    assert.deepEqual(Object.keys(s.dataset_urls!).sort(), Object.keys(s.datasets!).sort(), site);
+    for (const [name, url] of Object.entries(s.dataset_urls!)) {
+      assert.equal(url, `${s.store}/datasets/${name}.zarr`);
+      const zmetadata = await get(`${url}/.zmetadata`);
+      assert.equal(zmetadata.status, 200, `${site} ${name}`);
+      const { metadata, zarr_consolidated_format } = JSON.parse(zmetadata.text);
+      assert.equal(zarr_consolidated_format, 1);
+      assert.deepEqual(metadata[".zgroup"], { zarr_format: 2 });
+      assert.equal(metadata[".zattrs"].location, site);
+      assert.equal(typeof metadata[".zattrs"].resolution, "string");
+      // The same files as the site's local copy, byte for byte.
+      assert.equal(zmetadata.text, await Deno.readTextFile(`${s.datasets![name]}/.zmetadata`));
+    }
+    // Path-style S3 listing works; writes and deletes are refused and change nothing.
+    const listing = await get(`${s.store}/datasets?list-type=2&delimiter=/&prefix=`);
+    assert.equal(listing.status, 200);
+    for (const name of Object.keys(s.datasets!)) {
+      assert.match(listing.text, new RegExp(`<Prefix>${name}\\.zarr/</Prefix>`));
+    }
+    const target = `${s.dataset_urls!.temperature}/written-by-test`;
+    const put = await fetch(target, {
+      method: "PUT",
+      body: "x",
+      signal: AbortSignal.timeout(10_000),
+    });
+    await put.body?.cancel();
+    assert.ok(!put.ok, `PUT answered ${put.status}`);
+    const del = await fetch(`${s.dataset_urls!.temperature}/.zgroup`, {
+      method: "DELETE",
+      signal: AbortSignal.timeout(10_000),
+    });
+    await del.body?.cancel();
+    assert.ok(!del.ok, `DELETE answered ${del.status}`);
+    assert.equal((await get(target)).status, 404);
+    assert.equal((await get(`${s.dataset_urls!.temperature}/.zgroup`)).status, 200);
+  }
+});
+
 Deno.test({
   name: "replica - a second replica starts idempotently and its stop leaves no process or port",
   ignore: Deno.env.get("DEDL_SKIP_SECOND_REPLICA") === "1",

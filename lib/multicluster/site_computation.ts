@@ -1,0 +1,26 @@
+/**
+ * Work that knows how to compute itself on one site's cluster, routed like a node by its
+ * client-side attributes: what `MultiCluster.compute` accepts besides `py` nodes and
+ * collections (e.g. the dataset layer's lazy array expressions).
+ * @module
+ */
+import type { Client } from "../../protocol/client.ts";
+import type { ResultOptions } from "../../protocol/future.ts";
+import type { NodeAttrs } from "../../protocol/graph.ts";
+
+/** Something computed as a whole at the site its attributes name. */
+export interface SiteComputation<T = unknown> {
+  /** Client-side attributes; `location` (or the compute call's `locationKey`) names the site. */
+  readonly attrs: NodeAttrs;
+  /** What it is, for error messages (e.g. `flood of https://…/flood.zarr`). */
+  readonly description: string;
+  /** Computes it with the site's client and resolves to its result. */
+  computeOn(client: Client, options?: ResultOptions): Promise<T>;
+}
+
+/** Whether a compute target is a {@link SiteComputation} (rather than a node or collection). */
+export function isSiteComputation(target: unknown): target is SiteComputation {
+  return typeof target === "object" && target !== null &&
+    typeof (target as SiteComputation).computeOn === "function" &&
+    typeof (target as SiteComputation).attrs === "object";
+}
