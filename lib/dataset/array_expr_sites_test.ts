@@ -15,6 +15,7 @@ import { openDataset } from "./dataset.ts";
 import { quickLookPng } from "./quick_look.ts";
 import { TestStores } from "./testing/test_stores.ts";
 import { referenceArray, type ReferenceResult, xarrayCompute } from "./testing/xarray_reference.ts";
+import { chunkTasks } from "../../protocol/testing/task_stream.ts";
 
 const ep = await readEndpoints();
 const FLOOD = ep.sites.central.dataset_urls!.flood;
@@ -102,11 +103,7 @@ Deno.test("dataset expressions - the Pakistan-flood steps at their sites equal P
     );
 
     // Every chunk ran as a task of the site's scheduler, spread over its workers.
-    const records = await mc.site("central").client.rpc("get_task_stream", {}) as {
-      key: unknown;
-      worker: string;
-    }[];
-    const chunks = records.filter((t) => Array.isArray(t.key));
+    const chunks = await chunkTasks(mc.site("central").client);
     assert.ok(chunks.length >= 128, `central ran ${chunks.length} chunk tasks`);
     assert.ok(new Set(chunks.map((t) => t.worker)).size >= 2, "chunks ran on one worker");
   } finally {
