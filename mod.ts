@@ -24,3 +24,4 @@ export * from "./protocol/mod.ts";
 export * from "./lib/auth/mod.ts";
 export * from "./lib/gateway/mod.ts";
 export * from "./lib/multicluster/mod.ts";
+export { DedlDaskError, type ErrorKind } from "./base/mod.ts";

@@ -14,7 +14,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { MultiCluster, OidcAuth, py, type SiteRegistry } from "../mod.ts";
+import { MultiCluster, OidcAuth, py, type SiteRegistry, stopClustersOnSignal } from "../mod.ts";
 import { openReplicaSession } from "./replica_session.ts";
 
 const { values: args } = parseArgs({
@@ -67,6 +67,11 @@ try {
   await using auth = await login();
   console.log(`Logged in as ${auth.username}.`);
   await using mc = await MultiCluster.connect({ auth, sites, only: ["central", "lumi"] });
+  // Ctrl-C (or SIGTERM) stops the clusters at every site, then ends the script.
+  using _interrupt = stopClustersOnSignal(mc, {
+    onSignal: (signal) => console.log(`\n${signal}: stopping the clusters at every site…`),
+    exit: true,
+  });
 
   const workers = Number(args.workers);
   console.log(`Starting a cluster of ${workers} workers at central and at lumi…`);

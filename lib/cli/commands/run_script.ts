@@ -17,8 +17,8 @@
  * ```
  * @module
  */
-import type { OidcAuth } from "../auth/oidc_auth.ts";
-import type { MultiCluster } from "../multicluster/multi_cluster.ts";
+import type { OidcAuth } from "../../auth/mod.ts";
+import type { MultiCluster } from "../../multicluster/mod.ts";
 
 /** What `dedl-dask run` passes to a script beside the {@link MultiCluster}. */
 export interface ScriptContext {
