@@ -3,7 +3,7 @@
  * clusters on one gateway, with a bearer token on every request.
  * @module
  */
-import { sleep } from "../../base/mod.ts";
+import { isPlainObject, sleep } from "../../base/mod.ts";
 import { warmUpTls } from "../../protocol/internal.ts";
 import type { TokenSource } from "../auth/mod.ts";
 import { type GatewayEndpoints, resolveGatewayEndpoints } from "./address.ts";
@@ -229,7 +229,7 @@ export class Gateway {
       idempotent: true,
     });
     const body = this.#expect(res, [200]).json;
-    if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    if (!isPlainObject(body)) {
       throw new UnexpectedResponse(res.url, res.status, "the cluster list is not an object");
     }
     return Object.values(body).map((c) => ClusterReport.fromJson(c, this.endpoints, res.url));

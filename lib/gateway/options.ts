@@ -101,7 +101,7 @@ export class ClusterOptionsSpec {
    * @throws {InvalidOptions} naming the first offending field, its value and what is allowed.
    */
   validate(values: ClusterOptionValues): ClusterOptionValues {
-    if (values === null || typeof values !== "object" || Array.isArray(values)) {
+    if (!isPlainObject(values)) {
       throw new InvalidOptions(null, values, "an object of option values");
     }
     for (const [name, value] of Object.entries(values)) {

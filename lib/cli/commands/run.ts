@@ -1,5 +1,5 @@
 /**
- * `dedl-dask run script.ts`: runs a user script (see `script.ts` for its contract) with a
+ * `dedl-dask run script.ts`: runs a user script (see `run_script.ts` for its contract) with a
  * logged-in MultiCluster and stops every cluster it started through it, whatever happens.
  * @module
  */

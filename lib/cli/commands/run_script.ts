@@ -5,7 +5,7 @@
  *
  * ```ts
  * // analysis.ts — run with: dedl-dask run analysis.ts -- 2026-01
- * import type { CliScript } from "https://…/lib/cli/script.ts";
+ * import type { CliScript } from "https://…/lib/cli/mod.ts";
  * import { py } from "https://…/mod.ts";
  *
  * const analysis: CliScript = async (mc, { args }) => {
