@@ -25,6 +25,7 @@ import {
   py,
   quickLookPng,
   type SiteRegistry,
+  stopClustersOnSignal,
 } from "../mod.ts";
 import { openReplicaSession } from "./replica_session.ts";
 
@@ -100,6 +101,11 @@ try {
   await using mc = await MultiCluster.connect({ auth, sites });
   // Clusters only where the data is.
   const where = [...new Set([flood.location, rain.location])].filter((s) => s !== undefined);
+  // Ctrl-C (or SIGTERM) stops the clusters at every site, then ends the script.
+  using _interrupt = stopClustersOnSignal(mc, {
+    onSignal: (signal) => console.log(`\n${signal}: stopping the clusters at every site…`),
+    exit: true,
+  });
   const workers = Number(args.workers);
   console.log(`Starting a cluster of ${workers} workers at ${where.join(" and ")}…`);
   const started = Date.now();

@@ -18,7 +18,13 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { MultiCluster, OidcAuth, openDataset, type SiteRegistry } from "../mod.ts";
+import {
+  MultiCluster,
+  OidcAuth,
+  openDataset,
+  type SiteRegistry,
+  stopClustersOnSignal,
+} from "../mod.ts";
 import { openReplicaSession } from "./replica_session.ts";
 
 const { values: args } = parseArgs({
@@ -97,6 +103,11 @@ try {
   console.log(`Logged in as ${auth.username}${args.desp ? " (DESP account)" : ""}.`);
 
   await using mc = await MultiCluster.connect({ auth, sites });
+  // Ctrl-C (or SIGTERM) stops the clusters at every site, then ends the script.
+  using _interrupt = stopClustersOnSignal(mc, {
+    onSignal: (signal) => console.log(`\n${signal}: stopping the clusters at every site…`),
+    exit: true,
+  });
   for (const s of mc.status()) {
     console.log(
       `  ${s.site.padEnd(12)} ${s.available ? `gateway ${s.version}` : `DOWN: ${s.error}`}`,

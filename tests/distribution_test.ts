@@ -75,7 +75,8 @@ Deno.test("distribution - mod.ts imported by URL from a folder with no config", 
     const script = join(dir, "remote_use.ts");
     await Deno.writeTextFile(
       script,
-      `import { MultiCluster, OidcAuth, parseSiteRegistry, type SiteStatus } from "${server.base}/mod.ts";
+      `import { MultiCluster, OidcAuth, type SiteStatus } from "${server.base}/mod.ts";
+import { parseSiteRegistry } from "${server.base}/lib/multicluster/mod.ts";
 
 const ep = JSON.parse(await Deno.readTextFile(Deno.args[0]));
 const sites = parseSiteRegistry(ep, "endpoints");
@@ -86,7 +87,7 @@ await using auth = await OidcAuth.password({
   username: user.username,
   password: user.password,
 });
-await using mc = await MultiCluster.connect({ auth, sites, handleSignals: false });
+await using mc = await MultiCluster.connect({ auth, sites });
 const listed = await mc.clusters();
 const status: SiteStatus[] = mc.status();
 console.log(JSON.stringify({

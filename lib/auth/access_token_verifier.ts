@@ -5,11 +5,35 @@
  */
 import type * as Jose from "npm:jose@6.2.18";
 import {
+  type AuthError,
   ClockSkewTooLarge,
   IdentityProviderUnreachable,
   type TokenCheck,
   TokenVerificationFailed,
 } from "./errors.ts";
+
+/**
+ * The claims of a verified access token: the registered JWT claims and whatever else the
+ * identity provider put in (Keycloak: `preferred_username`, `email`, `realm_access`, …).
+ */
+export interface AccessTokenClaims {
+  /** Issuer. */
+  readonly iss?: string;
+  /** Subject: the account's stable id at the issuer. */
+  readonly sub?: string;
+  /** Audience. */
+  readonly aud?: string | string[];
+  /** Expiry, in seconds since the epoch. */
+  readonly exp?: number;
+  /** Not valid before, in seconds since the epoch. */
+  readonly nbf?: number;
+  /** Issue time, in seconds since the epoch. */
+  readonly iat?: number;
+  /** Token id. */
+  readonly jti?: string;
+  /** Any other claim. */
+  readonly [claim: string]: unknown;
+}
 
 /** jose, loaded by the first verification: programs that never verify a token skip its load. */
 let jose: typeof Jose;
@@ -72,7 +96,7 @@ export class AccessTokenVerifier {
    * downloaded, or — for a token the provider has just issued (`fresh`) that fails the time
    * checks — {@linkcode ClockSkewTooLarge} with the measured skew.
    */
-  async verify(token: string, options: { fresh?: boolean } = {}): Promise<Jose.JWTPayload> {
+  async verify(token: string, options: { fresh?: boolean } = {}): Promise<AccessTokenClaims> {
     const o = this.#options;
     const now = this.#now();
     const keySet = await this.#keySet();
@@ -96,12 +120,13 @@ export class AccessTokenVerifier {
     return payload;
   }
 
-  #translate(e: unknown, token: string, now: number, fresh: boolean): Error {
+  #translate(e: unknown, token: string, now: number, fresh: boolean): AuthError {
     if (!(e instanceof jose.errors.JOSEError)) {
-      if (e instanceof TypeError) {
-        return new IdentityProviderUnreachable(this.#options.jwksUri, e.message);
-      }
-      return e instanceof Error ? e : new Error(String(e));
+      // Not jose's: the key set download failed in the HTTP client (network, abort).
+      return new IdentityProviderUnreachable(
+        this.#options.jwksUri,
+        e instanceof Error ? e.message : String(e),
+      );
     }
     const check = tokenCheckOf(e);
     if (check === null) {

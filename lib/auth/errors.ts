@@ -1,21 +1,20 @@
 /**
- * Errors raised by the OIDC login layer: one class per condition, each saying what went wrong and
- * what to do. None of them carries a password or a token, in its message, its fields or its
- * `cause`.
+ * Errors raised by the OIDC login layer: one class per condition, each with a stable `code`,
+ * saying what went wrong and what to do. None of them carries a password or a token, in its
+ * message, its fields or its `cause`.
  * @module
  */
+import { DedlDaskError } from "../../base/mod.ts";
 
-/** Base class of every error the auth layer raises. */
-export class AuthError extends Error {
-  /** Creates the error with its full message. */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+/** The category of every error the login layer raises; catch it for "the login failed". */
+export abstract class AuthError extends DedlDaskError {}
 
 /** The identity provider refused the username/password pair. */
 export class InvalidCredentials extends AuthError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_INVALID_CREDENTIALS";
+  /** Kind of failure. */
+  readonly kind = "auth";
   /** `serverMessage` is the provider's `error_description`. */
   constructor(
     /** The username that was tried. */
@@ -35,6 +34,10 @@ export class InvalidCredentials extends AuthError {
  * email/name, a temporary password or another required action).
  */
 export class AccountNotSetUp extends AuthError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_ACCOUNT_NOT_SET_UP";
+  /** Kind of failure. */
+  readonly kind = "auth";
   /** `accountUrl` is where the user completes the setup. */
   constructor(
     /** The username that was tried. */
@@ -53,6 +56,10 @@ export class AccountNotSetUp extends AuthError {
 
 /** The account is disabled, permanently or for a while (e.g. after too many failed logins). */
 export class AccountDisabled extends AuthError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_ACCOUNT_DISABLED";
+  /** Kind of failure. */
+  readonly kind = "auth";
   /** `serverMessage` is the provider's `error_description`. */
   constructor(
     /** The username that was tried. */
@@ -69,6 +76,10 @@ export class AccountDisabled extends AuthError {
 
 /** The identity provider could not be reached or did not answer in time. */
 export class IdentityProviderUnreachable extends AuthError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_IDENTITY_PROVIDER_UNREACHABLE";
+  /** Kind of failure. */
+  readonly kind = "unavailable";
   /** `reason` says what failed at `url`. */
   constructor(
     /** The URL that was called. */
@@ -88,6 +99,10 @@ export class IdentityProviderUnreachable extends AuthError {
  * failed, or the discovered `issuer` differs (host, port, `/auth` prefix, realm name).
  */
 export class IssuerDiscoveryFailed extends AuthError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_ISSUER_DISCOVERY_FAILED";
+  /** Kind of failure. */
+  readonly kind = "usage";
   /** `reason` says what was wrong with the issuer's metadata. */
   constructor(
     /** The issuer URL as configured. */
@@ -107,6 +122,10 @@ export class IssuerDiscoveryFailed extends AuthError {
  * the network unencrypted.
  */
 export class InsecureIssuer extends AuthError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_INSECURE_ISSUER";
+  /** Kind of failure. */
+  readonly kind = "usage";
   /** `issuer` is the refused `http://` URL. */
   constructor(
     /** The issuer URL as configured. */
@@ -124,6 +143,10 @@ export class InsecureIssuer extends AuthError {
  * the client is not allowed this grant (`unauthorized_client`) or the request was malformed.
  */
 export class IdentityProviderRejected extends AuthError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_IDENTITY_PROVIDER_REJECTED";
+  /** Kind of failure. */
+  readonly kind = "auth";
   /** Keeps the OAuth `error` and description of the refusal. */
   constructor(
     /** What was asked, e.g. `password grant`. */
@@ -149,6 +172,10 @@ export class IdentityProviderRejected extends AuthError {
  * logged out locally. Log in again.
  */
 export class ReauthenticationRequired extends AuthError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_REAUTHENTICATION_REQUIRED";
+  /** Kind of failure. */
+  readonly kind = "auth";
   /** `reason` is the provider's description, or `logged out`. */
   constructor(
     /** Why, e.g. the provider's `Session not active`, or `logged out`. */
@@ -163,6 +190,10 @@ export class ReauthenticationRequired extends AuthError {
 
 /** The local clock and the identity provider's clock disagree by more than the allowed leeway. */
 export class ClockSkewTooLarge extends AuthError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_CLOCK_SKEW_TOO_LARGE";
+  /** Kind of failure. */
+  readonly kind = "auth";
   /** `skewSeconds` is local time minus the token's `iat`. */
   constructor(
     /** Local time minus the token's issue time, in seconds (positive: local clock ahead). */
@@ -194,6 +225,10 @@ export type TokenCheck =
 
 /** An access token failed verification; `check` names the failing check. */
 export class TokenVerificationFailed extends AuthError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_TOKEN_VERIFICATION_FAILED";
+  /** Kind of failure. */
+  readonly kind = "auth";
   /** `check` names the failing check, `detail` the verifier's words. */
   constructor(
     /** The failing check. */
@@ -223,6 +258,10 @@ const TOKEN_CHECK_ADVICE: Record<TokenCheck, string> = {
 
 /** The device code expired before the user approved the login. */
 export class DeviceCodeExpired extends AuthError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_DEVICE_CODE_EXPIRED";
+  /** Kind of failure. */
+  readonly kind = "auth";
   /** `expiresInSeconds` is the code's announced lifetime. */
   constructor(
     /** How long the code was valid, in seconds. */
@@ -237,6 +276,10 @@ export class DeviceCodeExpired extends AuthError {
 
 /** The user (or the provider) refused the device login. */
 export class DeviceAuthorizationDenied extends AuthError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_DEVICE_AUTHORIZATION_DENIED";
+  /** Kind of failure. */
+  readonly kind = "auth";
   /** `serverMessage` is the provider's description, if any. */
   constructor(
     /** The provider's description, if any. */
@@ -251,6 +294,10 @@ export class DeviceAuthorizationDenied extends AuthError {
 
 /** No password was given and there is no terminal (and no prompt function) to ask for one. */
 export class PasswordUnavailable extends AuthError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_PASSWORD_UNAVAILABLE";
+  /** Kind of failure. */
+  readonly kind = "usage";
   /** The message says how to provide a password instead. */
   constructor() {
     super(
@@ -262,6 +309,10 @@ export class PasswordUnavailable extends AuthError {
 
 /** The user cancelled the password prompt (Ctrl-C, or Ctrl-D on an empty line). */
 export class PasswordEntryCancelled extends AuthError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_PASSWORD_ENTRY_CANCELLED";
+  /** Kind of failure. */
+  readonly kind = "cancelled";
   /** The user pressed Ctrl-C or Ctrl-D. */
   constructor() {
     super("password entry cancelled");
@@ -273,6 +324,10 @@ export class PasswordEntryCancelled extends AuthError {
  * token in it may have leaked.
  */
 export class TokenCacheInsecure extends AuthError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_TOKEN_CACHE_INSECURE";
+  /** Kind of failure. */
+  readonly kind = "auth";
   /** `reason` says why the file is not private. */
   constructor(
     /** The cache file. */
@@ -289,6 +344,10 @@ export class TokenCacheInsecure extends AuthError {
 
 /** The one-time code (second factor) of a DESP login was not accepted. */
 export class InvalidOneTimePassword extends AuthError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_INVALID_ONE_TIME_PASSWORD";
+  /** Kind of failure. */
+  readonly kind = "auth";
   /** `serverMessage` is what the login page said. */
   constructor(
     /** The username that was tried. */
@@ -306,6 +365,10 @@ export class InvalidOneTimePassword extends AuthError {
 
 /** The login asks for a one-time code, and there is no way to ask the user for one. */
 export class OneTimePasswordUnavailable extends AuthError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_ONE_TIME_PASSWORD_UNAVAILABLE";
+  /** Kind of failure. */
+  readonly kind = "usage";
   /** `username` is the account whose login asks for the code. */
   constructor(
     /** The account. */
@@ -323,6 +386,10 @@ export class OneTimePasswordUnavailable extends AuthError {
  * at DEDL (yet).
  */
 export class MissingRole extends AuthError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_MISSING_ROLE";
+  /** Kind of failure. */
+  readonly kind = "auth";
   /** `roles` are the realm roles the token does carry. */
   constructor(
     /** The account. */
@@ -347,6 +414,10 @@ export class MissingRole extends AuthError {
  * through it.
  */
 export class LoginPageChanged extends AuthError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_LOGIN_PAGE_CHANGED";
+  /** Kind of failure. */
+  readonly kind = "protocol";
   /** `expected` says what was looked for, `found` what the page showed. */
   constructor(
     /** The page's URL, without its query (which holds session codes). */
@@ -366,6 +437,10 @@ export class LoginPageChanged extends AuthError {
 
 /** DEDL refused to exchange the DESP token for a DEDL token. */
 export class TokenExchangeRefused extends AuthError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_TOKEN_EXCHANGE_REFUSED";
+  /** Kind of failure. */
+  readonly kind = "auth";
   /** Keeps the OAuth `error` and description of the refusal. */
   constructor(
     /** The DEDL issuer that refused. */
@@ -390,6 +465,10 @@ export class TokenExchangeRefused extends AuthError {
 
 /** A service account's client id or secret was refused. */
 export class InvalidClientCredentials extends AuthError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_INVALID_CLIENT_CREDENTIALS";
+  /** Kind of failure. */
+  readonly kind = "auth";
   /** `serverMessage` is the provider's `error_description`. */
   constructor(
     /** The service account's client id. */
@@ -400,6 +479,52 @@ export class InvalidClientCredentials extends AuthError {
     super(
       `service account "${clientId}" was refused ("${serverMessage}"): check the client id and ` +
         `secret (a secret regenerated at DEDL replaces the old one)`,
+    );
+  }
+}
+
+/**
+ * The `relogin` callback returned a login for another issuer or client than the session it was
+ * to renew, so its tokens cannot take that session's place.
+ */
+export class ReloginMismatch extends AuthError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_RELOGIN_MISMATCH";
+  /** Kind of failure. */
+  readonly kind = "usage";
+  /** `returned` and `expected` name issuer and client. */
+  constructor(
+    /** The issuer and client of the login `relogin` returned. */
+    readonly returned: string,
+    /** The issuer and client of the session being renewed. */
+    readonly expected: string,
+  ) {
+    super(
+      `relogin returned a login for ${returned}; expected ${expected}: make relogin log in at ` +
+        `the same issuer with the same client`,
+    );
+  }
+}
+
+/** The token cache file cannot be read or written (permissions, a folder in its place, a full disk). */
+export class TokenCacheUnusable extends AuthError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_TOKEN_CACHE_UNUSABLE";
+  /** Kind of failure. */
+  readonly kind = "usage";
+  /** `reason` is the file system's error; it is also the `cause`. */
+  constructor(
+    /** The cache file. */
+    readonly path: string,
+    /** What was tried: `read` or `write`. */
+    readonly operation: "read" | "write",
+    reason: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `cannot ${operation} the token cache ${path} (${reason}): fix its permissions, or use ` +
+        `another file`,
+      options,
     );
   }
 }

@@ -8,6 +8,7 @@ import type * as OpenIdClient from "npm:openid-client@6.9.0";
 import {
   AccountDisabled,
   AccountNotSetUp,
+  type AuthError,
   DeviceAuthorizationDenied,
   DeviceCodeExpired,
   IdentityProviderRejected,
@@ -361,8 +362,8 @@ export class IdentityProvider {
     e: unknown,
     operation: string,
     url: string,
-    specific: (error: string, message: string, status: number) => Error | undefined,
-  ): unknown {
+    specific: (error: string, message: string, status: number) => AuthError | undefined,
+  ): AuthError {
     if (e instanceof oidc.ResponseBodyError) {
       const message = e.error_description ?? "";
       return specific(e.error, message, e.status) ??
@@ -414,7 +415,7 @@ function granted(response: OpenIdClient.TokenEndpointResponse): GrantedTokens {
   };
 }
 
-function discoveryError(e: unknown, issuer: string, url: string, timeoutMs: number): unknown {
+function discoveryError(e: unknown, issuer: string, url: string, timeoutMs: number): AuthError {
   if (e instanceof oidc.ClientError) {
     if (e.code === "OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED") {
       const body = (e.cause as { body?: { issuer?: unknown } } | undefined)?.body;
@@ -428,7 +429,12 @@ function discoveryError(e: unknown, issuer: string, url: string, timeoutMs: numb
   return transportError(e, "discovery", url, timeoutMs);
 }
 
-function transportError(e: unknown, operation: string, url: string, timeoutMs: number): unknown {
+function transportError(
+  e: unknown,
+  operation: string,
+  url: string,
+  timeoutMs: number,
+): AuthError {
   if (e instanceof oidc.ClientError) {
     if (e.code === "OAUTH_TIMEOUT") {
       return new IdentityProviderUnreachable(url, `no answer within ${timeoutMs} ms`);
@@ -458,7 +464,14 @@ function transportError(e: unknown, operation: string, url: string, timeoutMs: n
   if (e instanceof TypeError && !("code" in e)) {
     return new IdentityProviderUnreachable(url, e.message);
   }
-  return e;
+  // Anything else is an answer openid-client could not process; its message names the problem
+  // (the error itself is not kept: it may hold the response body, with tokens).
+  return new IdentityProviderRejected(
+    operation,
+    "unexpected answer",
+    e instanceof Error ? e.message : String(e),
+    0,
+  );
 }
 
 /** The HTTP status of an unexpected (non-OAuth) answer, if the error carries the response. */

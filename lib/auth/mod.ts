@@ -10,8 +10,6 @@
  * ```
  * @module
  */
-export type { AccessTokenOptions, TokenSource } from "./token_source.ts";
-export type { JWTPayload } from "npm:jose@6.2.18";
 export {
   type ClientCredentialsLoginOptions,
   type DespLoginOptions,
@@ -20,15 +18,15 @@ export {
   type OidcAuthOptions,
   type PasswordLoginOptions,
 } from "./oidc_auth.ts";
+export type { AccessTokenOptions, TokenSource } from "./token_source.ts";
 export type { DevicePrompt } from "./identity_provider.ts";
-export { AccessTokenVerifier, type AccessTokenVerifierOptions } from "./access_token_verifier.ts";
+export { readPasswordFromTerminal, showDevicePromptOnTerminal } from "./terminal_prompts.ts";
+export { defaultTokenCachePath, FileTokenCache, type TokenCache } from "./token_cache.ts";
 export {
-  defaultTokenCachePath,
-  FileTokenCache,
-  type TokenCache,
-  tokenCacheKey,
-} from "./token_cache.ts";
-export { readPasswordFromTerminal } from "./password_prompt.ts";
+  type AccessTokenClaims,
+  AccessTokenVerifier,
+  type AccessTokenVerifierOptions,
+} from "./access_token_verifier.ts";
 export {
   DEDL_ALGORITHMS,
   DEDL_AUDIENCE,
@@ -44,28 +42,4 @@ export {
   DESP_REDIRECT_URI,
   DESP_SUBJECT_ISSUER,
 } from "./dedl_defaults.ts";
-export {
-  AccountDisabled,
-  AccountNotSetUp,
-  AuthError,
-  ClockSkewTooLarge,
-  DeviceAuthorizationDenied,
-  DeviceCodeExpired,
-  IdentityProviderRejected,
-  IdentityProviderUnreachable,
-  InsecureIssuer,
-  InvalidClientCredentials,
-  InvalidCredentials,
-  InvalidOneTimePassword,
-  IssuerDiscoveryFailed,
-  LoginPageChanged,
-  MissingRole,
-  OneTimePasswordUnavailable,
-  PasswordEntryCancelled,
-  PasswordUnavailable,
-  ReauthenticationRequired,
-  TokenCacheInsecure,
-  type TokenCheck,
-  TokenExchangeRefused,
-  TokenVerificationFailed,
-} from "./errors.ts";
+export * from "./errors.ts";

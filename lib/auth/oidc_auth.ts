@@ -5,8 +5,7 @@
  * one renewal shared by concurrent callers, re-login or a typed error when the session has ended.
  * @module
  */
-import type { JWTPayload } from "npm:jose@6.2.18";
-import { AccessTokenVerifier } from "./access_token_verifier.ts";
+import { type AccessTokenClaims, AccessTokenVerifier } from "./access_token_verifier.ts";
 import {
   DEDL_ALGORITHMS,
   DEDL_AUDIENCE,
@@ -28,9 +27,10 @@ import {
   MissingRole,
   OneTimePasswordUnavailable,
   ReauthenticationRequired,
+  ReloginMismatch,
 } from "./errors.ts";
 import { type DevicePrompt, type GrantedTokens, IdentityProvider } from "./identity_provider.ts";
-import { readPasswordFromTerminal } from "./password_prompt.ts";
+import { readPasswordFromTerminal, showDevicePromptOnTerminal } from "./terminal_prompts.ts";
 import {
   clientCredentialsRenewal,
   refreshTokenRenewal,
@@ -95,7 +95,10 @@ export interface PasswordLoginOptions extends OidcAuthOptions {
 
 /** Options of {@linkcode OidcAuth.deviceCode}. */
 export interface DeviceCodeLoginOptions extends OidcAuthOptions {
-  /** Shows the verification URL and code to the user; default: one line on stderr. */
+  /**
+   * Shows the verification URL and code to the user; default
+   * {@linkcode showDevicePromptOnTerminal} (one line on stderr).
+   */
   onPrompt?: (prompt: DevicePrompt) => void;
   /** Aborts the wait for the user's approval. */
   signal?: AbortSignal;
@@ -179,7 +182,7 @@ interface Session {
 export class OidcAuth implements TokenSource, AsyncDisposable {
   readonly #settings: Settings;
   #session: Session | null = null;
-  #claims: Readonly<JWTPayload> = {};
+  #claims: AccessTokenClaims = {};
   #refreshing: Promise<void> | null = null;
 
   private constructor(settings: Settings) {
@@ -216,7 +219,7 @@ export class OidcAuth implements TokenSource, AsyncDisposable {
     const resumed = await OidcAuth.#resume(settings);
     if (resumed) return resumed;
     const pending = await settings.idp.startDeviceAuthorization();
-    (options.onPrompt ?? showDevicePrompt)(pending.prompt);
+    (options.onPrompt ?? showDevicePromptOnTerminal)(pending.prompt);
     const requestedAt = settings.now();
     const tokens = await pending.waitForApproval(options.signal);
     return await OidcAuth.#begin(settings, tokens, requestedAt);
@@ -406,7 +409,7 @@ export class OidcAuth implements TokenSource, AsyncDisposable {
   }
 
   /** Claims of the current (verified) access token. */
-  get claims(): Readonly<JWTPayload> {
+  get claims(): AccessTokenClaims {
     return this.#claims;
   }
 
@@ -520,9 +523,9 @@ export class OidcAuth implements TokenSource, AsyncDisposable {
     const mine = this.#settings.idp;
     const theirs = other.#settings.idp;
     if (theirs.issuer !== mine.issuer || theirs.clientId !== mine.clientId) {
-      throw new TypeError(
-        `relogin returned a login for ${theirs.issuer} (client ${theirs.clientId}); expected ` +
-          `${mine.issuer} (client ${mine.clientId})`,
+      throw new ReloginMismatch(
+        `${theirs.issuer} (client ${theirs.clientId})`,
+        `${mine.issuer} (client ${mine.clientId})`,
       );
     }
     if (!other.#session) throw new ReauthenticationRequired("relogin returned a logged-out login");
@@ -550,12 +553,4 @@ function oneTimeCodeSource(
     if (!Deno.stdin.isTerminal()) throw new OneTimePasswordUnavailable(username);
     return await readPasswordFromTerminal(question);
   };
-}
-
-function showDevicePrompt(prompt: DevicePrompt): void {
-  const url = prompt.verificationUriComplete ?? prompt.verificationUri;
-  console.error(
-    `To log in, open ${url} and confirm the code ${prompt.userCode} ` +
-      `(valid for ${Math.round(prompt.expiresIn / 60)} min).`,
-  );
 }

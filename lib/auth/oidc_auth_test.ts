@@ -8,6 +8,7 @@ import {
   IdentityProviderUnreachable,
   InvalidCredentials,
   ReauthenticationRequired,
+  ReloginMismatch,
 } from "./errors.ts";
 import { IdentityProvider } from "./identity_provider.ts";
 import { OidcAuth, type PasswordLoginOptions } from "./oidc_auth.ts";
@@ -268,7 +269,12 @@ Deno.test("oidc auth - a relogin for another issuer is refused", async () => {
       }),
   });
   await auth.logout();
-  await assert.rejects(auth.accessToken(), /relogin returned a login for http:\/\/localhost/);
+  await assert.rejects(auth.accessToken(), (e) => {
+    assert.ok(e instanceof ReloginMismatch, String(e));
+    assert.equal(e.code, "ERR_RELOGIN_MISMATCH");
+    assert.match(e.message, /relogin returned a login for http:\/\/localhost/);
+    return true;
+  });
 });
 
 Deno.test("oidc auth - a local clock 10 minutes ahead is ClockSkewTooLarge", async () => {

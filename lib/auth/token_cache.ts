@@ -21,7 +21,7 @@
  * Do not enable the cache on shared or untrusted machines; use the device login there instead.
  * @module
  */
-import { TokenCacheInsecure } from "./errors.ts";
+import { TokenCacheInsecure, TokenCacheUnusable } from "./errors.ts";
 
 /** Where refresh tokens are kept between runs; keys name issuer, client and account. */
 export interface TokenCache {
@@ -33,7 +33,7 @@ export interface TokenCache {
   delete(key: string): Promise<void>;
 }
 
-/** The cache key of one account's refresh token. */
+/** The cache key of one account's refresh token (an issuer, client and account name). */
 export function tokenCacheKey(issuer: string, clientId: string, account: string): string {
   return `${issuer} ${clientId} ${account}`;
 }
@@ -99,7 +99,8 @@ export class FileTokenCache implements TokenCache {
       text = await Deno.readTextFile(this.path);
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return { version: 1, refreshTokens: {} };
-      throw e;
+      if (e instanceof TokenCacheInsecure) throw e;
+      throw new TokenCacheUnusable(this.path, "read", (e as Error).message, { cause: e });
     }
     try {
       const parsed = JSON.parse(text);
@@ -125,17 +126,18 @@ export class FileTokenCache implements TokenCache {
 
   async #write(file: CacheFile): Promise<void> {
     const dir = parentDir(this.path);
-    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-    const temp = await Deno.makeTempFile({ dir, prefix: ".refresh-tokens-" });
+    let temp: string | undefined;
     try {
+      await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+      temp = await Deno.makeTempFile({ dir, prefix: ".refresh-tokens-" });
       await Deno.chmod(temp, 0o600).catch((e) => {
         if (!(e instanceof Deno.errors.NotSupported)) throw e;
       });
       await Deno.writeTextFile(temp, JSON.stringify(file, null, 1));
       await Deno.rename(temp, this.path);
     } catch (e) {
-      await Deno.remove(temp).catch(() => {});
-      throw e;
+      if (temp !== undefined) await Deno.remove(temp).catch(() => {});
+      throw new TokenCacheUnusable(this.path, "write", (e as Error).message, { cause: e });
     }
   }
 }

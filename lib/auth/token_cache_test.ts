@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readEndpoints } from "../../tests/replica/endpoints.ts";
-import { TokenCacheInsecure } from "./errors.ts";
+import { TokenCacheInsecure, TokenCacheUnusable } from "./errors.ts";
 import { OidcAuth } from "./oidc_auth.ts";
 import { FileTokenCache, tokenCacheKey } from "./token_cache.ts";
 import { HttpRecorder } from "./testing/http_recorder.ts";
@@ -40,6 +40,28 @@ Deno.test("token cache - a file readable by others is refused", async () => {
   await assert.rejects(t.cache.load("k"), (e) => {
     assert.ok(e instanceof TokenCacheInsecure);
     assert.equal(e.reason, "mode 0644");
+    return true;
+  });
+});
+
+Deno.test("token cache - a file that cannot be read or written is TokenCacheUnusable", async () => {
+  await using t = await tempCache();
+  // A folder where the file should be: it cannot be read.
+  await Deno.mkdir(t.cache.path, { recursive: true, mode: 0o700 });
+  await assert.rejects(t.cache.load("k"), (e) => {
+    assert.ok(e instanceof TokenCacheUnusable, String(e));
+    assert.equal(e.code, "ERR_TOKEN_CACHE_UNUSABLE");
+    assert.equal(e.operation, "read");
+    assert.ok(e.cause instanceof Error);
+    return true;
+  });
+  // A folder nobody may create (even root, on Linux): nothing to read, and it cannot be written.
+  if (Deno.build.os !== "linux") return;
+  const blocked = new FileTokenCache("/proc/dedl-dask-test/refresh-tokens.json");
+  await assert.rejects(blocked.store("k", "refresh-1"), (e) => {
+    assert.ok(e instanceof TokenCacheUnusable, String(e));
+    assert.equal(e.operation, "write");
+    assert.ok(!e.message.includes("refresh-1"), "the token is not in the message");
     return true;
   });
 });

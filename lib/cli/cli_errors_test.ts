@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { freePort } from "../../tests/replica/process.ts";
 import { ENDPOINTS_PATH, readEndpoints } from "../../tests/replica/endpoints.ts";
 import { KeycloakAdmin } from "../auth/testing/keycloak_admin.ts";
-import { ExitCode } from "./exit_codes.ts";
+import { ExitCode } from "./output/exit_codes.ts";
 import { COMMANDS } from "./main.ts";
 import { oneErrorLine, runCli } from "./testing/cli_process.ts";
 

@@ -7,22 +7,22 @@
  *
  * @module
  */
-import { SITES_ENV } from "../multicluster/registry.ts";
-import { adaptCommand, scaleCommand } from "./scale_commands.ts";
-import { clustersCommand, dashboardCommand } from "./cluster_commands.ts";
-import { type Command, commandHelp, parseCommandLine } from "./command.ts";
-import { UsageError } from "./errors.ts";
-import { EXIT_CODES_HELP, ExitCode, exitCodeOf } from "./exit_codes.ts";
-import { loginCommand, logoutCommand, whoamiCommand } from "./login_commands.ts";
-import { CLIENT_SECRET_ENV, USERNAME_ENV } from "./login_session.ts";
-import { newCommand } from "./new_command.ts";
-import { Output } from "./output.ts";
-import { runCommand } from "./run_command.ts";
-import { optionsCommand, sitesCommand } from "./site_commands.ts";
-import { stopCommand } from "./stop_command.ts";
+import { SITES_ENV } from "../multicluster/mod.ts";
+import { adaptCommand, scaleCommand } from "./commands/scale.ts";
+import { clustersCommand, dashboardCommand } from "./commands/clusters.ts";
+import { type Command, commandHelp, parseCommandLine } from "./command_line/command.ts";
+import { InvalidCommandLine } from "./errors.ts";
+import { EXIT_CODES_HELP, ExitCode, exitCodeOf } from "./output/exit_codes.ts";
+import { loginCommand, logoutCommand, whoamiCommand } from "./commands/login.ts";
+import { CLIENT_SECRET_ENV, USERNAME_ENV } from "./session/credential_input.ts";
+import { newCommand } from "./commands/new.ts";
+import { Output } from "./output/output.ts";
+import { runCommand } from "./commands/run.ts";
+import { optionsCommand, sitesCommand } from "./commands/sites.ts";
+import { stopCommand } from "./commands/stop.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
-export type { Command, CommandInput, Flag, Flags } from "./command.ts";
+export type { Command, CommandInput, Flag, Flags } from "./command_line/command.ts";
 
 /** Every command, in the order of the help. */
 export const COMMANDS: readonly Command[] = [
@@ -91,7 +91,7 @@ export async function runCli(args: readonly string[]): Promise<number> {
     }
     const command = COMMANDS.find((c) => c.name === name);
     if (!command) {
-      throw new UsageError(
+      throw new InvalidCommandLine(
         name.startsWith("-")
           ? `the command comes first, then its options: got ${name}`
           : `unknown command '${name}'; commands: ${COMMANDS.map((c) => c.name).join(", ")}`,

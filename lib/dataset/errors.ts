@@ -1,20 +1,19 @@
 /**
- * Errors of the dataset layer, one class per condition. Each message names the store URL (or the
- * expression) and what to do.
+ * Errors of the dataset layer, one class per condition, each with a stable `code`. Each message
+ * names the store URL (or the expression) and what to do.
  * @module
  */
+import { DedlDaskError } from "../../base/mod.ts";
 
-/** Base class of every error the dataset layer raises. */
-export class DatasetError extends Error {
-  /** Creates the error; `message` says what went wrong and what to do. */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+/** The category of every error the dataset layer raises. */
+export abstract class DatasetError extends DedlDaskError {}
 
 /** A store URL or path cannot be used (unknown scheme, `s3://` without an endpoint, …). */
 export class InvalidStoreUrl extends DatasetError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_INVALID_STORE_URL";
+  /** Kind of failure. */
+  readonly kind = "usage";
   /** Creates the error; `reason` says what is wrong and how to write it instead. */
   constructor(
     /** The URL or path as given. */
@@ -27,6 +26,10 @@ export class InvalidStoreUrl extends DatasetError {
 
 /** The store could not be reached or read: network error, timeout, HTTP error, unreadable file. */
 export class StoreUnreachable extends DatasetError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_STORE_UNREACHABLE";
+  /** Kind of failure. */
+  readonly kind = "unavailable";
   /** Creates the error; `reason` is the real cause in words (the cause itself is attached). */
   constructor(
     /** The store's URL or path. */
@@ -40,6 +43,10 @@ export class StoreUnreachable extends DatasetError {
 
 /** Nothing at the URL is a Zarr group (no `.zmetadata`, `zarr.json` or `.zgroup`). */
 export class StoreNotFound extends DatasetError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_STORE_NOT_FOUND";
+  /** Kind of failure. */
+  readonly kind = "usage";
   /** Creates the error; `detail` says what was looked for and found. */
   constructor(
     /** The store's URL or path. */
@@ -52,6 +59,10 @@ export class StoreNotFound extends DatasetError {
 
 /** The store's metadata is not what Zarr and xarray's conventions require. */
 export class InvalidStoreMetadata extends DatasetError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_INVALID_STORE_METADATA";
+  /** Kind of failure. */
+  readonly kind = "protocol";
   /** Creates the error; `detail` names the key and what is wrong with it. */
   constructor(
     /** The store's URL or path. */
@@ -65,6 +76,10 @@ export class InvalidStoreMetadata extends DatasetError {
 
 /** A variable name that the dataset does not have. */
 export class UnknownVariable extends DatasetError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_UNKNOWN_VARIABLE";
+  /** Kind of failure. */
+  readonly kind = "usage";
   /** Creates the error. */
   constructor(
     /** The store's URL or path. */
@@ -84,6 +99,10 @@ export class UnknownVariable extends DatasetError {
 
 /** An expression step names a dimension that its array does not have. */
 export class UnknownDimension extends DatasetError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_UNKNOWN_DIMENSION";
+  /** Kind of failure. */
+  readonly kind = "usage";
   /** Creates the error; `step` is the expression step, e.g. `sum()`. */
   constructor(
     /** The dimension asked for. */
@@ -106,6 +125,10 @@ export class UnknownDimension extends DatasetError {
  * then combine the values.
  */
 export class LocationConflict extends DatasetError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_LOCATION_CONFLICT";
+  /** Kind of failure. */
+  readonly kind = "usage";
   /** Creates the error; `step` is the combining step, e.g. `add()`. */
   constructor(
     /** The location of the left operand. */
@@ -123,10 +146,25 @@ export class LocationConflict extends DatasetError {
 }
 
 /** An expression step got an argument it cannot use (the message names the step). */
-export class InvalidExpression extends DatasetError {}
+export class InvalidExpression extends DatasetError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_INVALID_EXPRESSION";
+  /** Kind of failure. */
+  readonly kind = "usage";
+}
 
 /** The cluster's answer for a computed expression has an unexpected shape. */
-export class UnexpectedResult extends DatasetError {}
+export class UnexpectedResult extends DatasetError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_UNEXPECTED_RESULT";
+  /** Kind of failure. */
+  readonly kind = "protocol";
+}
 
 /** A quick-look image cannot be made of this result (not 2-D, not numeric). */
-export class QuickLookError extends DatasetError {}
+export class QuickLookFailed extends DatasetError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_QUICK_LOOK_FAILED";
+  /** Kind of failure. */
+  readonly kind = "usage";
+}

@@ -31,7 +31,7 @@ export {
   InvalidStoreMetadata,
   InvalidStoreUrl,
   LocationConflict,
-  QuickLookError,
+  QuickLookFailed,
   StoreNotFound,
   StoreUnreachable,
   UnexpectedResult,

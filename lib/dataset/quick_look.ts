@@ -5,7 +5,7 @@
  */
 import type { NDArray } from "../../protocol/mod.ts";
 import type { ComputedArray } from "./computed_array.ts";
-import { QuickLookError } from "./errors.ts";
+import { QuickLookFailed } from "./errors.ts";
 
 /** The colour maps a quick-look can use. */
 export type ColorMap = "viridis" | "blues" | "greys";
@@ -40,7 +40,7 @@ const ANCHORS: Record<ColorMap, readonly string[]> = {
  * const map = await mc.compute(floodMap.isel({ time: -1 }));
  * await Deno.writeFile("flood.png", await quickLookPng(map as ComputedArray, { colorMap: "blues" }));
  * ```
- * @throws {QuickLookError} when the array is not 2-D or its values are not numbers.
+ * @throws {QuickLookFailed} when the array is not 2-D or its values are not numbers.
  */
 export async function quickLookPng(
   array: ComputedArray,
@@ -48,7 +48,7 @@ export async function quickLookPng(
 ): Promise<Uint8Array> {
   const values = array.values;
   if (values.ndim !== 2) {
-    throw new QuickLookError(
+    throw new QuickLookFailed(
       `a quick-look needs a 2-D array; ${array.name ?? "this array"} has dimensions ` +
         `[${array.dims.join(", ")}] (select or reduce the others first, e.g. isel({ time: -1 }))`,
     );
@@ -65,7 +65,7 @@ export async function quickLookPng(
     }
   }
   const hex = ANCHORS[options.colorMap ?? "viridis"];
-  if (!hex) throw new QuickLookError(`unknown colour map ${options.colorMap}`);
+  if (!hex) throw new QuickLookFailed(`unknown colour map ${options.colorMap}`);
   const anchors = hex.map((h) => [1, 3, 5].map((i) => parseInt(h.slice(i, i + 2), 16)));
   const rgba = new Uint8Array(width * height * 4);
   const span = hi - lo;
@@ -102,7 +102,7 @@ function colorAt(anchors: readonly number[][], t: number): [number, number, numb
 /** The values in C order as numbers (booleans 0/1). */
 function toNumbers(values: NDArray, name: string | null): Float64Array {
   if (!/^[<>|=]?[biuf]\d+$/.test(values.dtype)) {
-    throw new QuickLookError(
+    throw new QuickLookFailed(
       `${name ?? "the array"} has values of dtype ${values.dtype}; a quick-look draws numbers`,
     );
   }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { decode } from "npm:fast-png@8.0.0";
 import { NDArray } from "../../protocol/mod.ts";
 import type { ComputedArray } from "./computed_array.ts";
-import { QuickLookError } from "./errors.ts";
+import { QuickLookFailed } from "./errors.ts";
 import { quickLookPng } from "./quick_look.ts";
 
 const array = (values: NDArray, dims = ["y", "x"]): ComputedArray => ({
@@ -48,7 +48,7 @@ Deno.test("quick-look - only 2-D numeric arrays", async () => {
   await assert.rejects(
     quickLookPng(array(NDArray.from(new Float64Array([1, 2])), ["x"])),
     (e: Error) =>
-      e instanceof QuickLookError && /needs a 2-D array; v has dimensions \[x\]/.test(e.message),
+      e instanceof QuickLookFailed && /needs a 2-D array; v has dimensions \[x\]/.test(e.message),
   );
   const times = NDArray.from(new BigInt64Array([1n, 2n]), [1, 2], { dtype: "<M8[ns]" });
   await assert.rejects(quickLookPng(array(times)), /dtype <M8\[ns\]; a quick-look draws numbers/);

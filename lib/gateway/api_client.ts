@@ -4,10 +4,11 @@
  * an overall timeout per call.
  * @module
  */
-import type { TokenSource } from "../auth/token_source.ts";
+import { sleep } from "../../base/mod.ts";
+import type { TokenSource } from "../auth/mod.ts";
 import type { GatewayEndpoints } from "./address.ts";
 import { CookieJar } from "./cookie_jar.ts";
-import { AuthenticationError, GatewayUnavailable, UnexpectedResponse } from "./errors.ts";
+import { GatewayAuthRefused, GatewayUnavailable, UnexpectedResponse } from "./errors.ts";
 
 /** Largest response body read; a gateway's answers are a few KB per cluster. */
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
@@ -68,7 +69,7 @@ export class ApiClient {
 
   /**
    * Sends `req` and returns the gateway's answer for any status except 401 and failing 5xx.
-   * @throws {AuthenticationError} on 401 after one forced token refresh.
+   * @throws {GatewayAuthRefused} on 401 after one forced token refresh.
    * @throws {GatewayUnavailable} when the gateway cannot be reached within the budget, or keeps
    *   answering 502/503/504.
    * @throws {UnexpectedResponse} on another 5xx, or an oversized or malformed body.
@@ -119,7 +120,7 @@ export class ApiClient {
             attempt--;
             continue;
           }
-          throw new AuthenticationError(this.endpoints.apiUrl, serverMessage(answer));
+          throw new GatewayAuthRefused(this.endpoints.apiUrl, serverMessage(answer));
         }
         if (res.status < 500 || req.acceptStatus?.includes(res.status)) return answer;
         failure = {
@@ -130,7 +131,7 @@ export class ApiClient {
           throw new UnexpectedResponse(url.href, res.status, failure.reason);
         }
       } catch (e) {
-        if (e instanceof AuthenticationError || e instanceof UnexpectedResponse) throw e;
+        if (e instanceof GatewayAuthRefused || e instanceof UnexpectedResponse) throw e;
         failure = classifyFetchError(e, budget, req.idempotent);
       }
       if (!canRetry(failure, attempt, deadline)) {
@@ -232,8 +233,4 @@ function excerpt(text: string): string {
 function backoff(attempt: number): number {
   const ceiling = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (attempt - 1));
   return ceiling / 2 + Math.random() * (ceiling / 2);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }

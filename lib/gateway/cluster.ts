@@ -3,6 +3,7 @@
  * connection through the gateway's TLS/SNI proxy, and shutdown.
  * @module
  */
+import { sleep } from "../../base/mod.ts";
 import { Client, type ClientOptions } from "../../protocol/mod.ts";
 import { clusterSchedulerAddress } from "./address.ts";
 import type { ClusterReport, ClusterStatus } from "./cluster_report.ts";
@@ -136,7 +137,7 @@ export class GatewayCluster implements AsyncDisposable {
         if (Date.now() + WORKER_POLL_MS > deadline) {
           throw new WorkersTimeout(this.name, count, workers, timeoutMs);
         }
-        await new Promise((resolve) => setTimeout(resolve, WORKER_POLL_MS));
+        await sleep(WORKER_POLL_MS);
       }
     } finally {
       await client.close();

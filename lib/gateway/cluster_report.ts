@@ -3,6 +3,7 @@
  * client derives from it: the scheduler behind the proxy and the dashboard link.
  * @module
  */
+import { isPlainObject } from "../../base/mod.ts";
 import type { TlsMaterial } from "../../protocol/internal.ts";
 import { clusterSchedulerAddress, type GatewayEndpoints } from "./address.ts";
 import { UnexpectedResponse } from "./errors.ts";
@@ -53,13 +54,13 @@ export class ClusterReport {
   static fromJson(body: unknown, endpoints: GatewayEndpoints, url: string): ClusterReport {
     const bad = (what: string) =>
       new UnexpectedResponse(url, 200, `the cluster report is malformed: ${what}`);
-    const c = body as Record<string, unknown> | null;
-    if (c === null || typeof c !== "object") throw bad("not an object");
+    if (!isPlainObject(body)) throw bad("not an object");
+    const c = body;
     if (typeof c.name !== "string" || !c.name) throw bad("no name");
     const status = c.status as ClusterStatus;
     if (!CLUSTER_STATUSES.includes(status)) throw bad(`unknown status ${JSON.stringify(status)}`);
     const options = c.options ?? {};
-    if (typeof options !== "object" || Array.isArray(options)) throw bad("options not an object");
+    if (!isPlainObject(options)) throw bad("options not an object");
     const running = status === "RUNNING";
     const route = typeof c.dashboard_route === "string" ? c.dashboard_route : null;
     const cert = typeof c.tls_cert === "string" ? c.tls_cert : null;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readEndpoints } from "../../tests/replica/endpoints.ts";
 import { CookieJar } from "./cookie_jar.ts";
-import { Gateway } from "./gateway.ts";
+import { Gateway, gatewayCookies } from "./gateway.ts";
 import type { OidcAuth } from "../auth/mod.ts";
 import { replicaLogin } from "./testing/replica_login.ts";
 
@@ -80,7 +80,7 @@ Deno.test("cookie jar - the cookie a real gateway sets is kept and alone authent
   let status = 0;
   for (let round = 0; round < 2 && status !== 200; round++) {
     await central.listClusters();
-    cookie = central.cookies.header(new URL(`${central.address}/api/v1/clusters/`));
+    cookie = gatewayCookies(central).header(new URL(`${central.address}/api/v1/clusters/`));
     assert.match(cookie ?? "", /^dask-gateway-[0-9a-f]+=[0-9a-f]+$/);
     const withCookieOnly = await fetch(`${central.address}/api/v1/clusters/`, {
       headers: { Cookie: cookie! },
@@ -98,7 +98,7 @@ Deno.test("cookie jar - the cookie a real gateway sets is kept and alone authent
   await atLumi.body?.cancel();
   assert.equal(atLumi.status, 401);
   assert.equal(
-    central.cookies.header(new URL(`${ep.sites.lumi.address}/api/v1/clusters/`)),
+    gatewayCookies(central).header(new URL(`${ep.sites.lumi.address}/api/v1/clusters/`)),
     undefined,
   );
 });

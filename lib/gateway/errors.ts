@@ -1,20 +1,19 @@
 /**
- * Errors raised by the dask-gateway client: one class per condition, each naming what went wrong
- * and what to do about it.
+ * Errors raised by the dask-gateway client: one class per condition, each with a stable `code`,
+ * naming what went wrong and what to do about it.
  * @module
  */
+import { DedlDaskError } from "../../base/mod.ts";
 
-/** Base class of every error the gateway client raises. */
-export class GatewayError extends Error {
-  /** Creates the error with its message and optional cause. */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+/** The category of every error the gateway client raises. */
+export abstract class GatewayError extends DedlDaskError {}
 
 /** A gateway or proxy address given to `new Gateway()` cannot be used. */
 export class InvalidGatewayAddress extends GatewayError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_INVALID_GATEWAY_ADDRESS";
+  /** Kind of failure. */
+  readonly kind = "usage";
   /** Creates the error for `address`, saying `why` it cannot be used. */
   constructor(
     /** The address as given. */
@@ -30,6 +29,10 @@ export class InvalidGatewayAddress extends GatewayError {
  * resolved, the call's timeout passed, or a front proxy answered 502/503/504.
  */
 export class GatewayUnavailable extends GatewayError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_GATEWAY_UNAVAILABLE";
+  /** Kind of failure. */
+  readonly kind = "unavailable";
   /** Creates the error for the gateway at `address` and what failed. */
   constructor(
     /** The gateway's API address. */
@@ -48,9 +51,13 @@ export class GatewayUnavailable extends GatewayError {
 
 /**
  * The gateway refused the credentials: it answered 401 even after the access token was
- * refreshed once.
+ * refreshed once. (Named `AuthenticationError` before 0.2.)
  */
-export class AuthenticationError extends GatewayError {
+export class GatewayAuthRefused extends GatewayError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_GATEWAY_AUTH_REFUSED";
+  /** Kind of failure. */
+  readonly kind = "auth";
   /** Creates the error for the gateway at `address` with its 401 text. */
   constructor(
     /** The gateway's API address. */
@@ -70,6 +77,10 @@ export class AuthenticationError extends GatewayError {
 
 /** No cluster of that name exists on the gateway (for this user). */
 export class ClusterNotFound extends GatewayError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_CLUSTER_NOT_FOUND";
+  /** Kind of failure. */
+  readonly kind = "usage";
   /** Creates the error for the cluster name asked for. */
   constructor(
     /** The gateway's API address. */
@@ -86,6 +97,10 @@ export class ClusterNotFound extends GatewayError {
 
 /** The cluster belongs to another user (HTTP 403). */
 export class ClusterAccessDenied extends GatewayError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_CLUSTER_ACCESS_DENIED";
+  /** Kind of failure. */
+  readonly kind = "auth";
   /** Creates the error for the cluster name asked for, with the 403 text. */
   constructor(
     /** The gateway's API address. */
@@ -108,6 +123,10 @@ export class ClusterAccessDenied extends GatewayError {
  * only for some failures; otherwise its logs hold it.
  */
 export class ClusterFailed extends GatewayError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_CLUSTER_FAILED";
+  /** Kind of failure. */
+  readonly kind = "remote";
   /** Creates the error with the status the gateway reported and its reason. */
   constructor(
     /** The gateway's API address. */
@@ -131,6 +150,10 @@ export class ClusterFailed extends GatewayError {
 
 /** The cluster is not running, so it cannot be scaled, adapted or connected to (HTTP 409). */
 export class ClusterNotRunning extends GatewayError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_CLUSTER_NOT_RUNNING";
+  /** Kind of failure. */
+  readonly kind = "usage";
   /** Creates the error with the gateway's reason. */
   constructor(
     /** The gateway's API address. */
@@ -149,6 +172,10 @@ export class ClusterNotRunning extends GatewayError {
 
 /** A started cluster did not become RUNNING before the start deadline. */
 export class ClusterStartTimeout extends GatewayError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_CLUSTER_START_TIMEOUT";
+  /** Kind of failure. */
+  readonly kind = "timeout";
   /** Creates the error with the last status and the deadline that passed. */
   constructor(
     /** The gateway's API address. */
@@ -174,6 +201,10 @@ export class ClusterStartTimeout extends GatewayError {
 
 /** Fewer workers than asked for joined the scheduler before the timeout. */
 export class WorkersTimeout extends GatewayError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_WORKERS_TIMEOUT";
+  /** Kind of failure. */
+  readonly kind = "timeout";
   /** Creates the error with the counts asked for and present. */
   constructor(
     /** The cluster's name. */
@@ -194,6 +225,10 @@ export class WorkersTimeout extends GatewayError {
 
 /** A worker count for `scale`, `adapt` or `waitForWorkers` is not a non-negative integer. */
 export class InvalidWorkerCount extends GatewayError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_INVALID_WORKER_COUNT";
+  /** Kind of failure. */
+  readonly kind = "usage";
   /** Creates the error for the argument and the value given. */
   constructor(
     /** The argument's name, e.g. `minimum`. */
@@ -211,6 +246,10 @@ export class InvalidWorkerCount extends GatewayError {
  * the gateway's 422 answer.
  */
 export class InvalidOptions extends GatewayError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_INVALID_CLUSTER_OPTIONS";
+  /** Kind of failure. */
+  readonly kind = "usage";
   /** Creates the error; fields not known are `null` (`undefined` for the value). */
   constructor(
     /** The offending field, when known. */
@@ -237,6 +276,10 @@ export class InvalidOptions extends GatewayError {
  * that is not the documented JSON). Usually a gateway bug or a wrong address (another service).
  */
 export class UnexpectedResponse extends GatewayError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_UNEXPECTED_GATEWAY_RESPONSE";
+  /** Kind of failure. */
+  readonly kind = "protocol";
   /** Creates the error for the URL, status and what was wrong. */
   constructor(
     /** The requested URL. */

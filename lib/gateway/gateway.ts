@@ -3,8 +3,9 @@
  * clusters on one gateway, with a bearer token on every request.
  * @module
  */
-import type { TokenSource } from "../auth/token_source.ts";
+import { isPlainObject, sleep } from "../../base/mod.ts";
 import { warmUpTls } from "../../protocol/internal.ts";
+import type { TokenSource } from "../auth/mod.ts";
 import { type GatewayEndpoints, resolveGatewayEndpoints } from "./address.ts";
 import { ApiClient, type ApiResponse, serverMessage } from "./api_client.ts";
 import { GatewayCluster } from "./cluster.ts";
@@ -23,6 +24,17 @@ import {
 } from "./errors.ts";
 import { ClusterOptionsSpec, type ClusterOptionValues } from "./options.ts";
 import { type ProgressCallback, report } from "./progress.ts";
+
+/**
+ * The session cookies of each gateway client, for tests that look at what a real gateway set;
+ * not part of the public API (see {@linkcode gatewayCookies}).
+ */
+const cookieJars = new WeakMap<Gateway, CookieJar>();
+
+/** The session cookies `gateway` holds (dropped whenever its `auth.identity` changes). */
+export function gatewayCookies(gateway: Gateway): CookieJar {
+  return cookieJars.get(gateway)!;
+}
 
 /** Default budget of one API call, retries included. */
 export const DEFAULT_GATEWAY_TIMEOUT_MS = 30_000;
@@ -144,6 +156,7 @@ export class Gateway {
       timeoutMs: this.timeoutMs,
       fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
     });
+    cookieJars.set(this, this.#api.cookies);
   }
 
   /** The API base URL (no trailing slash). */
@@ -154,11 +167,6 @@ export class Gateway {
   /** The scheduler proxy as `gateway://host:port`. */
   get proxyAddress(): string {
     return this.endpoints.proxyAddress;
-  }
-
-  /** The session cookies of this gateway (dropped whenever `auth.identity` changes). */
-  get cookies(): CookieJar {
-    return this.#api.cookies;
   }
 
   /** The gateway server's version, e.g. `2023.1.1` (DEDL's). Needs no token. */
@@ -221,7 +229,7 @@ export class Gateway {
       idempotent: true,
     });
     const body = this.#expect(res, [200]).json;
-    if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    if (!isPlainObject(body)) {
       throw new UnexpectedResponse(res.url, res.status, "the cluster list is not an object");
     }
     return Object.values(body).map((c) => ClusterReport.fromJson(c, this.endpoints, res.url));
@@ -513,8 +521,4 @@ function startTimeout(settings: StartWaitOptions): number {
 
 function checkCount(argument: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new InvalidWorkerCount(argument, value);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }

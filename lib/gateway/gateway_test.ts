@@ -5,10 +5,10 @@
 import assert from "node:assert/strict";
 import { readEndpoints } from "../../tests/replica/endpoints.ts";
 import {
-  AuthenticationError,
   ClusterFailed,
   ClusterNotFound,
   ClusterStartTimeout,
+  GatewayAuthRefused,
   GatewayUnavailable,
   InvalidOptions,
 } from "./errors.ts";
@@ -129,7 +129,7 @@ Deno.test("gateway - an unknown cluster name is ClusterNotFound; stopping it is 
   assert.equal(await gateway.stopCluster(name), "STOPPED");
 });
 
-Deno.test("gateway - a token refused twice is AuthenticationError after exactly one forced refresh", async () => {
+Deno.test("gateway - a token refused twice is GatewayAuthRefused after exactly one forced refresh", async () => {
   let plain = 0;
   let forced = 0;
   const badTokens = {
@@ -142,7 +142,7 @@ Deno.test("gateway - a token refused twice is AuthenticationError after exactly 
   };
   const gateway = new Gateway({ address: central.address, auth: badTokens });
   await assert.rejects(gateway.listClusters(), (e) => {
-    assert.ok(e instanceof AuthenticationError, String(e));
+    assert.ok(e instanceof GatewayAuthRefused, String(e));
     assert.equal(e.address, central.address);
     assert.equal(e.serverMessage, "Authentication required");
     return true;

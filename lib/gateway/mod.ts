@@ -35,23 +35,9 @@ export {
   type ClusterOptionValues,
   type OptionSpec,
 } from "./options.ts";
-export { type GatewayEndpoints, resolveGatewayEndpoints } from "./address.ts";
-export { CookieJar } from "./cookie_jar.ts";
+export type { GatewayEndpoints } from "./address.ts";
 export type { ClusterProgress, ProgressCallback } from "./progress.ts";
-export type { AccessTokenOptions, TokenSource } from "../auth/token_source.ts";
+export type { AccessTokenOptions, TokenSource } from "../auth/mod.ts";
 export type { TlsMaterial } from "../../protocol/internal.ts";
-export {
-  AuthenticationError,
-  ClusterAccessDenied,
-  ClusterFailed,
-  ClusterNotFound,
-  ClusterNotRunning,
-  ClusterStartTimeout,
-  GatewayError,
-  GatewayUnavailable,
-  InvalidGatewayAddress,
-  InvalidOptions,
-  InvalidWorkerCount,
-  UnexpectedResponse,
-  WorkersTimeout,
-} from "./errors.ts";
+export * from "./errors.ts";
+export * from "./deprecated.ts";

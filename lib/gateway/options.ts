@@ -4,6 +4,7 @@
  * (`dask_gateway_server/options.py`), so that a mistake is reported before any cluster request.
  * @module
  */
+import { isPlainObject } from "../../base/mod.ts";
 import { InvalidOptions, UnexpectedResponse } from "./errors.ts";
 
 /** The type rule of one option, as the gateway publishes it. */
@@ -100,7 +101,7 @@ export class ClusterOptionsSpec {
    * @throws {InvalidOptions} naming the first offending field, its value and what is allowed.
    */
   validate(values: ClusterOptionValues): ClusterOptionValues {
-    if (values === null || typeof values !== "object" || Array.isArray(values)) {
+    if (!isPlainObject(values)) {
       throw new InvalidOptions(null, values, "an object of option values");
     }
     for (const [name, value] of Object.entries(values)) {
@@ -213,12 +214,6 @@ function describeRange(spec: { min: number | null; max: number | null }): string
   if (spec.min !== null) return ` of at least ${spec.min}`;
   if (spec.max !== null) return ` of at most ${spec.max}`;
   return "";
-}
-
-function isPlainObject(value: unknown): boolean {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }
 
 function escapeRegExp(text: string): string {

@@ -1,22 +1,30 @@
 /**
- * Errors of the multi-site layer, one class per condition.
+ * Errors of the multi-site layer, one class per condition, each with a stable `code`.
  * @module
  */
+import { DedlDaskError } from "../../base/mod.ts";
 
-/** Base class of every error the multi-site layer raises. */
-export class MultiClusterError extends Error {
-  /** Creates the error; `message` says what went wrong and what to do. */
+/** The category of every error the multi-site layer raises. */
+export abstract class MultiClusterError extends DedlDaskError {}
+
+/** A site registry (bridges.json) could not be read or has a wrong shape. */
+export class InvalidSiteRegistry extends MultiClusterError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_INVALID_SITE_REGISTRY";
+  /** Kind of failure. */
+  readonly kind = "usage";
+  /** `message` names the registry and what is wrong with it; `cause` is the read or parse error. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
-    this.name = new.target.name;
   }
 }
 
-/** A site registry (bridges.json) could not be read or has a wrong shape. */
-export class InvalidSiteRegistry extends MultiClusterError {}
-
 /** A computation names a site that the registry does not know, or that is not available. */
 export class UnknownLocation extends MultiClusterError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_UNKNOWN_LOCATION";
+  /** Kind of failure. */
+  readonly kind = "usage";
   /** Creates the error; `detail` says what is wrong with the location. */
   constructor(
     /** The location asked for. */
@@ -35,6 +43,10 @@ export class UnknownLocation extends MultiClusterError {
 
 /** A computation has no location attribute to route it by. */
 export class MissingLocation extends MultiClusterError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_MISSING_LOCATION";
+  /** Kind of failure. */
+  readonly kind = "usage";
   /**
    * Creates the error.
    * @param locationKey the attribute that was looked for.
@@ -53,6 +65,10 @@ export class MissingLocation extends MultiClusterError {
 
 /** A site is down or has no running cluster for the operation asked. */
 export class SiteUnavailable extends MultiClusterError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_SITE_UNAVAILABLE";
+  /** Kind of failure. */
+  readonly kind = "unavailable";
   /**
    * Creates the error.
    * @param site the site asked for.

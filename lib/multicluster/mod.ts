@@ -1,7 +1,8 @@
 /**
  * The DEDL multi-site layer: a site registry (DEDL's bridges built in, bridges.json files and
  * URLs), clusters at every site started in parallel, computations routed by their `location`
- * attribute, and shutdown that leaves no cluster behind.
+ * attribute, shutdown that leaves no cluster behind, and {@linkcode stopClustersOnSignal} for
+ * programs that want that shutdown on Ctrl-C too.
  * @module
  */
 export {
@@ -17,6 +18,11 @@ export {
   type SiteStatus,
 } from "./multi_cluster.ts";
 export {
+  stopClustersOnSignal,
+  type StopOnSignalOptions,
+  type StopSignal,
+} from "./stop_on_signal.ts";
+export {
   DEDL_SITES,
   loadSiteRegistry,
   parseSiteRegistry,
@@ -26,10 +32,4 @@ export {
   SITES_ENV,
 } from "./registry.ts";
 export { isSiteComputation, type SiteComputation } from "./site_computation.ts";
-export {
-  InvalidSiteRegistry,
-  MissingLocation,
-  MultiClusterError,
-  SiteUnavailable,
-  UnknownLocation,
-} from "./errors.ts";
+export * from "./errors.ts";

@@ -3,12 +3,17 @@
  * computations routed to the site named by their `location` attribute.
  * @module
  */
-import type { TokenSource } from "../auth/token_source.ts";
-import type { ClusterReport, ClusterStatus } from "../gateway/cluster_report.ts";
-import type { GatewayCluster } from "../gateway/cluster.ts";
-import { Gateway } from "../gateway/gateway.ts";
-import type { ClusterOptionValues } from "../gateway/options.ts";
-import type { ClusterProgress } from "../gateway/progress.ts";
+import { withTimeout } from "../../base/mod.ts";
+import type { TokenSource } from "../auth/mod.ts";
+import {
+  type ClusterOptionValues,
+  type ClusterProgress,
+  type ClusterReport,
+  type ClusterStatus,
+  Gateway,
+  type GatewayCluster,
+  GatewayUnavailable,
+} from "../gateway/mod.ts";
 import {
   type Client,
   type ClientOptions,
@@ -22,6 +27,7 @@ import {
 import { MissingLocation, SiteUnavailable, UnknownLocation } from "./errors.ts";
 import { resolveSiteRegistry, type SiteConfig, type SiteRegistry } from "./registry.ts";
 import { isSiteComputation, type SiteComputation } from "./site_computation.ts";
+import { isEndingProcess, stopClustersOnSignal } from "./stop_on_signal.ts";
 
 /** Settings of {@link MultiCluster.connect}. */
 export interface MultiClusterOptions {
@@ -40,7 +46,9 @@ export interface MultiClusterOptions {
   readonly timeoutMs?: number;
   /**
    * Stop every cluster this object holds when the process gets SIGINT or SIGTERM, then exit
-   * (130 / 143). A second signal exits at once. Default `true`.
+   * (130 / 143); a second signal exits at once. Default `false` (it was `true` before 0.2).
+   * @deprecated Call {@linkcode stopClustersOnSignal}`(mc, { exit: true })`, which this option
+   *   now does, and which says when it acts. Removed in 0.3.
    */
   readonly handleSignals?: boolean;
   /** Options for the scheduler connections (timeouts, heartbeats). */
@@ -162,22 +170,18 @@ interface SiteState {
 export class MultiCluster implements AsyncDisposable {
   readonly #sites: Map<string, SiteState>;
   readonly #clientOptions: Omit<ClientOptions, "tls">;
-  readonly #handleSignals: boolean;
   readonly #onWarning: MultiClusterOptions["onWarning"];
-  #signalHandler: (() => void) | undefined;
-  /** Set by a signal: the process is about to exit and in-flight work must not surface errors. */
-  #exiting = false;
+  /** The listeners of the deprecated `handleSignals` option. */
+  #signalGuard: Disposable | undefined;
   #shuttingDown: Promise<SiteOutcome<ClusterStatus>[]> | undefined;
 
   private constructor(
     sites: Map<string, SiteState>,
     clientOptions: Omit<ClientOptions, "tls">,
-    handleSignals: boolean,
     onWarning: MultiClusterOptions["onWarning"],
   ) {
     this.#sites = sites;
     this.#clientOptions = clientOptions;
-    this.#handleSignals = handleSignals;
     this.#onWarning = onWarning;
   }
 
@@ -212,18 +216,20 @@ export class MultiCluster implements AsyncDisposable {
     const probeTimeoutMs = options.probeTimeoutMs ?? 10_000;
     await Promise.all([...sites.values()].map(async (state) => {
       try {
-        state.version = await deadline(state.gateway.version(), probeTimeoutMs, state);
+        state.version = await withTimeout(
+          state.gateway.version(),
+          probeTimeoutMs,
+          () =>
+            new GatewayUnavailable(state.gateway.address, `no answer within ${probeTimeoutMs} ms`),
+        );
         state.available = true;
       } catch (e) {
         state.error = e as Error;
       }
     }));
-    return new MultiCluster(
-      sites,
-      options.client ?? {},
-      options.handleSignals ?? true,
-      options.onWarning,
-    );
+    const mc = new MultiCluster(sites, options.client ?? {}, options.onWarning);
+    if (options.handleSignals) mc.#signalGuard = stopClustersOnSignal(mc, { exit: true });
+    return mc;
   }
 
   /** Every site of the registry with what is known of it. */
@@ -261,7 +267,6 @@ export class MultiCluster implements AsyncDisposable {
   ): Promise<SiteOutcome<GatewayCluster>[]> {
     const ids = settings.sites ?? this.availableSites;
     const states = ids.map((id) => this.#state(id));
-    this.#installSignalHandler();
     return await Promise.all(states.map(async (state): Promise<SiteOutcome<GatewayCluster>> => {
       if (!state.available) {
         return { site: state.site, ok: false, error: this.#unavailable(state) };
@@ -305,7 +310,7 @@ export class MultiCluster implements AsyncDisposable {
       onProgress,
       startTimeoutMs: settings.startTimeoutMs,
     });
-    // Recorded at once so that shutdown() and the signal handler see it whatever happens next.
+    // Recorded at once so that shutdown() (e.g. on a signal) sees it whatever happens next.
     state.cluster = cluster;
     try {
       const bounds = settings.adapt ?? {
@@ -403,7 +408,7 @@ export class MultiCluster implements AsyncDisposable {
       try {
         return await target.computeOn(client, options);
       } catch (e) {
-        if (this.#exiting) return await new Promise<never>(() => {});
+        if (isEndingProcess(this)) return await new Promise<never>(() => {});
         throw e;
       }
     }
@@ -414,9 +419,9 @@ export class MultiCluster implements AsyncDisposable {
         : client.compute(target, options);
       return await future.result(options);
     } catch (e) {
-      // Shutting down after a signal closes the clients under running work; the process exits
-      // once the clusters are stopped, so the caller must not see (and die of) that error.
-      if (this.#exiting) return await new Promise<never>(() => {});
+      // Shutting down after a signal closes the clients under running work; when the process
+      // exits once the clusters are stopped, the caller must not see (and die of) that error.
+      if (isEndingProcess(this)) return await new Promise<never>(() => {});
       throw e;
     } finally {
       future?.release();
@@ -506,7 +511,10 @@ export class MultiCluster implements AsyncDisposable {
         return { site: s.site, ok: false, error: e as Error };
       }
     }));
-    if (outcomes.every((o) => o.ok)) this.#removeSignalHandler();
+    if (outcomes.every((o) => o.ok)) {
+      this.#signalGuard?.[Symbol.dispose]();
+      this.#signalGuard = undefined;
+    }
     return outcomes;
   }
 
@@ -551,44 +559,4 @@ export class MultiCluster implements AsyncDisposable {
       { cause: state.error },
     );
   }
-
-  #installSignalHandler(): void {
-    if (!this.#handleSignals || this.#signalHandler) return;
-    let signalled = false;
-    const handler = (signal: Deno.Signal, code: number) => () => {
-      if (signalled) Deno.exit(code); // a second signal: the user insists
-      signalled = true;
-      this.#exiting = true;
-      console.error(`dedl-dask: ${signal}: stopping the clusters at every site…`);
-      this.shutdown().finally(() => Deno.exit(code));
-    };
-    const onInt = handler("SIGINT", 130);
-    const onTerm = handler("SIGTERM", 143);
-    try {
-      Deno.addSignalListener("SIGINT", onInt);
-      Deno.addSignalListener("SIGTERM", onTerm);
-    } catch {
-      return; // e.g. a platform without these signals
-    }
-    this.#signalHandler = () => {
-      Deno.removeSignalListener("SIGINT", onInt);
-      Deno.removeSignalListener("SIGTERM", onTerm);
-    };
-  }
-
-  #removeSignalHandler(): void {
-    this.#signalHandler?.();
-    this.#signalHandler = undefined;
-  }
-}
-
-function deadline<T>(promise: Promise<T>, ms: number, state: SiteState): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`no answer from ${state.config.address} within ${ms} ms`)),
-      ms,
-    );
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -4,9 +4,7 @@
  * and mixed with plain nodes, checked against Python's own client on the same files.
  */
 import assert from "node:assert/strict";
-import { CancelledError, RemoteError } from "../../protocol/errors.ts";
-import type { Client } from "../../protocol/client.ts";
-import { py } from "../../protocol/graph.ts";
+import { CancelledError, type Client, py, RemoteError } from "../../protocol/mod.ts";
 import { LocalCluster } from "../../protocol/testing/local_cluster.ts";
 import { pythonCompute } from "../../protocol/testing/python_compute.ts";
 import { chunkTasks } from "../../protocol/testing/task_stream.ts";
@@ -72,7 +70,7 @@ async function eventually(what: string, check: () => Promise<boolean>, ms = 60_0
 Deno.test("multicluster collections - flood at central, rain at lumi, as Python computes them", async () => {
   const expected = pythonReferences();
   await using auth = await replicaLogin(0);
-  const mc = await MultiCluster.connect({ auth, sites: ep.sites, handleSignals: false });
+  const mc = await MultiCluster.connect({ auth, sites: ep.sites });
   try {
     const outcomes = await mc.newCluster({ worker_cores: 1, worker_memory: 2 }, {
       adapt: { minimum: 2, maximum: 2 },
@@ -120,7 +118,6 @@ Deno.test("multicluster collections - one worker with one thread: completes, fai
     auth,
     sites: ep.sites,
     only: ["central"],
-    handleSignals: false,
   });
   const steps = { sanitizeOps: false, sanitizeResources: false };
   try {

@@ -2,8 +2,7 @@
  * The multi-site layer against the replica's two real sites.
  */
 import assert from "node:assert/strict";
-import { py } from "../../protocol/graph.ts";
-import { GraphBuildError, RemoteError } from "../../protocol/errors.ts";
+import { GraphBuildError, py, RemoteError } from "../../protocol/mod.ts";
 import { freePort } from "../../tests/replica/process.ts";
 import { readEndpoints } from "../../tests/replica/endpoints.ts";
 import { GatewayUnavailable } from "../gateway/errors.ts";
@@ -21,7 +20,7 @@ function whereAmI(location: string) {
 
 Deno.test("multicluster - clusters at both sites, routing by location, shutdown", async (t) => {
   await using auth = await replicaLogin(0);
-  const mc = await MultiCluster.connect({ auth, sites: ep.sites, handleSignals: false });
+  const mc = await MultiCluster.connect({ auth, sites: ep.sites });
   try {
     assert.deepEqual(mc.availableSites.sort(), ["central", "lumi"]);
     for (const s of mc.status()) assert.match(s.version ?? "", /^\d{4}\./);
@@ -133,7 +132,6 @@ Deno.test("multicluster - a site whose gateway is down is reported; the other wo
   await using mc = await MultiCluster.connect({
     auth,
     sites,
-    handleSignals: false,
     probeTimeoutMs: 5_000,
   });
   const lumi = mc.status().find((s) => s.site === "lumi")!;
@@ -148,7 +146,45 @@ Deno.test("multicluster - a site whose gateway is down is reported; the other wo
   assert.deepEqual(stopped.map((o) => [o.site, o.ok]), [["central", true]]);
 });
 
-Deno.test("multicluster - SIGINT mid-computation leaves no cluster on any site", async () => {
+/** Runs `testing/interrupted_script.ts` until it prints `ready`, then sends it `signal`. */
+async function interruptScript(
+  args: string[],
+  ready: string,
+  whileRunning: () => Promise<void>,
+  signal: Deno.Signal,
+): Promise<{ code: number; stderr: string }> {
+  const script = new URL("./testing/interrupted_script.ts", import.meta.url).pathname;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", script, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(child.stderr).text();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const killer = setTimeout(() => child.kill("SIGKILL"), 180_000);
+  try {
+    let seen = "";
+    while (!seen.includes(ready)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += value;
+    }
+    if (!seen.includes(ready)) assert.fail(`the script did not print "${ready}": ${await stderr}`);
+    await whileRunning();
+    child.kill(signal);
+    const status = await child.status;
+    await reader.cancel().catch(() => {});
+    // A cold cache makes deno itself print `Download …` lines; they are not the script's.
+    return {
+      code: status.code,
+      stderr: (await stderr).replace(/^(Download|Initialize)\b.*\n?/gm, ""),
+    };
+  } finally {
+    clearTimeout(killer);
+  }
+}
+
+Deno.test("multicluster - stopClustersOnSignal: SIGINT mid-computation leaves no cluster on any site", async () => {
   // The script runs as the replica's second user; checked over plain HTTP as that user.
   await using auth = await replicaLogin(1);
   const activeClusters = async () => {
@@ -164,26 +200,24 @@ Deno.test("multicluster - SIGINT mid-computation leaves no cluster on any site",
     return names;
   };
   assert.deepEqual(await activeClusters(), [], "precondition: the user has no clusters");
-  const script = new URL("./testing/interrupted_script.ts", import.meta.url).pathname;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const stderr = new Response(child.stderr).text();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let seen = "";
-  const deadline = Date.now() + 120_000;
-  while (!seen.includes("computing") && Date.now() < deadline) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    seen += value;
-  }
-  assert.match(seen, /computing/, "the script got its clusters");
-  assert.equal((await activeClusters()).length, 2, "one cluster per site while it runs");
-  child.kill("SIGINT");
-  const status = await child.status;
-  await reader.cancel().catch(() => {});
-  assert.equal(status.code, 130, await stderr);
+  const { code, stderr } = await interruptScript([], "computing", async () => {
+    assert.equal((await activeClusters()).length, 2, "one cluster per site while it runs");
+  }, "SIGINT");
+  assert.equal(code, 130, stderr);
+  // The script's own line, and nothing from the library.
+  assert.equal(stderr, "script: SIGINT: stopping\n");
   assert.deepEqual(await activeClusters(), []);
+});
+
+Deno.test("multicluster - the deprecated handleSignals option still exits 130 / 143, silently", async () => {
+  for (const [signal, expected] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+    const { code, stderr } = await interruptScript(
+      ["deprecated-option"],
+      "waiting",
+      () => Promise.resolve(),
+      signal,
+    );
+    assert.equal(code, expected, stderr);
+    assert.equal(stderr, "");
+  }
 });

@@ -5,6 +5,7 @@
  * environment variable {@link SITES_ENV} names such a file or URL.
  * @module
  */
+import { isPlainObject } from "../../base/mod.ts";
 import { InvalidSiteRegistry } from "./errors.ts";
 
 /** One site ("bridge") as DEDL's bridges.json describes it. */
@@ -66,8 +67,8 @@ export const DEDL_SITES: Readonly<SiteRegistry> = Object.freeze({
  * registry. Throws {@link InvalidSiteRegistry} naming the first wrong field.
  */
 export function parseSiteRegistry(data: unknown, source = "site registry"): SiteRegistry {
-  const root = isObject(data) && isObject(data.sites) ? data.sites : data;
-  if (!isObject(root) || Object.keys(root).length === 0) {
+  const root = isPlainObject(data) && isPlainObject(data.sites) ? data.sites : data;
+  if (!isPlainObject(root) || Object.keys(root).length === 0) {
     throw new InvalidSiteRegistry(
       `${source}: expected an object of sites like DEDL's bridges.json`,
     );
@@ -75,7 +76,7 @@ export function parseSiteRegistry(data: unknown, source = "site registry"): Site
   const registry: SiteRegistry = {};
   for (const [id, site] of Object.entries(root)) {
     const where = `${source}: site ${JSON.stringify(id)}`;
-    if (!isObject(site)) throw new InvalidSiteRegistry(`${where} is not an object`);
+    if (!isPlainObject(site)) throw new InvalidSiteRegistry(`${where} is not an object`);
     if (typeof site.address !== "string" || !/^https?:\/\/[^/]/.test(site.address)) {
       throw new InvalidSiteRegistry(`${where}: "address" must be an http(s):// URL`);
     }
@@ -92,7 +93,7 @@ export function parseSiteRegistry(data: unknown, source = "site registry"): Site
     if (site.default_config !== undefined) {
       const d = site.default_config;
       if (
-        !isObject(d) || !Number.isInteger(d.min) || !Number.isInteger(d.max) ||
+        !isPlainObject(d) || !Number.isInteger(d.min) || !Number.isInteger(d.max) ||
         (d.min as number) < 0 || (d.max as number) < (d.min as number)
       ) {
         throw new InvalidSiteRegistry(
@@ -119,23 +120,23 @@ export async function loadSiteRegistry(
   { timeoutMs = 10_000 }: { timeoutMs?: number } = {},
 ): Promise<SiteRegistry> {
   const text = String(source);
+  const unreadable = (reason: string, cause?: unknown) =>
+    new InvalidSiteRegistry(`could not read the site registry ${text}: ${reason}`, { cause });
   let body: string;
   try {
     if (/^https?:\/\//.test(text)) {
       const res = await fetch(text, { signal: AbortSignal.timeout(timeoutMs) });
       if (!res.ok) {
         await res.body?.cancel();
-        throw new Error(`HTTP ${res.status}`);
+        throw unreadable(`HTTP ${res.status}`);
       }
       body = await res.text();
     } else {
       body = await Deno.readTextFile(text.startsWith("file:") ? new URL(text) : text);
     }
   } catch (e) {
-    throw new InvalidSiteRegistry(
-      `could not read the site registry ${text}: ${(e as Error).message}`,
-      { cause: e },
-    );
+    if (e instanceof InvalidSiteRegistry) throw e;
+    throw unreadable((e as Error).message, e);
   }
   let data: unknown;
   try {
@@ -165,8 +166,4 @@ export async function resolveSiteRegistry(
     fromEnv = undefined; // no --allow-env: use the built-in registry
   }
   return fromEnv ? await loadSiteRegistry(fromEnv) : { ...DEDL_SITES };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }

@@ -4,9 +4,7 @@
  * collections (e.g. the dataset layer's lazy array expressions).
  * @module
  */
-import type { Client } from "../../protocol/client.ts";
-import type { ResultOptions } from "../../protocol/future.ts";
-import type { NodeAttrs } from "../../protocol/graph.ts";
+import type { Client, NodeAttrs, ResultOptions } from "../../protocol/mod.ts";
 
 /** Something computed as a whole at the site its attributes name. */
 export interface SiteComputation<T = unknown> {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { ClusterOptionsSpec } from "../gateway/options.ts";
-import { InvalidOptions } from "../gateway/errors.ts";
+import { ClusterOptionsSpec } from "../../gateway/options.ts";
+import { InvalidOptions } from "../../gateway/errors.ts";
 import { clusterOptionsFromFlags } from "./cluster_option_flags.ts";
-import { UsageError } from "./errors.ts";
+import { InvalidCommandLine } from "../errors.ts";
 
 /** The option spec the replica's (and DEDL's) gateways publish, plus a bool and a mapping. */
 const spec = ClusterOptionsSpec.fromJson({
@@ -63,7 +63,8 @@ Deno.test("cli option flags - unknown flag, missing value and bad JSON are usage
   assert.throws(
     () => clusterOptionsFromFlags(new Map([["worker-core", "2"]]), spec, "lumi"),
     (e: unknown) =>
-      e instanceof UsageError && /--worker-core: .* at lumi .*--worker-cores, --worker-memory/
+      e instanceof InvalidCommandLine &&
+      /--worker-core: .* at lumi .*--worker-cores, --worker-memory/
         .test(e.message),
   );
   assert.throws(

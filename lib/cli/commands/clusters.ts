@@ -2,15 +2,14 @@
  * `dedl-dask clusters` and `dedl-dask dashboard`: the current user's clusters across sites.
  * @module
  */
-import type { ClusterReport } from "../gateway/cluster_report.ts";
-import { ClusterNotRunning } from "../gateway/errors.ts";
-import { booleanFlag, type Command, type CommandInput } from "./command.ts";
-import { aboutCluster, type CommandSession, openSession } from "./command_session.ts";
-import { ExitCode, firstExitCode } from "./exit_codes.ts";
-import { SiteFailure } from "./errors.ts";
-import { LOGIN_FLAGS } from "./login_session.ts";
-import { Output, timestamp } from "./output.ts";
-import { SITE_FLAGS } from "./site_source.ts";
+import { ClusterNotRunning, type ClusterReport } from "../../gateway/mod.ts";
+import { booleanFlag, type Command, type CommandInput } from "../command_line/command.ts";
+import { aboutCluster, type CommandSession, openSession } from "../session/command_session.ts";
+import { ExitCode, firstExitCode } from "../output/exit_codes.ts";
+import { SiteFailure } from "../errors.ts";
+import { LOGIN_FLAGS } from "../session/command_login.ts";
+import { Output, timestamp } from "../output/output.ts";
+import { SITE_FLAGS } from "../session/site_source.ts";
 
 /** One cluster at one site. */
 export interface SiteCluster {

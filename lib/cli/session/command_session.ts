@@ -3,15 +3,19 @@
  * chosen sites, built from the command line the same way for every command.
  * @module
  */
-import type { TokenSource } from "../auth/token_source.ts";
-import { SiteUnavailable, UnknownLocation } from "../multicluster/errors.ts";
-import { MultiCluster } from "../multicluster/multi_cluster.ts";
-import { booleanFlag, type CommandInput, stringFlag } from "./command.ts";
-import { NoSuchCluster, NotLoggedIn, UsageError } from "./errors.ts";
-import { ClusterNotFound } from "../gateway/errors.ts";
-import { type CommandLogin, logIn, type LoginSettings } from "./login_session.ts";
+import type { TokenSource } from "../../auth/mod.ts";
+import {
+  MultiCluster,
+  SiteUnavailable,
+  stopClustersOnSignal,
+  UnknownLocation,
+} from "../../multicluster/mod.ts";
+import { booleanFlag, type CommandInput, stringFlag } from "../command_line/command.ts";
+import { InvalidCommandLine, NoSuchCluster, NotLoggedIn } from "../errors.ts";
+import { ClusterNotFound } from "../../gateway/mod.ts";
+import { type CommandLogin, logIn, type LoginSettings } from "./command_login.ts";
 import { identityProviderOf, loadSiteSource, onlySites, type SiteSource } from "./site_source.ts";
-import { StatusLine } from "./status_line.ts";
+import { StatusLine } from "../output/status_line.ts";
 
 /** The login settings of a command line, given the site source. */
 export function loginSettings(input: CommandInput, sites: SiteSource): LoginSettings {
@@ -26,7 +30,7 @@ export function loginSettings(input: CommandInput, sites: SiteSource): LoginSett
   });
   const despIssuer = stringFlag(input, "desp-issuer") ?? sites.identityProvider?.despIssuer;
   if (booleanFlag(input, "otp-stdin") && !desp) {
-    throw new UsageError("--otp-stdin goes with --desp");
+    throw new InvalidCommandLine("--otp-stdin goes with --desp");
   }
   return {
     ...idp,
@@ -66,7 +70,7 @@ const NO_LOGIN: TokenSource = {
  */
 export async function openSession(
   input: CommandInput,
-  options: { login?: boolean; sites?: readonly string[]; handleSignals?: boolean } = {},
+  options: { login?: boolean; sites?: readonly string[] } = {},
 ): Promise<CommandSession> {
   const sites = await loadSiteSource(stringFlag(input, "sites"));
   const only = options.sites ?? onlySites(stringFlag(input, "only"));
@@ -83,7 +87,6 @@ export async function openSession(
       auth: login?.auth ?? NO_LOGIN,
       sites: sites.registry,
       ...(only ? { only } : {}),
-      handleSignals: options.handleSignals ?? false,
       // Kept multi-line: the scheduler's version table is unreadable on one line.
       onWarning: (site, warning) =>
         console.error(`dedl-dask: warning: ${site}: ${warning.message}`),
@@ -125,4 +128,16 @@ export async function aboutCluster<T>(
     if (e instanceof ClusterNotFound) throw new NoSuchCluster(site, name, { cause: e });
     throw e;
   }
+}
+
+/**
+ * While the result is not disposed, Ctrl-C (or SIGTERM) stops every cluster the session's
+ * MultiCluster holds, says so on stderr and ends the command (exit 130, or 143 for SIGTERM).
+ */
+export function stopClustersOnInterrupt(session: CommandSession): Disposable {
+  return stopClustersOnSignal(session.mc, {
+    onSignal: (signal) =>
+      console.error(`dedl-dask: ${signal}: stopping the clusters at every site…`),
+    exit: true,
+  });
 }

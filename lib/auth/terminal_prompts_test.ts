@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { readEndpoints } from "../../tests/replica/endpoints.ts";
 import { PasswordEntryCancelled } from "./errors.ts";
-import { PasswordLine } from "./password_prompt.ts";
+import { PasswordLine } from "./terminal_prompts.ts";
 import { recordSecret } from "./testing/secret_log.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -44,7 +44,7 @@ Deno.test("password line - take() empties the buffer", () => {
 
 const PROMPT_SCRIPT = `
 import { readPasswordFromTerminal } from ${
-  JSON.stringify(new URL("./password_prompt.ts", import.meta.url).href)
+  JSON.stringify(new URL("./terminal_prompts.ts", import.meta.url).href)
 };
 try {
   const password = await readPasswordFromTerminal("Password: ");

@@ -13,22 +13,22 @@
  * command logs in by itself and logs out when it ends.
  * @module
  */
-import { dirname, join } from "node:path";
-import { DESP_ISSUER } from "../auth/dedl_defaults.ts";
-import { OidcAuth } from "../auth/oidc_auth.ts";
-import { readPasswordFromTerminal } from "../auth/password_prompt.ts";
-import { defaultTokenCachePath, FileTokenCache, type TokenCache } from "../auth/token_cache.ts";
-import type { Flags } from "./command.ts";
-import { NotLoggedIn, UsageError } from "./errors.ts";
-
-/** Environment variable with the default username. */
-export const USERNAME_ENV = "DEDL_DASK_USERNAME";
-
-/** Environment variable with a service account's secret (`--client-credentials`). */
-export const CLIENT_SECRET_ENV = "DEDL_DASK_CLIENT_SECRET";
-
-/** Environment variable with a service account's client id (`--client-credentials`). */
-export const CLIENT_ID_ENV = "DEDL_DASK_CLIENT_ID";
+import {
+  defaultTokenCachePath,
+  DESP_ISSUER,
+  FileTokenCache,
+  OidcAuth,
+  type TokenCache,
+} from "../../auth/mod.ts";
+import type { Flags } from "../command_line/command.ts";
+import { InvalidCommandLine, NotLoggedIn } from "../errors.ts";
+import {
+  CLIENT_ID_ENV,
+  CLIENT_SECRET_ENV,
+  CredentialInput,
+  USERNAME_ENV,
+} from "./credential_input.ts";
+import { type LoginRecord, LoginRecords } from "./login_records.ts";
 
 /** Flags of every command that logs in. */
 export const LOGIN_FLAGS: Flags = {
@@ -114,45 +114,6 @@ export interface CommandLogin {
   readonly tokenCachePath?: string;
 }
 
-type LoginRecord =
-  | { method: "password"; username: string }
-  | { method: "device" }
-  | { method: "desp"; username: string; despIssuer: string; clientId?: string }
-  | { method: "client-credentials"; clientId: string };
-
-/** The CLI's note of remembered logins: which account, per issuer and client. No secrets. */
-class LoginRecords {
-  readonly path: string;
-
-  constructor(tokenCachePath: string) {
-    this.path = join(dirname(tokenCachePath), "cli-logins.json");
-  }
-
-  async get(issuer: string, clientId: string): Promise<LoginRecord | undefined> {
-    return (await this.#read())[`${issuer} ${clientId}`];
-  }
-
-  async set(issuer: string, clientId: string, record: LoginRecord | undefined): Promise<void> {
-    const all = await this.#read();
-    if (record) all[`${issuer} ${clientId}`] = record;
-    else delete all[`${issuer} ${clientId}`];
-    await Deno.mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-    await Deno.writeTextFile(this.path, JSON.stringify({ version: 1, logins: all }, null, 1), {
-      mode: 0o600,
-    });
-  }
-
-  async #read(): Promise<Record<string, LoginRecord>> {
-    try {
-      const data = JSON.parse(await Deno.readTextFile(this.path));
-      return data?.version === 1 && typeof data.logins === "object" ? { ...data.logins } : {};
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound || e instanceof SyntaxError) return {};
-      throw e;
-    }
-  }
-}
-
 /**
  * The way of logging in: the one asked for, else the remembered one (unless another account or
  * a password on stdin is given), else a password.
@@ -164,7 +125,9 @@ function chooseMethod(settings: LoginSettings, record: LoginRecord | undefined):
     settings.device && "device",
   ].filter((m): m is LoginMethod => typeof m === "string");
   if (asked.length > 1) {
-    throw new UsageError(`choose one way to log in: ${asked.map((m) => `--${m}`).join(" or ")}`);
+    throw new InvalidCommandLine(
+      `choose one way to log in: ${asked.map((m) => `--${m}`).join(" or ")}`,
+    );
   }
   if (asked[0]) return asked[0];
   if (!record || settings.passwordStdin) return "password";
@@ -193,19 +156,19 @@ export async function logIn(
   const record = await records.get(settings.issuer, settings.clientId);
   const method = chooseMethod(settings, record);
   const same = record?.method === method ? record : undefined;
-  const stdin = new StdinLines();
+  const input = new CredentialInput(settings);
   if (method === "client-credentials") {
     const clientId = settings.explicitClientId ?? (Deno.env.get(CLIENT_ID_ENV) || undefined) ??
       (same?.method === "client-credentials" ? same.clientId : undefined);
     if (!clientId) {
-      throw new UsageError(
+      throw new InvalidCommandLine(
         `--client-credentials needs --client-id <service account> (or $${CLIENT_ID_ENV})`,
       );
     }
     const auth = await OidcAuth.clientCredentials({
       issuer: settings.issuer,
       clientId,
-      clientSecret: await askClientSecret(clientId, settings, stdin),
+      clientSecret: await input.clientSecret(clientId),
     });
     if (remember) {
       await records.set(settings.issuer, settings.clientId, {
@@ -236,7 +199,7 @@ export async function logIn(
     const despIssuer = settings.despIssuer ?? previous?.despIssuer ?? DESP_ISSUER;
     // As typed: the token cache keys the session by the account name given at login.
     const username = settings.username ?? previous?.username ??
-      (Deno.env.get(USERNAME_ENV) || undefined) ?? await askUsername(settings, despIssuer);
+      (Deno.env.get(USERNAME_ENV) || undefined) ?? await input.username(despIssuer);
     const exchangeClient = settings.explicitClientId ?? previous?.clientId;
     auth = await OidcAuth.desp({
       issuer: settings.issuer,
@@ -244,8 +207,8 @@ export async function logIn(
       ...(exchangeClient ? { clientId: exchangeClient } : {}),
       username,
       tokenCache,
-      prompt: (question) => askPassword(question, settings, stdin),
-      otp: (question) => askOneTimeCode(question, settings, stdin),
+      prompt: (question) => input.password(question),
+      otp: (question) => input.oneTimeCode(question),
     });
     newRecord = {
       method: "desp",
@@ -256,13 +219,13 @@ export async function logIn(
   } else {
     const username = settings.username ??
       (same?.method === "password" ? same.username : undefined) ??
-      (Deno.env.get(USERNAME_ENV) || undefined) ?? await askUsername(settings, settings.issuer);
+      (Deno.env.get(USERNAME_ENV) || undefined) ?? await input.username(settings.issuer);
     auth = await OidcAuth.password({
       issuer: settings.issuer,
       clientId: settings.clientId,
       username,
       tokenCache,
-      prompt: (question) => askPassword(question, settings, stdin),
+      prompt: (question) => input.password(question),
     });
     newRecord = { method: "password", username };
   }
@@ -334,126 +297,4 @@ export async function logOut(
   await auth?.logout();
   await records.set(settings.issuer, settings.clientId, undefined);
   return auth ? "revoked" : "expired";
-}
-
-async function askUsername(settings: LoginSettings, issuer: string): Promise<string> {
-  if (settings.passwordStdin) {
-    throw new UsageError(`--password-stdin needs --username (or $${USERNAME_ENV})`);
-  }
-  if (!Deno.stdin.isTerminal()) {
-    throw new NotLoggedIn(`no remembered session at ${settings.issuer} and no --username`);
-  }
-  const name = (await readLine(`Username at ${issuer}: `)).trim();
-  if (!name) throw new UsageError("a username is needed: pass --username");
-  return name;
-}
-
-async function askPassword(
-  question: string,
-  settings: LoginSettings,
-  stdin: StdinLines,
-): Promise<string> {
-  if (settings.passwordStdin) return await stdin.next("--password-stdin", "the password");
-  if (!Deno.stdin.isTerminal()) {
-    throw new NotLoggedIn("a password is needed and stdin is not a terminal");
-  }
-  return await readPasswordFromTerminal(question);
-}
-
-async function askOneTimeCode(
-  question: string,
-  settings: LoginSettings,
-  stdin: StdinLines,
-): Promise<string> {
-  if (settings.otpStdin) return await stdin.next("--otp-stdin", "the one-time code");
-  if (!Deno.stdin.isTerminal()) {
-    throw new NotLoggedIn(
-      "DESP asks for a one-time code and stdin is not a terminal: pass it with --otp-stdin",
-    );
-  }
-  return await readPasswordFromTerminal(question);
-}
-
-async function askClientSecret(
-  clientId: string,
-  settings: LoginSettings,
-  stdin: StdinLines,
-): Promise<string> {
-  const fromEnv = Deno.env.get(CLIENT_SECRET_ENV);
-  if (fromEnv) return fromEnv;
-  if (Deno.stdin.isTerminal()) {
-    return await readPasswordFromTerminal(`Secret of ${clientId} at ${settings.issuer}: `);
-  }
-  const secret = await stdin.nextOrNone();
-  if (!secret) {
-    throw new NotLoggedIn(
-      `the secret of service account ${clientId} is needed: set $${CLIENT_SECRET_ENV} or pipe ` +
-        `it to stdin`,
-    );
-  }
-  return secret;
-}
-
-/** Most stdin may hold for passwords, codes and secrets, so that a wrong pipe cannot fill memory. */
-const MAX_STDIN_BYTES = 4096;
-
-/**
- * The lines piped to stdin, read once when first needed: the password, then the one-time code,
- * or a service account's secret. The bytes read are wiped.
- */
-class StdinLines {
-  #lines: string[] | undefined;
-
-  /** The next line; `flag` and `what` name it in errors. */
-  async next(flag: string, what: string): Promise<string> {
-    const line = await this.nextOrNone();
-    if (!line) throw new UsageError(`${flag}: stdin has no line with ${what}; pipe it`);
-    return line;
-  }
-
-  /** The next line, or `undefined` (also for an empty line). */
-  async nextOrNone(): Promise<string | undefined> {
-    this.#lines ??= await readStdinLines();
-    return this.#lines.shift() || undefined;
-  }
-}
-
-async function readStdinLines(): Promise<string[]> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for await (const chunk of Deno.stdin.readable) {
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size > MAX_STDIN_BYTES) {
-      throw new UsageError(
-        `stdin holds more than ${MAX_STDIN_BYTES} bytes; pipe only the password, code or secret`,
-      );
-    }
-  }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.length;
-    c.fill(0);
-  }
-  const text = new TextDecoder().decode(bytes);
-  bytes.fill(0);
-  return text.split(/\r?\n/);
-}
-
-/** One line from the terminal, the question on stderr (stdout stays for results). */
-async function readLine(question: string): Promise<string> {
-  await Deno.stderr.write(new TextEncoder().encode(question));
-  const buffer = new Uint8Array(1024);
-  const bytes: number[] = [];
-  for (;;) {
-    const n = await Deno.stdin.read(buffer);
-    if (n === null) break;
-    const chunk = buffer.subarray(0, n);
-    const end = chunk.indexOf(0x0a);
-    bytes.push(...(end >= 0 ? chunk.subarray(0, end) : chunk));
-    if (end >= 0 || bytes.length >= 1024) break;
-  }
-  return new TextDecoder().decode(new Uint8Array(bytes)).replace(/\r$/, "");
 }

@@ -2,14 +2,20 @@
  * `dedl-dask scale` and `dedl-dask adapt`: the worker count of one cluster.
  * @module
  */
-import type { ScaleResult } from "../gateway/gateway.ts";
-import { booleanFlag, type Command, type CommandInput, parseCount, stringFlag } from "./command.ts";
-import { aboutCluster, openSession } from "./command_session.ts";
-import { UsageError } from "./errors.ts";
-import { ExitCode } from "./exit_codes.ts";
-import { LOGIN_FLAGS } from "./login_session.ts";
-import { Output } from "./output.ts";
-import { SITE_FLAGS } from "./site_source.ts";
+import type { ScaleResult } from "../../gateway/mod.ts";
+import {
+  booleanFlag,
+  type Command,
+  type CommandInput,
+  parseCount,
+  stringFlag,
+} from "../command_line/command.ts";
+import { aboutCluster, openSession } from "../session/command_session.ts";
+import { InvalidCommandLine } from "../errors.ts";
+import { ExitCode } from "../output/exit_codes.ts";
+import { LOGIN_FLAGS } from "../session/command_login.ts";
+import { Output } from "../output/output.ts";
+import { SITE_FLAGS } from "../session/site_source.ts";
 
 const FLAGS = { sites: SITE_FLAGS.sites, ...LOGIN_FLAGS };
 
@@ -77,10 +83,10 @@ export const adaptCommand: Command = {
     const maximum = bound("max");
     const off = booleanFlag(input, "off");
     if (off && (minimum !== undefined || maximum !== undefined)) {
-      throw new UsageError("--off takes no --min/--max", "adapt");
+      throw new InvalidCommandLine("--off takes no --min/--max", "adapt");
     }
     if (minimum !== undefined && maximum !== undefined && minimum > maximum) {
-      throw new UsageError(`--min ${minimum} is above --max ${maximum}`, "adapt");
+      throw new InvalidCommandLine(`--min ${minimum} is above --max ${maximum}`, "adapt");
     }
     await using session = await openSession(input, { sites: [site] });
     if (session.unavailable.length > 0) throw session.unavailable[0];

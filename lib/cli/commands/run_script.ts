@@ -5,7 +5,7 @@
  *
  * ```ts
  * // analysis.ts — run with: dedl-dask run analysis.ts -- 2026-01
- * import type { CliScript } from "https://…/lib/cli/script.ts";
+ * import type { CliScript } from "https://…/lib/cli/mod.ts";
  * import { py } from "https://…/mod.ts";
  *
  * const analysis: CliScript = async (mc, { args }) => {
@@ -17,8 +17,8 @@
  * ```
  * @module
  */
-import type { OidcAuth } from "../auth/oidc_auth.ts";
-import type { MultiCluster } from "../multicluster/multi_cluster.ts";
+import type { OidcAuth } from "../../auth/mod.ts";
+import type { MultiCluster } from "../../multicluster/mod.ts";
 
 /** What `dedl-dask run` passes to a script beside the {@link MultiCluster}. */
 export interface ScriptContext {

@@ -6,11 +6,11 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { totpCode } from "../auth/testing/totp.ts";
-import { ENDPOINTS_PATH, readEndpoints } from "../../tests/replica/endpoints.ts";
-import { ExitCode } from "./exit_codes.ts";
-import { CLIENT_SECRET_ENV } from "./login_session.ts";
-import { type CliResult, JWT_SHAPE, oneErrorLine, runCli } from "./testing/cli_process.ts";
+import { totpCode } from "../../auth/testing/totp.ts";
+import { ENDPOINTS_PATH, readEndpoints } from "../../../tests/replica/endpoints.ts";
+import { ExitCode } from "../output/exit_codes.ts";
+import { CLIENT_SECRET_ENV } from "./credential_input.ts";
+import { type CliResult, JWT_SHAPE, oneErrorLine, runCli } from "../testing/cli_process.ts";
 
 const ep = await readEndpoints();
 const SITES = ["--sites", ENDPOINTS_PATH];

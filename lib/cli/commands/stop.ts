@@ -2,16 +2,16 @@
  * `dedl-dask stop`: stop one cluster, or all of the user's clusters at every site.
  * @module
  */
-import type { ClusterStatus } from "../gateway/cluster_report.ts";
-import { booleanFlag, type Command, type CommandInput } from "./command.ts";
-import { aboutCluster, openSession } from "./command_session.ts";
-import { listSiteClusters } from "./cluster_commands.ts";
-import { SiteFailure, UsageError } from "./errors.ts";
-import { firstExitCode } from "./exit_codes.ts";
-import { LOGIN_FLAGS } from "./login_session.ts";
-import { Output } from "./output.ts";
-import { SITE_FLAGS } from "./site_source.ts";
-import { StatusLine } from "./status_line.ts";
+import type { ClusterStatus } from "../../gateway/mod.ts";
+import { booleanFlag, type Command, type CommandInput } from "../command_line/command.ts";
+import { aboutCluster, openSession } from "../session/command_session.ts";
+import { listSiteClusters } from "./clusters.ts";
+import { InvalidCommandLine, SiteFailure } from "../errors.ts";
+import { firstExitCode } from "../output/exit_codes.ts";
+import { LOGIN_FLAGS } from "../session/command_login.ts";
+import { Output } from "../output/output.ts";
+import { SITE_FLAGS } from "../session/site_source.ts";
+import { StatusLine } from "../output/status_line.ts";
 
 /** `dedl-dask stop`. */
 export const stopCommand: Command = {
@@ -32,9 +32,9 @@ export const stopCommand: Command = {
     const all = booleanFlag(input, "all");
     const [site, name] = input.positionals;
     if (all && site) {
-      throw new UsageError("--all takes no site or name; choose sites with --only", "stop");
+      throw new InvalidCommandLine("--all takes no site or name; choose sites with --only", "stop");
     }
-    if (!all && !name) throw new UsageError("'stop' needs <site> <name>, or --all", "stop");
+    if (!all && !name) throw new InvalidCommandLine("'stop' needs <site> <name>, or --all", "stop");
 
     await using session = await openSession(input, all ? {} : { sites: [site] });
     const failures: Error[] = [];

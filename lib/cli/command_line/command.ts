@@ -4,7 +4,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { UsageError } from "./errors.ts";
+import { InvalidCommandLine } from "../errors.ts";
 
 /** One flag: its parseArgs type and its line of help. */
 export interface Flag {
@@ -61,14 +61,14 @@ export const COMMON_FLAGS: Flags = {
 
 /**
  * Parses `args` (the words after the command name) for `command`.
- * @throws {UsageError} for unknown flags, missing values and wrong numbers of arguments.
+ * @throws {InvalidCommandLine} for unknown flags, missing values and wrong numbers of arguments.
  */
 export function parseCommandLine(command: Command, args: readonly string[]): CommandInput {
   const dashDash = args.indexOf("--");
   const own = dashDash >= 0 ? args.slice(0, dashDash) : [...args];
   const passThrough = dashDash >= 0 ? args.slice(dashDash + 1) : [];
   if (passThrough.length > 0 && !command.passThrough) {
-    throw new UsageError(`'${command.name}' takes no arguments after --`, command.name);
+    throw new InvalidCommandLine(`'${command.name}' takes no arguments after --`, command.name);
   }
   const flags = { ...COMMON_FLAGS, ...command.flags };
   const options = Object.fromEntries(
@@ -90,7 +90,7 @@ export function parseCommandLine(command: Command, args: readonly string[]): Com
     // parseArgs explains unknown options at length; the name of the option is what helps.
     const unknown = /^Unknown option '([^']+)'/.exec((e as Error).message);
     const message = unknown ? `unknown option ${unknown[1]}` : (e as Error).message;
-    throw new UsageError(message.replace(/\.$/, ""), command.name);
+    throw new InvalidCommandLine(message.replace(/\.$/, ""), command.name);
   }
   const values: Record<string, string | boolean | undefined> = {};
   const extraFlags = new Map<string, string | true>();
@@ -106,7 +106,7 @@ export function parseCommandLine(command: Command, args: readonly string[]): Com
     const flag = flags[token.name];
     if (flag) {
       if (flag.type === "string" && typeof token.value !== "string") {
-        throw new UsageError(
+        throw new InvalidCommandLine(
           `${token.rawName} needs a value ${flag.value ?? ""}`.trim(),
           command.name,
         );
@@ -116,7 +116,7 @@ export function parseCommandLine(command: Command, args: readonly string[]): Com
     }
     // Only commands with free-form flags get here (strict parsing rejects unknown ones).
     if (!token.rawName.startsWith("--")) {
-      throw new UsageError(`unknown option ${token.rawName}`, command.name);
+      throw new InvalidCommandLine(`unknown option ${token.rawName}`, command.name);
     }
     let value: string | true = token.value ?? true;
     const next = tokens[i + 1];
@@ -128,13 +128,13 @@ export function parseCommandLine(command: Command, args: readonly string[]): Com
   }
   if (values.help) return { flags: values, positionals, extraFlags, passThrough };
   if (positionals.length < command.positionals.min) {
-    throw new UsageError(
+    throw new InvalidCommandLine(
       `'${command.name}' needs ${command.usage.map((u) => `'${u}'`).join(" or ")}`,
       command.name,
     );
   }
   if (positionals.length > command.positionals.max) {
-    throw new UsageError(
+    throw new InvalidCommandLine(
       `'${command.name}' got an unexpected argument '${positionals[command.positionals.max]}'`,
       command.name,
     );
@@ -180,11 +180,11 @@ export function booleanFlag(input: CommandInput, name: string): boolean {
 
 /**
  * A whole number ≥ 0 from the command line.
- * @throws {UsageError} naming the argument when it is not one.
+ * @throws {InvalidCommandLine} naming the argument when it is not one.
  */
 export function parseCount(text: string, what: string, command: string): number {
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) {
-    throw new UsageError(
+    throw new InvalidCommandLine(
       `${what} must be a whole number ≥ 0, got ${JSON.stringify(text)}`,
       command,
     );

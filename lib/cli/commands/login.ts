@@ -2,19 +2,19 @@
  * `dedl-dask login`, `logout` and `whoami`.
  * @module
  */
-import { booleanFlag, type Command, type CommandInput, stringFlag } from "./command.ts";
-import { loginSettings } from "./command_session.ts";
-import { ExitCode } from "./exit_codes.ts";
 import {
-  CLIENT_SECRET_ENV,
-  type CommandLogin,
-  logIn,
-  LOGIN_FLAGS,
-  logOut,
-} from "./login_session.ts";
-import { Output, timestamp } from "./output.ts";
-import { loadSiteSource, SITE_FLAGS } from "./site_source.ts";
-import { formatFields } from "./table.ts";
+  booleanFlag,
+  type Command,
+  type CommandInput,
+  stringFlag,
+} from "../command_line/command.ts";
+import { loginSettings } from "../session/command_session.ts";
+import { ExitCode } from "../output/exit_codes.ts";
+import { CLIENT_SECRET_ENV } from "../session/credential_input.ts";
+import { type CommandLogin, logIn, LOGIN_FLAGS, logOut } from "../session/command_login.ts";
+import { Output, timestamp } from "../output/output.ts";
+import { loadSiteSource, SITE_FLAGS } from "../session/site_source.ts";
+import { formatFields } from "../output/table.ts";
 
 const IDP_FROM_SITES = { sites: SITE_FLAGS.sites };
 

@@ -3,18 +3,23 @@
  * cluster options given as flags.
  * @module
  */
-import type { ClusterStatus } from "../gateway/cluster_report.ts";
-import type { GatewayCluster } from "../gateway/cluster.ts";
-import type { MultiNewClusterOptions } from "../multicluster/multi_cluster.ts";
-import { clusterOptionsFromFlags } from "./cluster_option_flags.ts";
-import { booleanFlag, type Command, type CommandInput, parseCount, stringFlag } from "./command.ts";
-import { openSession } from "./command_session.ts";
-import { SiteFailure, UsageError } from "./errors.ts";
-import { firstExitCode } from "./exit_codes.ts";
-import { LOGIN_FLAGS } from "./login_session.ts";
-import { Output } from "./output.ts";
-import { SITE_FLAGS } from "./site_source.ts";
-import { StatusLine } from "./status_line.ts";
+import type { ClusterStatus, GatewayCluster } from "../../gateway/mod.ts";
+import type { MultiNewClusterOptions } from "../../multicluster/mod.ts";
+import { clusterOptionsFromFlags } from "../command_line/cluster_option_flags.ts";
+import {
+  booleanFlag,
+  type Command,
+  type CommandInput,
+  parseCount,
+  stringFlag,
+} from "../command_line/command.ts";
+import { openSession, stopClustersOnInterrupt } from "../session/command_session.ts";
+import { InvalidCommandLine, SiteFailure } from "../errors.ts";
+import { firstExitCode } from "../output/exit_codes.ts";
+import { LOGIN_FLAGS } from "../session/command_login.ts";
+import { Output } from "../output/output.ts";
+import { SITE_FLAGS } from "../session/site_source.ts";
+import { StatusLine } from "../output/status_line.ts";
 
 /** `dedl-dask new`. */
 export const newCommand: Command = {
@@ -63,7 +68,7 @@ export const newCommand: Command = {
       ? undefined
       : parseCount(startTimeout, "--start-timeout", "new") * 1000;
 
-    await using session = await openSession(input, { handleSignals: true });
+    await using session = await openSession(input);
     const { mc } = session;
     const sites = mc.availableSites;
     if (sites.length === 0) throw session.unavailable[0];
@@ -87,18 +92,22 @@ export const newCommand: Command = {
 
     const progress = new StartProgress(sites);
     let outcomes;
-    try {
-      outcomes = await mc.newCluster(options, {
-        sites,
-        reuse: booleanFlag(input, "reuse"),
-        adapt: scaling.adapt,
-        ...(startTimeoutMs !== undefined ? { startTimeoutMs } : {}),
-        onProgress: (site, event) => {
-          if (event.kind === "status") progress.update(site, event.status);
-        },
-      });
-    } finally {
-      progress.done();
+    {
+      // Ctrl-C while they start stops them; once started, the clusters outlive the command.
+      using _interrupt = stopClustersOnInterrupt(session);
+      try {
+        outcomes = await mc.newCluster(options, {
+          sites,
+          reuse: booleanFlag(input, "reuse"),
+          adapt: scaling.adapt,
+          ...(startTimeoutMs !== undefined ? { startTimeoutMs } : {}),
+          onProgress: (site, event) => {
+            if (event.kind === "status") progress.update(site, event.status);
+          },
+        });
+      } finally {
+        progress.done();
+      }
     }
 
     const failures: Error[] = [...session.unavailable];
@@ -150,13 +159,13 @@ function scalingOf(
   const workers = count("workers");
   if (workers !== undefined) {
     if (min !== undefined || max !== undefined) {
-      throw new UsageError("--workers and --min/--max exclude each other", "new");
+      throw new InvalidCommandLine("--workers and --min/--max exclude each other", "new");
     }
     return { adapt: false, workers };
   }
   if (min === undefined && max === undefined) return { adapt: undefined };
-  if (max === undefined) throw new UsageError("--min needs --max", "new");
-  if ((min ?? 0) > max) throw new UsageError(`--min ${min} is above --max ${max}`, "new");
+  if (max === undefined) throw new InvalidCommandLine("--min needs --max", "new");
+  if ((min ?? 0) > max) throw new InvalidCommandLine(`--min ${min} is above --max ${max}`, "new");
   return { adapt: { minimum: min ?? 0, maximum: max } };
 }
 

@@ -6,14 +6,14 @@
  * logins), else DEDL's.
  * @module
  */
-import { DEDL_CLIENT_ID, DEDL_ISSUER } from "../auth/dedl_defaults.ts";
+import { DEDL_CLIENT_ID, DEDL_ISSUER } from "../../auth/mod.ts";
 import {
   DEDL_SITES,
   loadSiteRegistry,
   type SiteRegistry,
   SITES_ENV,
-} from "../multicluster/registry.ts";
-import type { Flags } from "./command.ts";
+} from "../../multicluster/mod.ts";
+import type { Flags } from "../command_line/command.ts";
 
 /** Flags that choose the sites. */
 export const SITE_FLAGS: Flags = {

@@ -2,12 +2,12 @@
  * `dedl-dask sites` and `dedl-dask options <site>`.
  * @module
  */
-import { booleanFlag, type Command, type CommandInput } from "./command.ts";
-import { openSession } from "./command_session.ts";
-import { ExitCode, firstExitCode } from "./exit_codes.ts";
-import { LOGIN_FLAGS } from "./login_session.ts";
-import { Output } from "./output.ts";
-import { SITE_FLAGS } from "./site_source.ts";
+import { booleanFlag, type Command, type CommandInput } from "../command_line/command.ts";
+import { openSession } from "../session/command_session.ts";
+import { ExitCode, firstExitCode } from "../output/exit_codes.ts";
+import { LOGIN_FLAGS } from "../session/command_login.ts";
+import { Output } from "../output/output.ts";
+import { SITE_FLAGS } from "../session/site_source.ts";
 
 /** `dedl-dask sites`. */
 export const sitesCommand: Command = {

@@ -1,18 +1,18 @@
 /**
- * `dedl-dask run script.ts`: runs a user script (see `script.ts` for its contract) with a
+ * `dedl-dask run script.ts`: runs a user script (see `run_script.ts` for its contract) with a
  * logged-in MultiCluster and stops every cluster it started through it, whatever happens.
  * @module
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { booleanFlag, type Command, type CommandInput } from "./command.ts";
-import { openSession } from "./command_session.ts";
-import { InvalidScript, SiteFailure } from "./errors.ts";
-import { ExitCode, firstExitCode } from "./exit_codes.ts";
-import { LOGIN_FLAGS } from "./login_session.ts";
-import { Output } from "./output.ts";
-import type { CliScript } from "./script.ts";
-import { SITE_FLAGS } from "./site_source.ts";
+import { booleanFlag, type Command, type CommandInput } from "../command_line/command.ts";
+import { openSession, stopClustersOnInterrupt } from "../session/command_session.ts";
+import { InvalidScript, SiteFailure } from "../errors.ts";
+import { ExitCode, firstExitCode } from "../output/exit_codes.ts";
+import { LOGIN_FLAGS } from "../session/command_login.ts";
+import { Output } from "../output/output.ts";
+import type { CliScript } from "./run_script.ts";
+import { SITE_FLAGS } from "../session/site_source.ts";
 
 /** `dedl-dask run`. */
 export const runCommand: Command = {
@@ -32,10 +32,11 @@ export const runCommand: Command = {
     const out = new Output(booleanFlag(input, "json"), booleanFlag(input, "debug"));
     const script = input.positionals[0];
     const main = await loadScript(script);
-    await using session = await openSession(input, { handleSignals: true });
+    await using session = await openSession(input);
     for (const failure of session.unavailable) out.error(failure);
     let result: unknown;
     let failure: unknown;
+    using _interrupt = stopClustersOnInterrupt(session);
     try {
       result = await main(session.mc, { auth: session.login!.auth, args: input.passThrough });
     } catch (e) {

@@ -1,8 +1,12 @@
 /**
- * Reading a password from the terminal without echo.
+ * The terminal side of interactive logins, for programs that choose it: reading a password (or
+ * a one-time code) without echo, and showing a device login's URL and code. They are the
+ * defaults of `OidcAuth.password`, `OidcAuth.desp` and `OidcAuth.deviceCode` when no `password`,
+ * `prompt`, `otp` or `onPrompt` is given; nothing else in the library writes to the terminal.
  * @module
  */
 import { PasswordEntryCancelled, PasswordUnavailable } from "./errors.ts";
+import type { DevicePrompt } from "./identity_provider.ts";
 
 const ENTER_CR = 0x0d;
 const ENTER_LF = 0x0a;
@@ -96,4 +100,18 @@ export async function readPasswordFromTerminal(question: string): Promise<string
     Deno.stdin.setRaw(false);
     await Deno.stderr.write(encoder.encode("\n"));
   }
+}
+
+/**
+ * Shows a device login's verification URL and code as one line on stderr, e.g. `To log in, open
+ * https://…/device?user_code=ABCD-EFGH and confirm the code ABCD-EFGH (valid for 10 min).`
+ */
+export function showDevicePromptOnTerminal(prompt: DevicePrompt): void {
+  const url = prompt.verificationUriComplete ?? prompt.verificationUri;
+  Deno.stderr.writeSync(
+    new TextEncoder().encode(
+      `To log in, open ${url} and confirm the code ${prompt.userCode} ` +
+        `(valid for ${Math.round(prompt.expiresIn / 60)} min).\n`,
+    ),
+  );
 }

@@ -10,8 +10,8 @@ import type {
   ClusterOptionValue,
   ClusterOptionValues,
   OptionSpec,
-} from "../gateway/options.ts";
-import { UsageError } from "./errors.ts";
+} from "../../gateway/mod.ts";
+import { InvalidCommandLine } from "../errors.ts";
 
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
 const TRUE = new Set(["true", "yes", "on", "1"]);
@@ -19,7 +19,7 @@ const FALSE = new Set(["false", "no", "off", "0"]);
 
 /**
  * Reads option flags as cluster option values, typed by `spec` (the first chosen site's).
- * @throws {UsageError} for a flag that is neither a flag of `new` nor an option of the site, a
+ * @throws {InvalidCommandLine} for a flag that is neither a flag of `new` nor an option of the site, a
  *   missing value, or a mapping that is not JSON.
  */
 export function clusterOptionsFromFlags(
@@ -32,7 +32,7 @@ export function clusterOptionsFromFlags(
     const field = spec.field(name.replaceAll("-", "_"));
     if (!field) {
       const known = spec.fields.map((f) => `--${f.field.replaceAll("_", "-")}`).join(", ");
-      throw new UsageError(
+      throw new InvalidCommandLine(
         `unknown option --${name}: not a flag of 'new' and not a cluster option at ${site} ` +
           `(its options: ${known || "none"})`,
         "new",
@@ -46,7 +46,7 @@ export function clusterOptionsFromFlags(
 function typed(spec: OptionSpec, raw: string | true, name: string): ClusterOptionValue {
   if (raw === true) {
     if (spec.type === "bool") return true;
-    throw new UsageError(`--${name} needs a value`, "new");
+    throw new InvalidCommandLine(`--${name} needs a value`, "new");
   }
   switch (spec.type) {
     case "int":
@@ -61,7 +61,10 @@ function typed(spec: OptionSpec, raw: string | true, name: string): ClusterOptio
       try {
         return JSON.parse(raw);
       } catch {
-        throw new UsageError(`--${name} takes a JSON object, e.g. '{"KEY": "value"}'`, "new");
+        throw new InvalidCommandLine(
+          `--${name} takes a JSON object, e.g. '{"KEY": "value"}'`,
+          "new",
+        );
       }
     case "unknown":
       try {
