@@ -4,6 +4,6 @@
  * change without notice.
  * @module
  */
-export { formatAddress, parseAddress, type SchedulerAddress } from "./transport/address.ts";
-export type { TlsMaterial } from "./transport/transport.ts";
-export { warmUpTls } from "./transport/tls_warm_up.ts";
+export { formatAddress, parseAddress, type SchedulerAddress } from "./connection/address.ts";
+export type { TlsMaterial } from "./connection/transport.ts";
+export { warmUpTls } from "./connection/tls_warm_up.ts";

@@ -24,9 +24,9 @@ export {
   type SchedulerVersions,
   type TaskOptions,
   type WorkerInfo,
-} from "./client.ts";
-export { type ClientWarning, VersionMismatchWarning } from "./client_warning.ts";
-export { Future, type FutureStatus, type ResultOptions } from "./future.ts";
+} from "./client/client.ts";
+export { type ClientWarning, VersionMismatchWarning } from "./client/client_warning.ts";
+export { Future, type FutureStatus, type ResultOptions } from "./client/future.ts";
 export {
   Collection,
   KEY_REFERENCE,
@@ -36,10 +36,10 @@ export {
   type NodeAttrs,
   py,
   PyFunction,
-} from "./graph.ts";
+} from "./graph/py.ts";
 export * from "./errors.ts";
-export { NDArray, type NDArrayData, type NDArrayScalar } from "./numpy.ts";
-export { PyException, PyObject } from "./pickle/python_objects.ts";
+export { NDArray, type NDArrayData, type NDArrayScalar } from "./codec/numpy.ts";
+export { PyException, PyObject } from "./codec/pickle/python_objects.ts";
 export {
   PyCall,
   PyFloat,
@@ -49,13 +49,13 @@ export {
   PySet,
   PyTuple,
   type PyValue,
-} from "./pickle/writer.ts";
-export { type GraphEra, type SchedulerDialect, SUPPORTED_RANGE } from "./scheduler_era.ts";
+} from "./codec/pickle/writer.ts";
+export { type GraphEra, type SchedulerDialect, SUPPORTED_RANGE } from "./graph/scheduler_era.ts";
 export {
   type AddressScheme,
   formatAddress,
   parseAddress,
   type SchedulerAddress,
-} from "./transport/address.ts";
-export type { TlsMaterial } from "./transport/transport.ts";
-export { warmUpTls } from "./transport/tls_warm_up.ts";
+} from "./connection/address.ts";
+export type { TlsMaterial } from "./connection/transport.ts";
+export { warmUpTls } from "./connection/tls_warm_up.ts";

@@ -4,7 +4,7 @@
  * dashboard, and shutdown. One small cluster for the whole file (2-core machine).
  */
 import assert from "node:assert/strict";
-import { py } from "../../protocol/graph.ts";
+import { py } from "../../protocol/mod.ts";
 import { readEndpoints } from "../../tests/replica/endpoints.ts";
 import { ClusterNotRunning, InvalidWorkerCount, WorkersTimeout } from "./errors.ts";
 import { Gateway } from "./gateway.ts";

@@ -4,8 +4,7 @@
  * release, and an image the site does not offer is refused by the gateway itself.
  */
 import assert from "node:assert/strict";
-import { py } from "../../protocol/graph.ts";
-import type { NDArray } from "../../protocol/numpy.ts";
+import { type NDArray, py } from "../../protocol/mod.ts";
 import { readEndpoints } from "../../tests/replica/endpoints.ts";
 import { InvalidOptions } from "./errors.ts";
 import { Gateway } from "./gateway.ts";

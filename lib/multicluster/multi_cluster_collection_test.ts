@@ -5,8 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { CancelledError, RemoteError } from "../../protocol/errors.ts";
-import type { Client } from "../../protocol/client.ts";
-import { py } from "../../protocol/graph.ts";
+import { type Client, py } from "../../protocol/mod.ts";
 import { LocalCluster } from "../../protocol/testing/local_cluster.ts";
 import { pythonCompute } from "../../protocol/testing/python_compute.ts";
 import { chunkTasks } from "../../protocol/testing/task_stream.ts";

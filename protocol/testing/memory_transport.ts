@@ -4,7 +4,7 @@
  * @module
  */
 import { ConnectionClosedError } from "../errors.ts";
-import type { Transport } from "../transport/transport.ts";
+import type { Transport } from "../connection/transport.ts";
 
 /** Serves `input` to readers, at most `chunk(i)` bytes per read call; records writes. */
 export class MemoryTransport implements Transport {

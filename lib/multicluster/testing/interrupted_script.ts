@@ -3,7 +3,7 @@
  * second user, prints "computing", then waits on a long task until a signal arrives.
  * @module
  */
-import { py } from "../../../protocol/graph.ts";
+import { py } from "../../../protocol/mod.ts";
 import { readEndpoints } from "../../../tests/replica/endpoints.ts";
 import { replicaLogin } from "../../gateway/testing/replica_login.ts";
 import { MultiCluster } from "../multi_cluster.ts";
