@@ -5,7 +5,8 @@
 import { decodeMessage, encodeMessage } from "../protocol/codec/message.ts";
 import { decodeMsgpack, encodeMsgpack } from "../protocol/codec/msgpack.ts";
 import { loads } from "../protocol/codec/pickle/reader.ts";
-import { dumps, PyCall, pyGlobal, PyTuple, type PyValue } from "../protocol/codec/pickle/writer.ts";
+import { dumps } from "../protocol/codec/pickle/writer.ts";
+import { PyCall, pyGlobal, PyTuple, type PyValue } from "../protocol/codec/pickle/python_values.ts";
 import { Serialized } from "../protocol/codec/serialize.ts";
 
 const TASKS = 20_000;

@@ -37,7 +37,9 @@ export {
   py,
   PyFunction,
 } from "./graph/py.ts";
+export { DedlDaskError, type ErrorKind } from "../base/mod.ts";
 export * from "./errors.ts";
+export * from "./deprecated.ts";
 export { NDArray, type NDArrayData, type NDArrayScalar } from "./codec/numpy.ts";
 export { PyException, PyObject } from "./codec/pickle/python_objects.ts";
 export {
@@ -49,7 +51,7 @@ export {
   PySet,
   PyTuple,
   type PyValue,
-} from "./codec/pickle/writer.ts";
+} from "./codec/pickle/python_values.ts";
 export { type GraphEra, type SchedulerDialect, SUPPORTED_RANGE } from "./graph/scheduler_era.ts";
 export {
   type AddressScheme,

@@ -4,8 +4,7 @@
  * and mixed with plain nodes, checked against Python's own client on the same files.
  */
 import assert from "node:assert/strict";
-import { CancelledError, RemoteError } from "../../protocol/errors.ts";
-import { type Client, py } from "../../protocol/mod.ts";
+import { CancelledError, type Client, py, RemoteError } from "../../protocol/mod.ts";
 import { LocalCluster } from "../../protocol/testing/local_cluster.ts";
 import { pythonCompute } from "../../protocol/testing/python_compute.ts";
 import { chunkTasks } from "../../protocol/testing/task_stream.ts";

@@ -2,8 +2,7 @@
  * The multi-site layer against the replica's two real sites.
  */
 import assert from "node:assert/strict";
-import { py } from "../../protocol/mod.ts";
-import { GraphBuildError, RemoteError } from "../../protocol/errors.ts";
+import { GraphBuildError, py, RemoteError } from "../../protocol/mod.ts";
 import { freePort } from "../../tests/replica/process.ts";
 import { readEndpoints } from "../../tests/replica/endpoints.ts";
 import { GatewayUnavailable } from "../gateway/errors.ts";

@@ -12,15 +12,17 @@
 import { BatchedStream, type StreamOp } from "../connection/batched_stream.ts";
 import { Comm, type CommOptions } from "../connection/comm.ts";
 import {
-  CancelledError,
-  ClientClosedError,
-  ConnectionLostError,
-  DaskProtocolError,
-  FutureReleasedError,
-  GraphBuildError,
-  RegistrationError,
+  ClientClosed,
+  ConnectionLost,
+  DataLost,
+  FutureReleased,
+  GraphBuildFailed,
+  InvalidCollectionGraph,
+  RegistrationRefused,
   RemoteError,
-  RequestTimeoutError,
+  RequestTimeout,
+  TaskCancelled,
+  UnexpectedReply,
 } from "../errors.ts";
 import { type ClientWarning, VersionMismatchWarning } from "./client_warning.ts";
 import { Future, type FutureOwner, KeyState, type ResultOptions, withTimeout } from "./future.ts";
@@ -31,7 +33,7 @@ import {
 } from "../graph/collection_graph.ts";
 import { collectGraph, Collection, type Node, py, type PyFunction, taskDict } from "../graph/py.ts";
 import { NDArray, type NDArrayData } from "../codec/numpy.ts";
-import type { PyValue } from "../codec/pickle/writer.ts";
+import type { PyValue } from "../codec/pickle/python_values.ts";
 import { RpcPool } from "../connection/rpc_pool.ts";
 import { type SchedulerDialect, schedulerDialect } from "../graph/scheduler_era.ts";
 import { deserialize, serialize, Serialized } from "../codec/serialize.ts";
@@ -221,10 +223,10 @@ export class Client implements FutureOwner, AsyncDisposable {
    * Connects to a scheduler: handshake, version check, client registration.
    *
    * @param address `tcp://host:port`, `tls://host:port` or `gateway://proxy:port/<cluster>`.
-   * @throws {UnsupportedSchedulerVersionError} when the scheduler's `distributed` is too old.
-   * @throws {RegistrationError} when the scheduler refuses the client.
-   * @throws connection errors (`ConnectionRefusedError`, `ConnectTimeoutError`,
-   *   `TlsHandshakeError`, `GatewayClusterNotFoundError`, `InvalidAddressError`, …).
+   * @throws {UnsupportedSchedulerVersion} when the scheduler's `distributed` is too old.
+   * @throws {RegistrationRefused} when the scheduler refuses the client.
+   * @throws connection errors (`ConnectionRefused`, `ConnectTimeout`,
+   *   `TlsHandshakeFailed`, `GatewayClusterNotFound`, `InvalidAddress`, …).
    */
   static async connect(address: string, options: ClientOptions = {}): Promise<Client> {
     const parsed = parseAddress(address);
@@ -294,7 +296,7 @@ export class Client implements FutureOwner, AsyncDisposable {
   /**
    * Computes `fn(...args)` on the cluster. Arguments may be JS values, nodes and futures; pass
    * keyword arguments with `py.kwargs({...})`. Identical calls share one key (and one result).
-   * @throws {GraphBuildError} for arguments without a Python equivalent.
+   * @throws {GraphBuildFailed} for arguments without a Python equivalent.
    */
   submit(fn: PyFunction | Node | string, ...args: unknown[]): Future {
     return this.compute(py.call(fn, ...args));
@@ -302,7 +304,7 @@ export class Client implements FutureOwner, AsyncDisposable {
 
   /**
    * Computes `fn(value)` for every value, as one graph submission.
-   * @throws {GraphBuildError} for values without a Python equivalent or invalid `options`.
+   * @throws {GraphBuildFailed} for values without a Python equivalent or invalid `options`.
    */
   map(
     fn: PyFunction | Node | string,
@@ -315,7 +317,7 @@ export class Client implements FutureOwner, AsyncDisposable {
 
   /**
    * Computes a node (and whatever it depends on that is not already on the cluster).
-   * @throws {GraphBuildError} for invalid `options`.
+   * @throws {GraphBuildFailed} for invalid `options`.
    */
   compute(node: Node, options: TaskOptions = {}): Future {
     return this.#submit([node], placementOf(options))[0];
@@ -338,15 +340,15 @@ export class Client implements FutureOwner, AsyncDisposable {
    * computed `DataArray`. A chunk that fails makes the future reject with a {@link RemoteError}
    * whose `key` is that chunk's key (as the scheduler's story blames it).
    * @param options `timeoutMs` bounds the graph building step.
-   * @throws {GraphBuildError} when `collection` is not a {@link Collection}.
+   * @throws {GraphBuildFailed} when `collection` is not a {@link Collection}.
    * @throws {RemoteError} when building the graph fails: e.g. the dataset cannot be opened, or
    *   the node's value is not a Dask collection (`AttributeError: … '__dask_graph__'`).
-   * @throws {DaskProtocolError} when the built graph is unusable (not one string output key).
+   * @throws {InvalidCollectionGraph} when the built graph is unusable (not one string output key).
    */
   async computeCollection(collection: Collection, options: ResultOptions = {}): Promise<Future> {
     this.#checkOpen();
     if (!(collection instanceof Collection)) {
-      throw new GraphBuildError(
+      throw new GraphBuildFailed(
         "computeCollection() needs py.collection(node); use compute() for a plain node",
       );
     }
@@ -358,7 +360,7 @@ export class Client implements FutureOwner, AsyncDisposable {
       builder.release();
     }
     if (graph.keys.length !== 1) {
-      throw new DaskProtocolError(
+      throw new InvalidCollectionGraph(
         `the collection of ${collection.node.key} has ${graph.keys.length} output keys; ` +
           `expected one`,
       );
@@ -368,8 +370,8 @@ export class Client implements FutureOwner, AsyncDisposable {
 
   /**
    * Fetches the values of futures, in order, once all are computed.
-   * @throws {RemoteError} for the first failed task, {@link CancelledError},
-   *   {@link ConnectionLostError}, {@link RequestTimeoutError}.
+   * @throws {RemoteError} for the first failed task, {@link TaskCancelled},
+   *   {@link ConnectionLost}, {@link RequestTimeout}.
    */
   async gather(futures: readonly Future[]): Promise<unknown[]> {
     this.#checkOpen();
@@ -414,7 +416,7 @@ export class Client implements FutureOwner, AsyncDisposable {
       timeout: 5,
     }, this.#transferTimeoutMs);
     if (!Array.isArray(reply)) {
-      throw new DaskProtocolError(`scatter got an unexpected reply: ${String(reply)}`);
+      throw new UnexpectedReply(`scatter got an unexpected reply: ${String(reply)}`);
     }
     return keys.map((key) => {
       const state = this.#keys.get(key) ?? this.#newState(key);
@@ -434,7 +436,7 @@ export class Client implements FutureOwner, AsyncDisposable {
       if (!state) continue;
       // The scheduler releases cancelled keys for this client; forget them here too.
       this.#keys.delete(key);
-      state.fail("cancelled", new CancelledError(key, reason));
+      state.fail("cancelled", new TaskCancelled(key, reason));
     }
     await this.#stream.sendNow(op);
   }
@@ -453,7 +455,7 @@ export class Client implements FutureOwner, AsyncDisposable {
       : { op: "identity" };
     const reply = await this.#call(msg, this.#timeoutMs);
     if (!isRecord(reply)) {
-      throw new DaskProtocolError(`identity got an unexpected reply: ${String(reply)}`);
+      throw new UnexpectedReply(`identity got an unexpected reply: ${String(reply)}`);
     }
     return { ...reply, workers: reply.workers ?? {}, versions: this.#versions } as SchedulerInfo;
   }
@@ -462,7 +464,7 @@ export class Client implements FutureOwner, AsyncDisposable {
    * Sends one scheduler RPC (`{op, ...fields}`) and returns its reply, for handlers this client
    * has no method for, e.g. `client.rpc("get_task_status", { keys })`. `Serialized` values in
    * the reply are left undecoded.
-   * @throws {RpcError} when the scheduler replies with an error.
+   * @throws {RpcFailed} when the scheduler replies with an error.
    */
   async rpc(
     op: string,
@@ -475,7 +477,7 @@ export class Client implements FutureOwner, AsyncDisposable {
 
   /**
    * Closes the client: the scheduler releases all its keys, pending futures reject with
-   * {@link ClientClosedError}. Idempotent.
+   * {@link ClientClosed}. Idempotent.
    */
   close(): Promise<void> {
     this.#closing ??= this.#close();
@@ -489,7 +491,7 @@ export class Client implements FutureOwner, AsyncDisposable {
 
   async #close(): Promise<void> {
     if (!this.#closedError) {
-      this.#closedError = new ClientClosedError(`client ${this.id} is closed`);
+      this.#closedError = new ClientClosed(`client ${this.id} is closed`);
       clearTimeout(this.#heartbeatTimer);
       await withTimeout(
         this.#stream.close([{ op: "close-client" }, { op: "close-stream" }]),
@@ -514,7 +516,7 @@ export class Client implements FutureOwner, AsyncDisposable {
       for (const node of collected.values()) {
         for (const f of node.futures) {
           if (!this.#keys.has(f.key) || !this.#mine.has(f as Future)) {
-            throw new GraphBuildError(
+            throw new GraphBuildFailed(
               `node ${node.key} uses future ${f.key}, which this client does not hold ` +
                 `(released, cancelled, or from another client)`,
             );
@@ -623,7 +625,7 @@ export class Client implements FutureOwner, AsyncDisposable {
         this.#transferTimeoutMs,
       );
       if (!isRecord(reply)) {
-        throw new DaskProtocolError(`gather got an unexpected reply: ${String(reply)}`);
+        throw new UnexpectedReply(`gather got an unexpected reply: ${String(reply)}`);
       }
       if (reply.status === "OK") {
         return new Map(keys.map((key) => [key, decodeValue(lookup(reply.data, key))]));
@@ -631,7 +633,7 @@ export class Client implements FutureOwner, AsyncDisposable {
       // Keys lost between completion and transfer: ask for a fresh report, wait, retry.
       const missing = Array.isArray(reply.keys) ? reply.keys.map(String) : [...keys];
       if (attempt >= GATHER_ATTEMPTS) {
-        throw new DaskProtocolError(
+        throw new DataLost(
           `gather could not fetch ${missing.join(", ")} after ${attempt} attempts: the workers ` +
             `holding them are gone`,
         );
@@ -682,7 +684,7 @@ export class Client implements FutureOwner, AsyncDisposable {
           const state = this.#keys.get(key);
           if (!state) continue;
           this.#keys.delete(key);
-          state.fail("cancelled", new CancelledError(key, reason || "cancelled by the scheduler"));
+          state.fail("cancelled", new TaskCancelled(key, reason || "cancelled by the scheduler"));
         }
         break;
       }
@@ -693,7 +695,7 @@ export class Client implements FutureOwner, AsyncDisposable {
       case "restart":
         for (const [key, state] of [...this.#keys]) {
           this.#keys.delete(key);
-          state.fail("cancelled", new CancelledError(key, "the scheduler restarted"));
+          state.fail("cancelled", new TaskCancelled(key, "the scheduler restarted"));
         }
         break;
       case "adjust-heartbeat-interval":
@@ -702,7 +704,7 @@ export class Client implements FutureOwner, AsyncDisposable {
         }
         break;
       case "stream-closed":
-        this.#lose(new ConnectionLostError(`scheduler ${this.address} closed the client stream`));
+        this.#lose(new ConnectionLost(`scheduler ${this.address} closed the client stream`));
         break;
     }
   }
@@ -714,7 +716,7 @@ export class Client implements FutureOwner, AsyncDisposable {
       const silent = Date.now() - this.#lastHeard;
       if (silent > this.#heartbeatTimeoutMs) {
         this.#lose(
-          new ConnectionLostError(
+          new ConnectionLost(
             `scheduler ${this.address} sent nothing for ${silent} ms (heartbeat timeout ` +
               `${this.#heartbeatTimeoutMs} ms)`,
           ),
@@ -729,7 +731,7 @@ export class Client implements FutureOwner, AsyncDisposable {
   /** Marks the connection lost: every pending future rejects at once. */
   #lose(cause: unknown): void {
     if (this.#closedError) return;
-    const error = cause instanceof ConnectionLostError ? cause : new ConnectionLostError(
+    const error = cause instanceof ConnectionLost ? cause : new ConnectionLost(
       `lost the connection to scheduler ${this.address}: ${
         cause instanceof Error ? cause.message : String(cause)
       }`,
@@ -762,9 +764,9 @@ export class Client implements FutureOwner, AsyncDisposable {
   }
 
   #checkOwn(future: Future): void {
-    if (future.released) throw new FutureReleasedError(`future ${future.key} was released`);
+    if (future.released) throw new FutureReleased(`future ${future.key} was released`);
     if (!this.#mine.has(future)) {
-      throw new GraphBuildError(`future ${future.key} belongs to another client`);
+      throw new GraphBuildFailed(`future ${future.key} belongs to another client`);
     }
   }
 }
@@ -779,7 +781,7 @@ async function awaitStreamStart(stream: Comm, timeoutMs: number): Promise<string
         timer = setTimeout(
           () =>
             reject(
-              new RequestTimeoutError(
+              new RequestTimeout(
                 `the scheduler did not confirm the client registration within ${timeoutMs} ms`,
               ),
             ),
@@ -790,12 +792,12 @@ async function awaitStreamStart(stream: Comm, timeoutMs: number): Promise<string
     const ops = Array.isArray(msg) ? msg : [msg];
     const start = ops.find((op) => isRecord(op) && op.op === "stream-start");
     if (!isRecord(start)) {
-      throw new RegistrationError(
+      throw new RegistrationRefused(
         `expected "stream-start" after registering, got ${JSON.stringify(ops).slice(0, 200)}`,
       );
     }
     if (typeof start.error === "string" && start.error) {
-      throw new RegistrationError(`the scheduler refused the client: ${start.error}`);
+      throw new RegistrationRefused(`the scheduler refused the client: ${start.error}`);
     }
     return typeof start.warning === "string" ? start.warning : "";
   } finally {
@@ -865,7 +867,7 @@ function toScatterable(v: ScatterValue): PyValue | NDArray {
 function placementOf(options: TaskOptions): GraphPlacement {
   const { retries, workers, allowOtherWorkers, priority } = options;
   const invalid = (what: string, value: unknown, want: string): never => {
-    throw new GraphBuildError(`task option ${what} is ${JSON.stringify(value)}; give ${want}`);
+    throw new GraphBuildFailed(`task option ${what} is ${JSON.stringify(value)}; give ${want}`);
   };
   if (retries !== undefined && (!Number.isSafeInteger(retries) || retries < 0)) {
     invalid("retries", retries, "an integer >= 0");

@@ -10,23 +10,23 @@ import {
 import { Client } from "./client.ts";
 import { type ClientWarning, VersionMismatchWarning } from "./client_warning.ts";
 import {
-  CancelledError,
-  ClientClosedError,
-  ConnectionLostError,
-  ConnectionRefusedError,
-  FutureReleasedError,
-  GraphBuildError,
-  HandshakeError,
+  ClientClosed,
+  ConnectionLost,
+  ConnectionRefused,
+  FutureReleased,
+  GraphBuildFailed,
+  HandshakeFailed,
   RemoteError,
-  RequestTimeoutError,
-  TlsHandshakeError,
-  UnsupportedSchedulerVersionError,
+  RequestTimeout,
+  TaskCancelled,
+  TlsHandshakeFailed,
+  UnsupportedSchedulerVersion,
 } from "../errors.ts";
 import { Comm } from "../connection/comm.ts";
 import { DenoConnTransport } from "../connection/deno_conn_transport.ts";
 import { type Node, py } from "../graph/py.ts";
 import { NDArray } from "../codec/numpy.ts";
-import { PyFloat } from "../codec/pickle/writer.ts";
+import { PyFloat } from "../codec/pickle/python_values.ts";
 import { Serialized } from "../codec/serialize.ts";
 import { LocalCluster } from "../testing/local_cluster.ts";
 import { makeTlsKeypair } from "../testing/tls_keypair.ts";
@@ -243,7 +243,7 @@ for (const era of PYTHON_ERAS) {
       assert.equal(a.key, b.key);
       assert.equal(await a.result(WAIT), 42);
       a.release();
-      await assert.rejects(a.result(), FutureReleasedError);
+      await assert.rejects(a.result(), FutureReleased);
       assert.equal(await b.result(WAIT), 42, "the other future still holds the key");
       assert.equal(await taskState(client, b.key), "memory");
       b.release();
@@ -256,7 +256,7 @@ for (const era of PYTHON_ERAS) {
     await step(t, "result timeout and closing a client reject pending futures", async () => {
       const slow = client.submit("time.sleep", 1.5);
       await assert.rejects(slow.result({ timeoutMs: 100 }), (e: unknown) => {
-        assert.ok(e instanceof RequestTimeoutError, String(e));
+        assert.ok(e instanceof RequestTimeout, String(e));
         assert.match(e.message, /within 100 ms/);
         return true;
       });
@@ -264,8 +264,8 @@ for (const era of PYTHON_ERAS) {
       const pending = other.submit("time.sleep", 1.6);
       const outcome = pending.result().then(() => "resolved", (e) => e);
       await other.close();
-      assert.ok((await outcome) instanceof ClientClosedError);
-      assert.throws(() => other.submit("operator.add", 1, 2), ClientClosedError);
+      assert.ok((await outcome) instanceof ClientClosed);
+      assert.throws(() => other.submit("operator.add", 1, 2), ClientClosed);
       await other.close();
       assert.equal(await slow.result(WAIT), null, "the first client is unaffected");
     });
@@ -277,7 +277,7 @@ for (const era of PYTHON_ERAS) {
         async () => (await taskState(client, sleeping.key)) === "processing",
       );
       await sleeping.cancel();
-      await assert.rejects(sleeping.result(WAIT), CancelledError);
+      await assert.rejects(sleeping.result(WAIT), TaskCancelled);
       assert.equal(sleeping.status, "cancelled");
       await eventually(
         "the scheduler forgets it",
@@ -302,12 +302,12 @@ for (const era of PYTHON_ERAS) {
     const outcomes = pending.map((f) => f.result().then(() => "resolved", (e) => e));
     await cluster.killScheduler();
     for (const outcome of await Promise.all(outcomes)) {
-      assert.ok(outcome instanceof ConnectionLostError, String(outcome));
+      assert.ok(outcome instanceof ConnectionLost, String(outcome));
       assert.match(outcome.message, /lost the connection to scheduler/);
     }
     assert.ok(client.closed);
-    await assert.rejects(done.result(), ConnectionLostError);
-    assert.throws(() => client.submit("operator.add", 1, 2), ConnectionLostError);
+    await assert.rejects(done.result(), ConnectionLost);
+    assert.throws(() => client.submit("operator.add", 1, 2), ConnectionLost);
   });
 
   Deno.test(`client (${era}) - tls:// with mutual TLS`, async () => {
@@ -327,7 +327,7 @@ for (const era of PYTHON_ERAS) {
           tls: { ...cluster.tls!, ...stranger, ca: cluster.tls!.ca },
         }),
         (e: unknown) => {
-          assert.ok(e instanceof TlsHandshakeError, String(e));
+          assert.ok(e instanceof TlsHandshakeFailed, String(e));
           assert.match(e.message, /does not accept our client certificate/);
           return true;
         },
@@ -338,7 +338,7 @@ for (const era of PYTHON_ERAS) {
     await assert.rejects(
       Client.connect(cluster.address.replace("tls://", "tcp://")),
       (e: unknown) => {
-        assert.ok(e instanceof HandshakeError, String(e));
+        assert.ok(e instanceof HandshakeFailed, String(e));
         assert.match(e.message, /connect with tls:\/\//);
         return true;
       },
@@ -360,7 +360,7 @@ Deno.test("client (dedl) - a hung scheduler is detected by the heartbeat timeout
   cluster.signalScheduler("SIGSTOP");
   try {
     await assert.rejects(pending.result(), (e: unknown) => {
-      assert.ok(e instanceof ConnectionLostError, String(e));
+      assert.ok(e instanceof ConnectionLost, String(e));
       assert.match(e.message, /sent nothing for \d+ ms/);
       return true;
     });
@@ -518,7 +518,7 @@ for (const era of PYTHON_ERAS) {
       ] as const
     ) {
       assert.throws(() => client.compute(node, options), (e: unknown) => {
-        assert.ok(e instanceof GraphBuildError, String(e));
+        assert.ok(e instanceof GraphBuildFailed, String(e));
         assert.match(e.message, pattern);
         return true;
       });
@@ -530,7 +530,7 @@ Deno.test("client - connecting to nothing is refused with a typed error", async 
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
-  await assert.rejects(Client.connect(`tcp://127.0.0.1:${port}`), ConnectionRefusedError);
+  await assert.rejects(Client.connect(`tcp://127.0.0.1:${port}`), ConnectionRefused);
 });
 
 Deno.test("client - a scheduler older than the supported range is refused at connect", async () => {
@@ -556,7 +556,7 @@ Deno.test("client - a scheduler older than the supported range is refused at con
   })();
   try {
     await assert.rejects(Client.connect(`tcp://127.0.0.1:${port}`), (e: unknown) => {
-      assert.ok(e instanceof UnsupportedSchedulerVersionError, String(e));
+      assert.ok(e instanceof UnsupportedSchedulerVersion, String(e));
       assert.equal(e.version, "2023.3.2");
       assert.match(e.message, /distributed 2023\.3\.2.*supports distributed >= 2023\.4\.0/);
       return true;

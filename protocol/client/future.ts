@@ -2,7 +2,7 @@
  * Futures: handles to keys a client computes or scatters on a Dask cluster.
  * @module
  */
-import { FutureReleasedError, RequestTimeoutError } from "../errors.ts";
+import { FutureReleased, RequestTimeout } from "../errors.ts";
 import { KEY_REFERENCE, type KeyReference, type NodeAttrs } from "../graph/py.ts";
 
 /**
@@ -104,8 +104,8 @@ export class Future implements KeyReference {
 
   /**
    * Waits for the key to be in memory without fetching it.
-   * @throws {RemoteError} when the task failed, {@link CancelledError} when cancelled,
-   *   `ConnectionLostError`/`ClientClosedError` when the client can no longer tell.
+   * @throws {RemoteError} when the task failed, {@link TaskCancelled} when cancelled,
+   *   `ConnectionLost`/`ClientClosed` when the client can no longer tell.
    */
   async wait(options: ResultOptions = {}): Promise<void> {
     this.#checkLive();
@@ -116,16 +116,16 @@ export class Future implements KeyReference {
    * Waits for the task and fetches its value, decoded into JS (numbers, strings, arrays,
    * `NDArray`, `PyObject` placeholders …).
    * @throws {RemoteError} when the task failed (Python exception type, message, traceback).
-   * @throws {CancelledError} when the future was cancelled.
-   * @throws {ConnectionLostError} when the scheduler connection was lost.
-   * @throws {FutureReleasedError} after {@link release}.
+   * @throws {TaskCancelled} when the future was cancelled.
+   * @throws {ConnectionLost} when the scheduler connection was lost.
+   * @throws {FutureReleased} after {@link release}.
    */
   async result(options: ResultOptions = {}): Promise<unknown> {
     this.#checkLive();
     return await this.owner.gatherOne(this, options.timeoutMs);
   }
 
-  /** Asks the scheduler to stop computing this key; the future rejects with `CancelledError`. */
+  /** Asks the scheduler to stop computing this key; the future rejects with `TaskCancelled`. */
   cancel(reason?: string): Promise<void> {
     return this.owner.cancel([this], reason);
   }
@@ -144,7 +144,7 @@ export class Future implements KeyReference {
 
   #checkLive(): void {
     if (this.#released) {
-      throw new FutureReleasedError(`future ${this.key} was released; its value is gone`);
+      throw new FutureReleased(`future ${this.key} was released; its value is gone`);
     }
   }
 }
@@ -161,7 +161,7 @@ export function withTimeout<T>(
     promise,
     new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new RequestTimeoutError(`${what} did not complete within ${timeoutMs} ms`)),
+        () => reject(new RequestTimeout(`${what} did not complete within ${timeoutMs} ms`)),
         timeoutMs,
       );
     }),

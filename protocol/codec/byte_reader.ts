@@ -1,11 +1,11 @@
 /**
  * A bounds-checked cursor over received bytes, shared by the pickle and msgpack decoders: every
  * read checks the remaining length first, so a corrupt length field fails with a
- * {@link DecodeError} before anything is allocated.
+ * {@link DecodeFailed} before anything is allocated.
  * @module
  */
 
-import { DecodeError } from "../errors.ts";
+import { DecodeFailed } from "../errors.ts";
 
 const lenientUtf8 = new TextDecoder("utf-8");
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
@@ -13,7 +13,7 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 /** Strings up to this many bytes are decoded by hand when they are pure ASCII. */
 const MANUAL_ASCII_MAX = 32;
 
-/** Reads numbers, byte runs and strings from a `Uint8Array`, throwing {@link DecodeError} on overrun. */
+/** Reads numbers, byte runs and strings from a `Uint8Array`, throwing {@link DecodeFailed} on overrun. */
 export class ByteReader {
   /** Offset of the next byte to read. */
   pos = 0;
@@ -33,9 +33,9 @@ export class ByteReader {
     return this.data.length - this.pos;
   }
 
-  /** Throws a {@link DecodeError} naming the format and the current offset. */
+  /** Throws a {@link DecodeFailed} naming the format and the current offset. */
   fail(message: string): never {
-    throw new DecodeError(`invalid ${this.what} data at byte ${this.pos}: ${message}`);
+    throw new DecodeFailed(`invalid ${this.what} data at byte ${this.pos}: ${message}`);
   }
 
   /** Fails unless `n` more bytes are available. */

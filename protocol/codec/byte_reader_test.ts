@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ByteReader } from "./byte_reader.ts";
-import { DecodeError } from "../errors.ts";
+import { DecodeFailed } from "../errors.ts";
 
 Deno.test("byte reader - reads fields and refuses to run past the end", () => {
   const r = new ByteReader(Uint8Array.of(1, 2, 0, 0, 0, 0x61, 0x62, 0x0a, 0xff), "test");
@@ -9,7 +9,7 @@ Deno.test("byte reader - reads fields and refuses to run past the end", () => {
   assert.equal(r.line(), "ab");
   assert.equal(r.remaining, 1);
   assert.throws(() => r.u16le(), (e: unknown) => {
-    assert.ok(e instanceof DecodeError);
+    assert.ok(e instanceof DecodeFailed);
     assert.match(e.message, /invalid test data at byte 8: value needs 2 bytes but only 1 remain/);
     return true;
   });

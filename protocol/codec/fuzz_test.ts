@@ -1,17 +1,17 @@
 /**
  * Fuzz tests for every decoder of network bytes: mutated valid inputs must either decode or
- * fail with DecodeError — never another exception, never a hang — and outputs stay within the
+ * fail with DecodeFailed — never another exception, never a hang — and outputs stay within the
  * configured limits. Fixed seeds; `DEDL_FUZZ_ITERATIONS=<n>` runs longer.
  */
 import assert from "node:assert/strict";
-import { DecodeError, RemoteSerializationError } from "../errors.ts";
+import { DecodeFailed, RemoteSerializationFailed } from "../errors.ts";
 import { lz4BlockDecompress } from "./lz4.ts";
 import { decodeMessage, encodeMessage, ToPickle } from "./message.ts";
 import { decodeMsgpack, encodeMsgpack } from "./msgpack.ts";
 import { deserializeNumpy, NDArray, serializeNumpy } from "./numpy.ts";
 import { loads } from "./pickle/reader.ts";
+import { dumps } from "./pickle/writer.ts";
 import {
-  dumps,
   PyCall,
   PyFloat,
   PyGlobal,
@@ -19,7 +19,7 @@ import {
   PySet,
   PyTuple,
   type PyValue,
-} from "./pickle/writer.ts";
+} from "./pickle/python_values.ts";
 import { deserialize, serialize, Serialized } from "./serialize.ts";
 import { fuzzIterations, SeededRandom } from "../testing/seeded_random.ts";
 
@@ -27,7 +27,7 @@ const ITERATIONS = fuzzIterations(2000);
 const MAX_ITEMS = 50_000;
 const MAX_OUTPUT = 1 << 20;
 
-/** Runs `decode`; anything thrown must be a DecodeError (or pass `allowed`). */
+/** Runs `decode`; anything thrown must be a DecodeFailed (or pass `allowed`). */
 function expectDecodeOrDecodeError(
   label: string,
   input: unknown,
@@ -37,7 +37,7 @@ function expectDecodeOrDecodeError(
   try {
     return decode();
   } catch (e) {
-    if (e instanceof DecodeError || allowed(e)) return undefined;
+    if (e instanceof DecodeFailed || allowed(e)) return undefined;
     throw new Error(`${label}: ${e} for input ${preview(input)}`, { cause: e });
   }
 }
@@ -343,7 +343,7 @@ Deno.test("fuzz - message decoder", () => {
           "message payload",
           v,
           () => deserialize(v, { maxOutputItems: MAX_ITEMS, maxFrameBytes: MAX_OUTPUT }),
-          (e) => e instanceof RemoteSerializationError,
+          (e) => e instanceof RemoteSerializationFailed,
         );
         return;
       }
@@ -481,7 +481,7 @@ Deno.test("fuzz - serialized headers (families, collections, shards, compression
           maxOutputItems: MAX_ITEMS,
           maxFrameBytes: MAX_OUTPUT,
         }),
-      (e) => e instanceof RemoteSerializationError,
+      (e) => e instanceof RemoteSerializationFailed,
     );
   }
 });

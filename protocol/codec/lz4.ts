@@ -10,30 +10,18 @@
  * @module
  */
 
-import { DecodeError } from "../errors.ts";
+import { DecodeFailed, ZlibNotLoaded } from "../errors.ts";
 
 let inflateSync: typeof import("node:zlib").inflateSync | undefined;
 let zlibLoading: Promise<void> | undefined;
 
 /**
- * A zlib frame arrived before {@link loadZlib} ran. {@link Comm} answers it by loading zlib and
- * decoding the message again, so it never reaches a caller of the client.
- */
-export class ZlibNotLoadedError extends DecodeError {
-  constructor() {
-    super(
-      "a zlib-compressed frame arrived before the zlib codec was loaded; call loadZlib() first",
-    );
-  }
-}
-
-/**
- * Throws {@link ZlibNotLoadedError} if a header's `compression` list names zlib while zlib is
+ * Throws {@link ZlibNotLoaded} if a header's `compression` list names zlib while zlib is
  * not loaded: frames kept for later decoding must be decodable then, synchronously.
  */
 export function assertCodecsLoaded(codecs: unknown): void {
   if (!inflateSync && Array.isArray(codecs) && codecs.includes("zlib")) {
-    throw new ZlibNotLoadedError();
+    throw new ZlibNotLoaded();
   }
 }
 
@@ -55,13 +43,13 @@ export interface DecompressOptions {
 
 /**
  * Decompresses `[uncompressed size: u32 LE][raw LZ4 block]`.
- * @throws {DecodeError} when the size exceeds `maxOutput`, the block is malformed (bad offset,
+ * @throws {DecodeFailed} when the size exceeds `maxOutput`, the block is malformed (bad offset,
  *   overrun) or does not produce exactly the announced size.
  */
 export function lz4BlockDecompress(input: Uint8Array, options: DecompressOptions = {}): Uint8Array {
   const maxOutput = options.maxOutput ?? DEFAULT_MAX_DECOMPRESSED;
   const fail = (msg: string): never => {
-    throw new DecodeError(`invalid lz4 frame: ${msg}`);
+    throw new DecodeFailed(`invalid lz4 frame: ${msg}`);
   };
   if (input.length < 4) fail(`${input.length} bytes is shorter than the 4-byte size prefix`);
   const size = (input[0] | (input[1] << 8) | (input[2] << 16) | (input[3] << 24)) >>> 0;
@@ -122,7 +110,7 @@ export function lz4BlockDecompress(input: Uint8Array, options: DecompressOptions
  * Decompresses one wire frame by the codec name distributed put in the header's `compression`
  * list: `"lz4"`, `"zlib"` (once {@link loadZlib} has run), or `null`/`false`/`undefined`
  * (returned as is).
- * @throws {DecodeError} for other codecs (`zstd`, `snappy`, …), naming the codec, and for
+ * @throws {DecodeFailed} for other codecs (`zstd`, `snappy`, …), naming the codec, and for
  *   corrupt or oversized data.
  */
 export function decompressFrame(
@@ -133,19 +121,19 @@ export function decompressFrame(
   if (name === null || name === false || name === undefined) return frame;
   if (name === "lz4") return lz4BlockDecompress(frame, options);
   if (name === "zlib") {
-    if (!inflateSync) throw new ZlibNotLoadedError();
+    if (!inflateSync) throw new ZlibNotLoaded();
     const maxOutputLength = options.maxOutput ?? DEFAULT_MAX_DECOMPRESSED;
     try {
       const out = inflateSync(frame, { maxOutputLength });
       return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
     } catch (e) {
-      throw new DecodeError(
+      throw new DecodeFailed(
         `invalid zlib frame (or larger than ${maxOutputLength} bytes): ${(e as Error).message}`,
         { cause: e },
       );
     }
   }
-  throw new DecodeError(
+  throw new DecodeFailed(
     `frame compressed with ${JSON.stringify(name)}, which this client cannot decompress ` +
       `(supported: lz4, zlib); set distributed.comm.compression to lz4 or None on the cluster`,
   );

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { DecodeError } from "../errors.ts";
-import { decompressFrame, loadZlib, lz4BlockDecompress, ZlibNotLoadedError } from "./lz4.ts";
+import { DecodeFailed, ZlibNotLoaded } from "../errors.ts";
+import { decompressFrame, loadZlib, lz4BlockDecompress } from "./lz4.ts";
 import { PythonCodecDriver } from "../testing/python_codec_driver.ts";
 
 const u8 = (...b: number[]) => Uint8Array.from(b);
@@ -16,7 +16,7 @@ Deno.test("lz4 - hand-made blocks: literals, overlapping matches, extended lengt
   assert.deepEqual(lz4BlockDecompress(u8(0, 0, 0, 0, 0)), new Uint8Array());
 });
 
-Deno.test("lz4 - malformed blocks fail with DecodeError before overrunning", () => {
+Deno.test("lz4 - malformed blocks fail with DecodeFailed before overrunning", () => {
   const bad: [Uint8Array, RegExp, number?][] = [
     [u8(1, 0), /shorter than the 4-byte size prefix/],
     [u8(0xff, 0xff, 0xff, 0x7f), /more than the limit/, 1000],
@@ -32,7 +32,7 @@ Deno.test("lz4 - malformed blocks fail with DecodeError before overrunning", () 
   ];
   for (const [data, message, maxOutput] of bad) {
     assert.throws(() => lz4BlockDecompress(data, { maxOutput }), (e: unknown) => {
-      assert.ok(e instanceof DecodeError, String(e));
+      assert.ok(e instanceof DecodeFailed, String(e));
       assert.match(e.message, message);
       return true;
     });
@@ -46,8 +46,8 @@ Deno.test("lz4 - decompressFrame dispatches by codec name", async () => {
   assert.equal(decompressFrame(false, raw), raw);
   assert.equal(decompressFrame(undefined, raw), raw);
   assert.throws(() => decompressFrame("zstd", raw), /compressed with "zstd".*supported: lz4, zlib/);
-  assert.throws(() => decompressFrame("snappy", raw), DecodeError);
-  assert.ok(new ZlibNotLoadedError() instanceof DecodeError);
+  assert.throws(() => decompressFrame("snappy", raw), DecodeFailed);
+  assert.ok(new ZlibNotLoaded() instanceof DecodeFailed);
   assert.throws(() => decompressFrame("zlib", raw), /invalid zlib frame/);
 });
 

@@ -6,13 +6,13 @@
  * @module
  */
 
-import { DecodeError } from "../errors.ts";
+import { DecodeFailed } from "../errors.ts";
 import { assertCodecsLoaded, decompressFrame } from "./lz4.ts";
 import { decodeMsgpack, encodeMsgpack, Float64, type MsgpackDecodeOptions } from "./msgpack.ts";
 import { NDArray } from "./numpy.ts";
 import { loads } from "./pickle/reader.ts";
+import { dumps } from "./pickle/writer.ts";
 import {
-  dumps,
   PyCall,
   PyFloat,
   PyGlobal,
@@ -20,7 +20,7 @@ import {
   PySet,
   PyTuple,
   type PyValue,
-} from "./pickle/writer.ts";
+} from "./pickle/python_values.ts";
 import { serialize, Serialized } from "./serialize.ts";
 
 /**
@@ -46,7 +46,7 @@ export interface EncodeMessageOptions {
  * Besides msgpack's own types: `Set`/{@link PySet} → `__Set__`; {@link PyTuple} → array;
  * {@link PyFloat} → float64; `NDArray` → `Serialized` (dask numpy); {@link PyGlobal},
  * {@link PyCall}, {@link PyPickled} → {@link ToPickle}; `Map` keeps non-string keys.
- * @throws {EncodeError} (from `errors.ts`) for values with no wire form (functions, class
+ * @throws {EncodeFailed} (from `errors.ts`) for values with no wire form (functions, class
  *   instances, …).
  */
 export function encodeMessage(msg: unknown, options: EncodeMessageOptions = {}): Uint8Array[] {
@@ -105,16 +105,16 @@ export interface DecodeMessageOptions {
  * yet deserialized, frames possibly still compressed — call `deserialize`); `{"__Pickled__": i}`
  * is unpickled with the safe reader; `__Set__` → `Set`. Maps with non-string keys → `Map`,
  * ints beyond ±2⁵³ → `bigint`, bin → `Uint8Array`, arrays (Python tuples too) → arrays.
- * @throws {DecodeError} for malformed msgpack, bad placeholder indices or bad pickles.
+ * @throws {DecodeFailed} for malformed msgpack, bad placeholder indices or bad pickles.
  */
 export function decodeMessage(frames: Uint8Array[], options: DecodeMessageOptions = {}): unknown {
-  if (frames.length === 0) throw new DecodeError("message has no frames");
+  if (frames.length === 0) throw new DecodeFailed("message has no frames");
   const msgpackOptions: MsgpackDecodeOptions = { maxDepth: options.maxDepth };
   const subFrames = (offset: unknown, kind: string): [Record<string, unknown>, Uint8Array[]] => {
     if (
       !Number.isSafeInteger(offset) || (offset as number) < 1 || (offset as number) >= frames.length
     ) {
-      throw new DecodeError(
+      throw new DecodeFailed(
         `${kind} placeholder points at frame ${offset}, but the message has ${frames.length}`,
       );
     }
@@ -127,12 +127,12 @@ export function decodeMessage(frames: Uint8Array[], options: DecodeMessageOption
       header === null || typeof header !== "object" || header instanceof Map ||
       Array.isArray(header)
     ) {
-      throw new DecodeError(`${kind} sub-header in frame ${i} is not a map with string keys`);
+      throw new DecodeFailed(`${kind} sub-header in frame ${i} is not a map with string keys`);
     }
     const h = header as Record<string, unknown>;
     const n = h["num-sub-frames"];
     if (!Number.isSafeInteger(n) || (n as number) < 0 || i + 1 + (n as number) > frames.length) {
-      throw new DecodeError(
+      throw new DecodeFailed(
         `${kind} sub-header in frame ${i} claims ${n} frames; the message has ${frames.length}`,
       );
     }
@@ -150,13 +150,13 @@ export function decodeMessage(frames: Uint8Array[], options: DecodeMessageOption
       const [header, payload] = subFrames(m.__Pickled__, "__Pickled__");
       const pickled = header["pickled-obj"];
       if (!(pickled instanceof Uint8Array)) {
-        throw new DecodeError(`__Pickled__ sub-header has no "pickled-obj" bytes`);
+        throw new DecodeFailed(`__Pickled__ sub-header has no "pickled-obj" bytes`);
       }
       let buffers = payload;
       if ("compression" in header) {
         const codecs = header["compression"];
         if (!Array.isArray(codecs) || codecs.length !== payload.length) {
-          throw new DecodeError(
+          throw new DecodeFailed(
             `__Pickled__ "compression" does not match its ${payload.length} frames`,
           );
         }
@@ -180,7 +180,7 @@ function subHeaderHook(m: Record<string, unknown> | Map<unknown, unknown>): unkn
   if (m instanceof Map) return m;
   if ("__Set__" in m) {
     const items = m["as-list"];
-    if (!Array.isArray(items)) throw new DecodeError(`__Set__ without an "as-list" array`);
+    if (!Array.isArray(items)) throw new DecodeFailed(`__Set__ without an "as-list" array`);
     return new Set(items);
   }
   if (m.__Serialized__ === true) {
@@ -190,7 +190,7 @@ function subHeaderHook(m: Record<string, unknown> | Map<unknown, unknown>): unkn
       typeof data[0] !== "object" ||
       !Array.isArray(data[1]) || !data[1].every((f) => f instanceof Uint8Array)
     ) {
-      throw new DecodeError(`inline __Serialized__ value has no [header, frames] "data"`);
+      throw new DecodeFailed(`inline __Serialized__ value has no [header, frames] "data"`);
     }
     return new Serialized(data[0] as Record<string, unknown>, data[1] as Uint8Array[]);
   }

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
-import { DecodeError, EncodeError } from "../errors.ts";
+import { DecodeFailed, EncodeFailed } from "../errors.ts";
 import { decodeMessage, encodeMessage, ToPickle } from "./message.ts";
 import { decodeMsgpack, encodeMsgpack } from "./msgpack.ts";
 import { NDArray } from "./numpy.ts";
-import { loads, type PyException } from "./pickle/reader.ts";
+import type { PyException } from "./pickle/python_objects.ts";
+import { loads } from "./pickle/reader.ts";
+import { dumps } from "./pickle/writer.ts";
 import {
-  dumps,
   PyCall,
   PyFloat,
   PyGlobal,
@@ -13,7 +14,7 @@ import {
   PySet,
   PyTuple,
   type PyValue,
-} from "./pickle/writer.ts";
+} from "./pickle/python_values.ts";
 import { deserialize, serialize, Serialized } from "./serialize.ts";
 import { CODEC_ERAS, PythonCodecDriver } from "../testing/python_codec_driver.ts";
 
@@ -85,11 +86,11 @@ Deno.test("message - model values map to msgpack forms", () => {
   assert.equal((m.call as { name: string }).name, "len");
   assert.deepEqual(m.g, new PyGlobal("builtins", "int"));
   assert.deepEqual(nested(deserialize(m.arr as Serialized)), [1, 2]);
-  assert.throws(() => encodeMessage({ f: () => 1 }), EncodeError);
+  assert.throws(() => encodeMessage({ f: () => 1 }), EncodeFailed);
   assert.throws(() => encodeMessage({ d: new Date() }), /cannot encode a Date object/);
 });
 
-Deno.test("message - malformed placeholders fail with DecodeError", () => {
+Deno.test("message - malformed placeholders fail with DecodeFailed", () => {
   const m = (v: unknown) => encodeMsgpack(v);
   const sub = m({ serializer: "msgpack", "num-sub-frames": 1 });
   const bad: [Uint8Array[], RegExp][] = [
@@ -115,7 +116,7 @@ Deno.test("message - malformed placeholders fail with DecodeError", () => {
   ];
   for (const [frames, message] of bad) {
     assert.throws(() => decodeMessage(frames), (e: unknown) => {
-      assert.ok(e instanceof DecodeError, String(e));
+      assert.ok(e instanceof DecodeFailed, String(e));
       assert.match(e.message, message);
       return true;
     });

@@ -10,9 +10,10 @@
  * @module
  */
 
+import { isPlainObject } from "../../base/mod.ts";
 import { ByteReader } from "./byte_reader.ts";
 import { ByteWriter, utf8Length } from "./byte_writer.ts";
-import { EncodeError } from "../errors.ts";
+import { EncodeFailed } from "../errors.ts";
 
 /** Default nesting limit (arrays and maps) for {@link decodeMsgpack} and {@link encodeMsgpack}. */
 export const DEFAULT_MSGPACK_MAX_DEPTH = 256;
@@ -29,10 +30,10 @@ export interface MsgpackEncodeOptions {
    * Called for a value msgpack cannot represent (anything but null, boolean, number, bigint,
    * string, `Uint8Array`, array, `Map`, plain object, {@link Float64}); its return value is
    * encoded instead — like Python msgpack's `default`. When it returns `undefined` (or there is
-   * no hook) such values throw {@link EncodeError}.
+   * no hook) such values throw {@link EncodeFailed}.
    */
   replace?: (value: unknown) => unknown;
-  /** Nesting limit; deeper (or cyclic) values throw {@link EncodeError}. Default 256. */
+  /** Nesting limit; deeper (or cyclic) values throw {@link EncodeFailed}. Default 256. */
   maxDepth?: number;
 }
 
@@ -74,7 +75,7 @@ class MsgpackEncoder {
       case "object":
         if (v === null) return w.u8(0xc0);
         if (depth >= this.#maxDepth) {
-          throw new EncodeError(
+          throw new EncodeFailed(
             `msgpack value nested deeper than ${this.#maxDepth} levels (or cyclic); ` +
               `flatten the message`,
           );
@@ -103,7 +104,7 @@ class MsgpackEncoder {
       const r = this.#replace(v);
       if (r !== undefined && r !== v) return this.encode(r, depth + 1);
     }
-    throw new EncodeError(`cannot encode ${describe(v)} as msgpack`);
+    throw new EncodeFailed(`cannot encode ${describe(v)} as msgpack`);
   }
 
   #object(o: Record<string, unknown>, depth: number): void {
@@ -191,7 +192,7 @@ class MsgpackEncoder {
       this.w.u8(0xd3);
       return this.w.i64be(v);
     }
-    throw new EncodeError(`integer ${v} does not fit msgpack's 64 bits; send it pickled instead`);
+    throw new EncodeFailed(`integer ${v} does not fit msgpack's 64 bits; send it pickled instead`);
   }
 
   #arrayHeader(n: number): void {
@@ -224,12 +225,6 @@ function isAscii(s: string): boolean {
   return true;
 }
 
-/** True for `{…}` literals and `Object.create(null)` objects (not class instances). */
-export function isPlainObject(v: object): v is Record<string, unknown> {
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
-
 /** Sets a property even when it is `"__proto__"` (as an own, enumerable property). */
 export function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
   if (k === "__proto__") {
@@ -249,7 +244,7 @@ export function describe(v: unknown): string {
 
 /** Options of {@link decodeMsgpack}. */
 export interface MsgpackDecodeOptions {
-  /** Nesting limit for arrays and maps; deeper data throws `DecodeError`. Default 256. */
+  /** Nesting limit for arrays and maps; deeper data throws `DecodeFailed`. Default 256. */
   maxDepth?: number;
   /**
    * Called on every decoded map — a plain object when all keys are strings, else a `Map` — and
@@ -262,7 +257,7 @@ export interface MsgpackDecodeOptions {
  * Decodes one msgpack value that must fill `data` exactly. Arrays → JS arrays; maps → plain
  * objects when every key is a string (a `"__proto__"` key becomes an own property), else `Map`;
  * ints beyond ±2⁵³ → `bigint`; bin → `Uint8Array` (copied); ext types are rejected.
- * @throws {DecodeError} on malformed, truncated, too deep or trailing data.
+ * @throws {DecodeFailed} on malformed, truncated, too deep or trailing data.
  */
 export function decodeMsgpack(data: Uint8Array, options: MsgpackDecodeOptions = {}): unknown {
   const r = new ByteReader(data, "msgpack");

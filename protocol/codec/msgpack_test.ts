@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { DecodeError, EncodeError } from "../errors.ts";
+import { DecodeFailed, EncodeFailed } from "../errors.ts";
 import { decodeMsgpack, encodeMsgpack, Float64 } from "./msgpack.ts";
 import { CODEC_ERAS, PythonCodecDriver } from "../testing/python_codec_driver.ts";
 
@@ -34,16 +34,16 @@ Deno.test("msgpack - maps with non-string keys, bigints, hooks", () => {
 
 Deno.test("msgpack - encoder rejects what it cannot represent", () => {
   assert.throws(() => encodeMsgpack(2n ** 64n), /does not fit msgpack's 64 bits/);
-  assert.throws(() => encodeMsgpack(-(2n ** 63n) - 1n), EncodeError);
+  assert.throws(() => encodeMsgpack(-(2n ** 63n) - 1n), EncodeFailed);
   assert.throws(() => encodeMsgpack(new Set([1])), /cannot encode a Set object/);
   assert.throws(() => encodeMsgpack(Symbol("x")), /cannot encode symbol/);
-  assert.throws(() => encodeMsgpack(new Date(), { replace: () => undefined }), EncodeError);
+  assert.throws(() => encodeMsgpack(new Date(), { replace: () => undefined }), EncodeFailed);
   const cyclic: unknown[] = [];
   cyclic.push(cyclic);
   assert.throws(() => encodeMsgpack(cyclic), /nested deeper than 256 levels \(or cyclic\)/);
 });
 
-Deno.test("msgpack - decoder rejects malformed data with DecodeError", () => {
+Deno.test("msgpack - decoder rejects malformed data with DecodeFailed", () => {
   const bad: [Uint8Array, RegExp][] = [
     [u8(), /unexpected end/],
     [u8(0xc1), /0xc1 is never used/],
@@ -61,7 +61,7 @@ Deno.test("msgpack - decoder rejects malformed data with DecodeError", () => {
   ];
   for (const [data, message] of bad) {
     assert.throws(() => decodeMsgpack(data), (e: unknown) => {
-      assert.ok(e instanceof DecodeError, String(e));
+      assert.ok(e instanceof DecodeFailed, String(e));
       assert.match(e.message, message);
       return true;
     });

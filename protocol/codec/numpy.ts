@@ -12,8 +12,9 @@
  * @module
  */
 
-import { DecodeError } from "../errors.ts";
-import { dumps, PyGlobal } from "./pickle/writer.ts";
+import { DecodeFailed, InvalidArray } from "../errors.ts";
+import { dumps } from "./pickle/writer.ts";
+import { PyGlobal } from "./pickle/python_values.ts";
 
 /** Typed array kinds an {@link NDArray} stores its elements in. */
 export type NDArrayData =
@@ -137,7 +138,7 @@ export class NDArray {
   /**
    * Wraps existing data without copying. `strides` are in bytes and must be non-negative
    * multiples of the element's typed-array unit (0 for broadcast axes) that stay inside `data`.
-   * @throws {RangeError} when dtype, data type, shape or strides do not fit together.
+   * @throws {InvalidArray} when dtype, data type, shape or strides do not fit together.
    */
   constructor(
     dtype: string,
@@ -149,12 +150,12 @@ export class NDArray {
     readonly data: NDArrayData,
   ) {
     const dt = parseDType(dtype);
-    if (!dt) throw new RangeError(unsupportedDType(dtype));
+    if (!dt) throw new InvalidArray(unsupportedDType(dtype));
     if (dt.order === ">") {
-      throw new RangeError(`dtype ${dtype} is big-endian; use NDArray.fromBytes`);
+      throw new InvalidArray(`dtype ${dtype} is big-endian; use NDArray.fromBytes`);
     }
     const problem = layoutProblem(dt, shape, strides, data);
-    if (problem) throw new RangeError(problem);
+    if (problem) throw new InvalidArray(problem);
     this.#dt = dt;
     this.dtype = dt.little;
     this.order = !isContiguous(shape, strides, dt.itemsize, "C") &&
@@ -180,17 +181,17 @@ export class NDArray {
 
   /**
    * The element at an index (one integer per axis; none for 0-d arrays).
-   * @throws {RangeError} when the index is out of bounds.
+   * @throws {InvalidArray} when the index is out of bounds.
    */
   get(...index: number[]): NDArrayScalar {
     if (index.length !== this.shape.length) {
-      throw new RangeError(`index has ${index.length} axes, array has ${this.shape.length}`);
+      throw new InvalidArray(`index has ${index.length} axes, array has ${this.shape.length}`);
     }
     let offset = 0;
     for (let i = 0; i < index.length; i++) {
       const k = index[i];
       if (!Number.isInteger(k) || k < 0 || k >= this.shape[i]) {
-        throw new RangeError(`index ${k} out of bounds for axis ${i} of length ${this.shape[i]}`);
+        throw new InvalidArray(`index ${k} out of bounds for axis ${i} of length ${this.shape[i]}`);
       }
       offset += k * this.strides[i];
     }
@@ -242,7 +243,7 @@ export class NDArray {
    * pass `dtype` for others that share its storage, e.g. `"|b1"` (Uint8Array), `"<M8[ns]"`
    * (BigInt64Array) or `"<c16"` (Float64Array of re/im pairs).
    * @param shape defaults to one axis over all elements.
-   * @throws {RangeError} when shape and length or dtype and storage disagree.
+   * @throws {InvalidArray} when shape and length or dtype and storage disagree.
    */
   static from(
     data: NDArrayData,
@@ -251,16 +252,16 @@ export class NDArray {
   ): NDArray {
     const dtype = options.dtype ?? defaultDType(data);
     const dt = parseDType(dtype);
-    if (!dt) throw new RangeError(unsupportedDType(dtype));
+    if (!dt) throw new InvalidArray(unsupportedDType(dtype));
     if (!(data instanceof dt.ctor)) {
-      throw new RangeError(
+      throw new InvalidArray(
         `dtype ${dtype} needs a ${dt.ctor.name}, got a ${data.constructor.name}`,
       );
     }
     const s = shape ?? [data.length / dt.units];
     const count = s.reduce((a, b) => a * b, 1);
     if (count * dt.units !== data.length) {
-      throw new RangeError(
+      throw new InvalidArray(
         `shape [${s}] holds ${count} elements but the ${data.constructor.name} has ` +
           `${data.length / dt.units}`,
       );
@@ -272,7 +273,7 @@ export class NDArray {
    * An array over received bytes: converts big-endian data to little-endian and copies when the
    * bytes are not aligned for the typed array; otherwise a zero-copy view.
    * @param strides byte strides; default C-contiguous (or F with `order: "F"`).
-   * @throws {DecodeError} for unsupported dtypes or bytes too short for shape and strides.
+   * @throws {DecodeFailed} for unsupported dtypes or bytes too short for shape and strides.
    */
   static fromBytes(
     bytes: Uint8Array,
@@ -281,7 +282,7 @@ export class NDArray {
     options: { strides?: number[]; order?: "C" | "F" } = {},
   ): NDArray {
     const dt = parseDType(dtype);
-    if (!dt) throw new DecodeError(unsupportedDType(dtype));
+    if (!dt) throw new DecodeFailed(unsupportedDType(dtype));
     const strides = options.strides ?? contiguousStrides(shape, dt.itemsize, options.order ?? "C");
     const unit = dt.ctor.BYTES_PER_ELEMENT;
     let src = bytes;
@@ -289,7 +290,7 @@ export class NDArray {
     else if (src.byteOffset % unit !== 0) src = src.slice();
     const data = new dt.ctor(src.buffer, src.byteOffset, Math.floor(src.byteLength / unit));
     const problem = layoutProblem(dt, shape, strides, data);
-    if (problem) throw new DecodeError(`invalid numpy array: ${problem}`);
+    if (problem) throw new DecodeFailed(`invalid numpy array: ${problem}`);
     return new NDArray(dt.little, shape, strides, data);
   }
 }
@@ -310,7 +311,7 @@ function defaultDType(data: NDArrayData): string {
     BigUint64Array: "<u8",
   };
   const dtype = map[name];
-  if (!dtype) throw new RangeError(`no numpy dtype for a ${name}; pass options.dtype`);
+  if (!dtype) throw new InvalidArray(`no numpy dtype for a ${name}; pass options.dtype`);
   return dtype;
 }
 
@@ -480,28 +481,28 @@ function copyToC(arr: NDArray, block: number[]): Uint8Array {
  * Reads a `dask`-family `numpy.ndarray` (the full header, with `sub-header`) as distributed's
  * `deserialize_numpy_ndarray` does: dtype `[0, str]`, `shape` (or `broadcast_to`) and byte
  * `strides` over the single frame.
- * @throws {DecodeError} for object/void/custom dtypes, malformed headers or short frames.
+ * @throws {DecodeFailed} for object/void/custom dtypes, malformed headers or short frames.
  */
 export function deserializeNumpy(header: Record<string, unknown>, frames: Uint8Array[]): NDArray {
   const sub = header["sub-header"];
   if (sub === null || typeof sub !== "object") {
-    throw new DecodeError(`numpy.ndarray header has no "sub-header" map`);
+    throw new DecodeFailed(`numpy.ndarray header has no "sub-header" map`);
   }
   const h = sub as Record<string, unknown>;
   if (h["pickle"]) {
-    throw new DecodeError(
+    throw new DecodeFailed(
       `numpy array of Python objects (dtype object) received; convert it in the graph ` +
         `(e.g. .tolist() or .astype(str)) or gather with the "pickle" serializer`,
     );
   }
   if (frames.length !== 1) {
-    throw new DecodeError(`numpy.ndarray needs exactly one frame, got ${frames.length}`);
+    throw new DecodeFailed(`numpy.ndarray needs exactly one frame, got ${frames.length}`);
   }
   const dtype = h["dtype"];
   if (
     !Array.isArray(dtype) || dtype.length !== 2 || dtype[0] !== 0 || typeof dtype[1] !== "string"
   ) {
-    throw new DecodeError(
+    throw new DecodeFailed(
       `numpy dtype ${show(dtype)} is a structured or custom dtype; only plain dtypes are ` +
         `supported — convert the array in the graph`,
     );
@@ -509,7 +510,7 @@ export function deserializeNumpy(header: Record<string, unknown>, frames: Uint8A
   const shape = h["broadcast_to"] ?? h["shape"];
   const strides = h["strides"];
   if (!isIntArray(shape) || !isIntArray(strides)) {
-    throw new DecodeError(
+    throw new DecodeFailed(
       `numpy.ndarray header has bad shape ${show(shape)} or strides ${show(strides)}`,
     );
   }

@@ -6,18 +6,14 @@
  * @module
  */
 
-import { DecodeError, RemoteSerializationError } from "../errors.ts";
+import { isPlainObject } from "../../base/mod.ts";
+import { DecodeFailed, RemoteSerializationFailed } from "../errors.ts";
 import { decompressFrame } from "./lz4.ts";
-import {
-  decodeMsgpack,
-  DEFAULT_MSGPACK_MAX_DEPTH,
-  encodeMsgpack,
-  isPlainObject,
-  setOwn,
-} from "./msgpack.ts";
+import { decodeMsgpack, DEFAULT_MSGPACK_MAX_DEPTH, encodeMsgpack, setOwn } from "./msgpack.ts";
 import { deserializeNumpy, NDArray, serializeNumpy } from "./numpy.ts";
 import { loads } from "./pickle/reader.ts";
-import { dumps, PyGlobal, type PyValue } from "./pickle/writer.ts";
+import { dumps } from "./pickle/writer.ts";
+import { PyGlobal, type PyValue } from "./pickle/python_values.ts";
 
 /**
  * A value still in serialized form: distributed's sub-header (`serializer`, `compression`,
@@ -51,19 +47,19 @@ export interface DeserializeOptions {
  * out-of-band buffers); `dask` by `type`: `numpy.ndarray` → `NDArray`, `bytes`/`bytearray`/
  * `memoryview` → `Uint8Array`, `array` → a typed array; collections (`is-collection`) →
  * array/`Set`/object or `Map`.
- * @throws {RemoteSerializationError} for the `error` family (the peer could not serialize).
- * @throws {DecodeError} for malformed headers or frames and unsupported families or types.
+ * @throws {RemoteSerializationFailed} for the `error` family (the peer could not serialize).
+ * @throws {DecodeFailed} for malformed headers or frames and unsupported families or types.
  */
 export function deserialize(s: Serialized, options: DeserializeOptions = {}): unknown {
   const header = s.header;
   if (header === null || typeof header !== "object") {
-    throw new DecodeError("serialized header is not a map");
+    throw new DecodeFailed("serialized header is not a map");
   }
   let frames = s.frames;
   if ("compression" in header) {
     const codecs = header["compression"];
     if (!Array.isArray(codecs) || codecs.length !== frames.length) {
-      throw new DecodeError(
+      throw new DecodeFailed(
         `header "compression" ${describeList(codecs)} does not match ${frames.length} frames`,
       );
     }
@@ -82,7 +78,7 @@ function mergeShards(header: Record<string, unknown>, frames: Uint8Array[]): Uin
   const counts = header["split-num-sub-frames"];
   const offsets = header["split-offsets"];
   if (!Array.isArray(counts) || !Array.isArray(offsets) || counts.length !== offsets.length) {
-    throw new DecodeError(`header "split-num-sub-frames"/"split-offsets" are not matching lists`);
+    throw new DecodeFailed(`header "split-num-sub-frames"/"split-offsets" are not matching lists`);
   }
   return counts.map((n, i) => {
     const offset = offsets[i];
@@ -90,7 +86,7 @@ function mergeShards(header: Record<string, unknown>, frames: Uint8Array[]): Uin
       !Number.isSafeInteger(n) || !Number.isSafeInteger(offset) || n < 0 || offset < 0 ||
       offset + n > frames.length
     ) {
-      throw new DecodeError(
+      throw new DecodeFailed(
         `shard ${i} (${n} frames at ${offset}) lies outside the ${frames.length} frames`,
       );
     }
@@ -154,7 +150,7 @@ class Reader {
 
   value(header: Record<string, unknown>, frames: Uint8Array[], depth: number): unknown {
     if (depth >= this.#maxDepth) {
-      throw new DecodeError(`collections nested deeper than ${this.#maxDepth}`);
+      throw new DecodeFailed(`collections nested deeper than ${this.#maxDepth}`);
     }
     if ("is-collection" in header) return this.#collection(header, frames, depth);
     const family = header["serializer"];
@@ -162,7 +158,7 @@ class Reader {
       case "msgpack":
         return decodeMsgpack(concat(frames), { maxDepth: this.#maxDepth });
       case "pickle":
-        if (frames.length === 0) throw new DecodeError("pickle-serialized value has no frames");
+        if (frames.length === 0) throw new DecodeFailed("pickle-serialized value has no frames");
         return loads(frames[0], {
           buffers: frames.slice(1),
           maxDepth: this.#maxDepth,
@@ -171,13 +167,13 @@ class Reader {
       case "dask":
         return this.#dask(header, frames);
       case "error":
-        throw new RemoteSerializationError(
+        throw new RemoteSerializationFailed(
           `the peer could not serialize the value: ${
             frames.map((f) => textDecoder.decode(f)).join("\n")
           }`,
         );
       default:
-        throw new DecodeError(
+        throw new DecodeFailed(
           `serializer family ${JSON.stringify(family)} is not supported (msgpack, pickle, dask); ` +
             `request serializers ["msgpack", "dask", "pickle"]`,
         );
@@ -203,17 +199,19 @@ class Reader {
           ? (sub as Record<string, unknown>)["typecode"]
           : undefined;
         const ctor = typeof code === "string" ? ARRAY_TYPECODES[code] : undefined;
-        if (!ctor) throw new DecodeError(`array typecode ${JSON.stringify(code)} is not supported`);
+        if (!ctor) {
+          throw new DecodeFailed(`array typecode ${JSON.stringify(code)} is not supported`);
+        }
         const bytes = concat(frames);
         if (bytes.length % ctor.BYTES_PER_ELEMENT !== 0) {
-          throw new DecodeError(
+          throw new DecodeFailed(
             `array of typecode ${code} has ${bytes.length} bytes, not a whole number of items`,
           );
         }
         return new ctor(bytes.slice().buffer);
       }
       default:
-        throw new DecodeError(
+        throw new DecodeFailed(
           `dask-serialized type ${JSON.stringify(type)} is not supported (numpy.ndarray, bytes, ` +
             `bytearray, memoryview, array); convert the value in the graph (e.g. to an ndarray or list)`,
         );
@@ -225,10 +223,10 @@ class Reader {
     const lengths = header["frame-lengths"];
     const kind = header["type-serialized"];
     if (!Array.isArray(headers) || !Array.isArray(lengths) || headers.length !== lengths.length) {
-      throw new DecodeError(`collection header has mismatched "sub-headers" and "frame-lengths"`);
+      throw new DecodeFailed(`collection header has mismatched "sub-headers" and "frame-lengths"`);
     }
     if (kind !== "list" && kind !== "tuple" && kind !== "set" && kind !== "dict") {
-      throw new DecodeError(
+      throw new DecodeFailed(
         `collection type ${JSON.stringify(kind)} is not list, tuple, set or dict`,
       );
     }
@@ -240,10 +238,10 @@ class Reader {
       if (
         h === null || typeof h !== "object" || h instanceof Map || !Number.isSafeInteger(n) || n < 0
       ) {
-        throw new DecodeError(`collection element ${i} has a bad header or frame count`);
+        throw new DecodeFailed(`collection element ${i} has a bad header or frame count`);
       }
       if (start + n > frames.length) {
-        throw new DecodeError(
+        throw new DecodeFailed(
           `collection element ${i} needs frames beyond the ${frames.length} given`,
         );
       }
@@ -271,7 +269,7 @@ const BYTES_TYPE_PICKLE = dumps(new PyGlobal("builtins", "bytes"));
  * plain objects, `Map`s thereof) → `msgpack` (arrays arrive as tuples); anything else in the
  * `PyValue` model (`PyTuple`, `PyFloat`, `Set`, `PyCall`, …) → `pickle`. A `Serialized` is
  * returned as is.
- * @throws {EncodeError} for values outside these (functions, class instances, …).
+ * @throws {EncodeFailed} for values outside these (functions, class instances, …).
  */
 export function serialize(value: PyValue | NDArray | Serialized): Serialized {
   if (value instanceof Serialized) return value;

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
-import { DecodeError, EncodeError, RemoteSerializationError } from "../errors.ts";
+import { DecodeFailed, EncodeFailed, RemoteSerializationFailed } from "../errors.ts";
 import { decodeMsgpack, encodeMsgpack } from "./msgpack.ts";
 import { NDArray } from "./numpy.ts";
-import { loads, PyException } from "./pickle/reader.ts";
-import { dumps, PyCall, PyFloat, pyGlobal, PyTuple, type PyValue } from "./pickle/writer.ts";
+import { PyException } from "./pickle/python_objects.ts";
+import { loads } from "./pickle/reader.ts";
+import { dumps } from "./pickle/writer.ts";
+import { PyCall, PyFloat, pyGlobal, PyTuple, type PyValue } from "./pickle/python_values.ts";
 import { deserialize, serialize, Serialized } from "./serialize.ts";
 import { PythonCodecDriver } from "../testing/python_codec_driver.ts";
 
@@ -20,7 +22,7 @@ Deno.test("serialize - chooses msgpack, dask or pickle by value", () => {
   assert.equal(serialize(NDArray.from(new Float64Array(2))).header.type, "numpy.ndarray");
   const s = new Serialized({ serializer: "pickle", writeable: [] }, [dumps(1)]);
   assert.equal(serialize(s), s);
-  assert.throws(() => serialize((() => 1) as unknown as PyValue), EncodeError);
+  assert.throws(() => serialize((() => 1) as unknown as PyValue), EncodeFailed);
   // Our own output reads back.
   for (
     const v of [
@@ -55,7 +57,7 @@ Deno.test("serialize - shards that are neighbours in one buffer join without a c
   assert.equal(reordered.get(0), 10 * 0.5, "the second shard comes first");
 });
 
-Deno.test("serialize - malformed headers fail with DecodeError", () => {
+Deno.test("serialize - malformed headers fail with DecodeFailed", () => {
   const one = [Uint8Array.of(0xc0)];
   const bad: [Record<string, unknown>, Uint8Array[], RegExp][] = [
     [{ serializer: "msgpack", compression: [null, null] }, one, /does not match 1 frames/],
@@ -113,7 +115,7 @@ Deno.test("serialize - malformed headers fail with DecodeError", () => {
   ];
   for (const [header, frames, message] of bad) {
     assert.throws(() => deserialize(new Serialized(header, frames)), (e: unknown) => {
-      assert.ok(e instanceof DecodeError, `${JSON.stringify(header)}: ${e}`);
+      assert.ok(e instanceof DecodeFailed, `${JSON.stringify(header)}: ${e}`);
       assert.match(e.message, message);
       return true;
     });
@@ -251,10 +253,10 @@ pair = (header, frames)
       );
     });
 
-    await t.step("the error family raises RemoteSerializationError", async () => {
+    await t.step("the error family raises RemoteSerializationFailed", async () => {
       const s = await fromPython(`pair = serialize(lambda: 1, serializers=["msgpack"])`);
       assert.throws(() => deserialize(s), (e: unknown) => {
-        assert.ok(e instanceof RemoteSerializationError);
+        assert.ok(e instanceof RemoteSerializationFailed);
         assert.match(e.message, /Could not serialize object of type function/);
         return true;
       });

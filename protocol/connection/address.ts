@@ -3,7 +3,7 @@
  * `gateway://proxyhost:port/<cluster-name>`.
  * @module
  */
-import { InvalidAddressError } from "../errors.ts";
+import { InvalidAddress } from "../errors.ts";
 
 /** Transport scheme of a scheduler address. */
 export type AddressScheme = "tcp" | "tls" | "gateway";
@@ -26,14 +26,14 @@ const SCHEMES: readonly AddressScheme[] = ["tcp", "tls", "gateway"];
  * Parses a scheduler address. A bare `host:port` means `tcp://host:port`, as in Dask.
  * IPv6 hosts are written in brackets: `tcp://[::1]:8786`.
  *
- * @throws {InvalidAddressError} naming what is wrong with the address.
+ * @throws {InvalidAddress} naming what is wrong with the address.
  */
 export function parseAddress(address: string): SchedulerAddress {
   const text = address.trim();
   const sep = text.indexOf("://");
   const scheme = sep < 0 ? "tcp" : text.slice(0, sep).toLowerCase();
   if (!(SCHEMES as readonly string[]).includes(scheme)) {
-    throw new InvalidAddressError(
+    throw new InvalidAddress(
       `unsupported scheme "${scheme}" in address "${address}"; use tcp://, tls:// or gateway://`,
     );
   }
@@ -45,7 +45,7 @@ export function parseAddress(address: string): SchedulerAddress {
   if (scheme === "gateway") {
     const clusterName = path.replace(/\/+$/, "");
     if (!clusterName || clusterName.includes("/")) {
-      throw new InvalidAddressError(
+      throw new InvalidAddress(
         `gateway address "${address}" needs exactly one cluster name after the port, ` +
           `e.g. gateway://proxy.example.org:443/my-cluster`,
       );
@@ -53,7 +53,7 @@ export function parseAddress(address: string): SchedulerAddress {
     return { scheme, host, port, clusterName };
   }
   if (path.replace(/\/+$/, "") !== "") {
-    throw new InvalidAddressError(
+    throw new InvalidAddress(
       `address "${address}" has a path; only gateway:// addresses carry a cluster name`,
     );
   }
@@ -73,7 +73,7 @@ function splitHostPort(hostPort: string, address: string): { host: string; port:
   if (hostPort.startsWith("[")) {
     const close = hostPort.indexOf("]");
     if (close < 0 || hostPort[close + 1] !== ":") {
-      throw new InvalidAddressError(
+      throw new InvalidAddress(
         `address "${address}" has a malformed IPv6 host; write it as [addr]:port`,
       );
     }
@@ -82,22 +82,22 @@ function splitHostPort(hostPort: string, address: string): { host: string; port:
   } else {
     const colon = hostPort.lastIndexOf(":");
     if (colon < 0) {
-      throw new InvalidAddressError(
+      throw new InvalidAddress(
         `address "${address}" has no port; write it as host:port, e.g. tcp://127.0.0.1:8786`,
       );
     }
     host = hostPort.slice(0, colon);
     portText = hostPort.slice(colon + 1);
     if (host.includes(":")) {
-      throw new InvalidAddressError(
+      throw new InvalidAddress(
         `address "${address}" looks like an IPv6 address without brackets; write [addr]:port`,
       );
     }
   }
-  if (!host) throw new InvalidAddressError(`address "${address}" has no host`);
+  if (!host) throw new InvalidAddress(`address "${address}" has no host`);
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port < 1 || port > 65535) {
-    throw new InvalidAddressError(
+    throw new InvalidAddress(
       `address "${address}" has an invalid port "${portText}"; expected 1-65535`,
     );
   }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { InvalidAddressError } from "../errors.ts";
+import { InvalidAddress } from "../errors.ts";
 import { formatAddress, parseAddress } from "./address.ts";
 
 Deno.test("address - tcp, tls, gateway and bare forms", () => {
@@ -43,7 +43,7 @@ Deno.test("address - malformed addresses name the problem", () => {
   ];
   for (const [address, message] of cases) {
     assert.throws(() => parseAddress(address), (e: unknown) => {
-      assert.ok(e instanceof InvalidAddressError, address);
+      assert.ok(e instanceof InvalidAddress, address);
       assert.match(e.message, message);
       return true;
     });

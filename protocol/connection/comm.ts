@@ -4,14 +4,15 @@
  * @module
  */
 import {
-  ConnectionClosedError,
+  ConnectionClosed,
   DaskProtocolError,
-  HandshakeError,
-  RequestTimeoutError,
-  TlsHandshakeError,
+  HandshakeFailed,
+  RequestTimeout,
+  TlsHandshakeFailed,
+  ZlibNotLoaded,
 } from "../errors.ts";
 import { frameMessage, FrameReader } from "./framing.ts";
-import { loadZlib, ZlibNotLoadedError } from "../codec/lz4.ts";
+import { loadZlib } from "../codec/lz4.ts";
 import { decodeMessage, encodeMessage } from "../codec/message.ts";
 import { type ConnectOptions, connectTransport } from "./connect.ts";
 import type { SchedulerAddress } from "./address.ts";
@@ -66,7 +67,7 @@ export class Comm {
 
   /**
    * Connects to `address` and completes the Dask handshake.
-   * @throws the transport's connect errors, {@link HandshakeError} or {@link RequestTimeoutError}.
+   * @throws the transport's connect errors, {@link HandshakeFailed} or {@link RequestTimeout}.
    */
   static async connect(
     address: string | SchedulerAddress,
@@ -92,7 +93,7 @@ export class Comm {
           timer = setTimeout(
             () =>
               reject(
-                new RequestTimeoutError(
+                new RequestTimeout(
                   `${transport.peer} sent no Dask handshake within ${timeoutMs} ms; is this a ` +
                     `Dask scheduler or worker port?`,
                 ),
@@ -102,7 +103,7 @@ export class Comm {
         }),
       ]);
       if (frames === null) {
-        throw new HandshakeError(
+        throw new HandshakeFailed(
           `${transport.peer} closed the connection before sending its Dask handshake`,
         );
       }
@@ -134,14 +135,14 @@ export class Comm {
 
   /**
    * Reads and decodes the next message (`__Serialized__` values stay {@link Serialized}).
-   * @throws {ConnectionClosedError} when the connection ends.
+   * @throws {ConnectionClosed} when the connection ends.
    */
   async recv(): Promise<unknown> {
     const frames = await this.recvFrames();
     try {
       return decodeMessage(frames);
     } catch (e) {
-      if (!(e instanceof ZlibNotLoadedError)) throw e;
+      if (!(e instanceof ZlibNotLoaded)) throw e;
       // Decoding leaves the frames untouched, so the message decodes again once zlib is here.
       await loadZlib();
       return decodeMessage(frames);
@@ -160,7 +161,7 @@ export class Comm {
     }
     if (frames === null) {
       this.close();
-      throw new ConnectionClosedError(`${this.peer} closed the connection`);
+      throw new ConnectionClosed(`${this.peer} closed the connection`);
     }
     return frames;
   }
@@ -172,28 +173,28 @@ export class Comm {
     this.#transport.close();
   }
 
-  #closedError(): ConnectionClosedError {
-    return new ConnectionClosedError(`comm to ${this.peer} is closed`);
+  #closedError(): ConnectionClosed {
+    return new ConnectionClosed(`comm to ${this.peer} is closed`);
   }
 }
 
 /** Names the likely cause when the connection breaks during the Dask handshake. */
 function handshakeFailure(e: unknown, peer: string): Error {
-  if (!(e instanceof ConnectionClosedError)) {
+  if (!(e instanceof ConnectionClosed)) {
     return e instanceof DaskProtocolError
       ? e
-      : new HandshakeError(`handshake with ${peer} failed: ${e}`, { cause: e });
+      : new HandshakeFailed(`handshake with ${peer} failed: ${e}`, { cause: e });
   }
   const reason = e.cause instanceof Error ? e.cause.message : "";
   if (/alert/i.test(reason)) {
     // TLS 1.3 reports a refused client certificate only after the client's handshake is done.
-    return new TlsHandshakeError(
+    return new TlsHandshakeFailed(
       `${peer} ended the TLS session (${reason}): it does not accept our client certificate ` +
         `or key; check the TLS material`,
       { cause: e },
     );
   }
-  return new HandshakeError(
+  return new HandshakeFailed(
     `${peer} closed the connection during the Dask handshake (${e.message}); if the ` +
       `scheduler expects TLS, connect with tls://`,
     { cause: e },
@@ -205,7 +206,7 @@ function parseHandshake(msg: unknown, peer: string): PeerHandshake {
     msg instanceof Map ? msg.get(k) : (msg as Record<string, unknown> | null)?.[k];
   const protocol = get("pickle-protocol");
   if (msg === null || typeof msg !== "object" || typeof protocol !== "number") {
-    throw new HandshakeError(
+    throw new HandshakeFailed(
       `${peer} sent an invalid Dask handshake (no "pickle-protocol"); is this a Dask port?`,
     );
   }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { BatchedStream } from "./batched_stream.ts";
 import { Comm, LOCAL_HANDSHAKE } from "./comm.ts";
-import { HandshakeError, RequestTimeoutError, RpcError } from "../errors.ts";
+import { HandshakeFailed, RequestTimeout, RpcFailed } from "../errors.ts";
 import { frameMessage, FrameReader } from "./framing.ts";
 import { decodeMessage, encodeMessage } from "../codec/message.ts";
 import { RpcPool } from "./rpc_pool.ts";
@@ -65,10 +65,10 @@ Deno.test("comm - handshake is sent first and the peer's is read", async () => {
 });
 
 Deno.test("comm - peers that are not Dask fail the handshake clearly", async () => {
-  await assert.rejects(Comm.open(new MemoryTransport(new Uint8Array())), HandshakeError);
+  await assert.rejects(Comm.open(new MemoryTransport(new Uint8Array())), HandshakeFailed);
   const notDask = concatBytes(frameMessage(encodeMessage({ hello: "world" })));
   await assert.rejects(Comm.open(new MemoryTransport(notDask)), (e: unknown) => {
-    assert.ok(e instanceof HandshakeError);
+    assert.ok(e instanceof HandshakeFailed);
     assert.match(e.message, /pickle-protocol/);
     return true;
   });
@@ -80,7 +80,7 @@ Deno.test("comm - peers that are not Dask fail the handshake clearly", async () 
   await assert.rejects(
     Comm.connect(server.address, { handshakeTimeoutMs: 200 }),
     (e: unknown) => {
-      assert.ok(e instanceof RequestTimeoutError);
+      assert.ok(e instanceof RequestTimeout);
       assert.match(e.message, /no Dask handshake within 200 ms/);
       return true;
     },
@@ -138,7 +138,7 @@ Deno.test("rpc pool - error replies, timeouts and concurrency", async () => {
   const pool = new RpcPool(server.address, { size: 2 });
   try {
     await assert.rejects(pool.call({ op: "fail" }, { timeoutMs: 5000 }), (e: unknown) => {
-      assert.ok(e instanceof RpcError);
+      assert.ok(e instanceof RpcFailed);
       assert.equal(e.op, "fail");
       assert.match(e.message, /unexpected keyword/);
       assert.match(e.tracebackText, /core\.py/);
@@ -151,7 +151,7 @@ Deno.test("rpc pool - error replies, timeouts and concurrency", async () => {
     assert.equal(maxOpen, 2, "never more comms than the pool size");
     await assert.rejects(
       pool.call({ op: "slow", delay: 400 }, { timeoutMs: 100 }),
-      RequestTimeoutError,
+      RequestTimeout,
     );
     // The timed-out comm was dropped; the pool still works.
     assert.deepEqual(await pool.call({ op: "z" }, { timeoutMs: 5000 }), { echo: "z" });

@@ -5,12 +5,12 @@
  */
 import type { PeerCertificate } from "node:tls";
 import {
-  ConnectError,
-  ConnectionRefusedError,
-  ConnectTimeoutError,
-  GatewayClusterNotFoundError,
-  InvalidAddressError,
-  TlsHandshakeError,
+  ConnectFailed,
+  ConnectionRefused,
+  ConnectTimeout,
+  GatewayClusterNotFound,
+  InvalidAddress,
+  TlsHandshakeFailed,
 } from "../errors.ts";
 import { formatAddress, parseAddress, type SchedulerAddress } from "./address.ts";
 import { DenoConnTransport } from "./deno_conn_transport.ts";
@@ -39,12 +39,12 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /**
  * Opens a transport to a Dask address (`tcp://`, `tls://` or `gateway://`).
  *
- * @throws {InvalidAddressError} for a malformed address or missing TLS material.
- * @throws {ConnectTimeoutError} when the connection is not up within `timeoutMs`.
- * @throws {ConnectionRefusedError} when nothing listens on the port.
- * @throws {TlsHandshakeError} when the TLS handshake fails (the reason is in the message).
- * @throws {GatewayClusterNotFoundError} when a gateway proxy has no route for the cluster.
- * @throws {ConnectError} for other network failures (e.g. unknown host).
+ * @throws {InvalidAddress} for a malformed address or missing TLS material.
+ * @throws {ConnectTimeout} when the connection is not up within `timeoutMs`.
+ * @throws {ConnectionRefused} when nothing listens on the port.
+ * @throws {TlsHandshakeFailed} when the TLS handshake fails (the reason is in the message).
+ * @throws {GatewayClusterNotFound} when a gateway proxy has no route for the cluster.
+ * @throws {ConnectFailed} for other network failures (e.g. unknown host).
  */
 export async function connectTransport(
   address: string | SchedulerAddress,
@@ -54,7 +54,7 @@ export async function connectTransport(
   const timeoutMs = options.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   if (addr.scheme === "tcp") return await connectTcp(addr, timeoutMs);
   if (!options.tls) {
-    throw new InvalidAddressError(
+    throw new InvalidAddress(
       `${formatAddress(addr)} needs TLS material (ca, cert, key): Dask uses mutual TLS`,
     );
   }
@@ -101,10 +101,10 @@ async function connectDenoTls(
   })();
   const conn = await withConnectTimeout(connecting, timeoutMs, peer, (c) => c.close()).catch(
     (e) => {
-      if (e instanceof ConnectTimeoutError) throw e;
+      if (e instanceof ConnectTimeout) throw e;
       if (e instanceof Deno.errors.ConnectionRefused) throw mapSocketError(e, peer);
       if (e instanceof Deno.errors.NotFound) throw mapSocketError(e, peer);
-      throw new TlsHandshakeError(`TLS handshake with ${peer} failed: ${message(e)}`, {
+      throw new TlsHandshakeFailed(`TLS handshake with ${peer} failed: ${message(e)}`, {
         cause: e,
       });
     },
@@ -157,7 +157,7 @@ async function connectNodeTls(
     const timer = setTimeout(
       () =>
         fail(
-          new ConnectTimeoutError(
+          new ConnectTimeout(
             `connecting to ${peer} did not complete within ${timeoutMs} ms ` +
               `(TCP connect and TLS handshake); check the address and network, or raise the ` +
               `connect timeout`,
@@ -178,7 +178,7 @@ async function connectNodeTls(
       fail(
         gateway
           ? gatewayNotFound(peer, clusterName)
-          : new TlsHandshakeError(`${peer} closed the connection during the TLS handshake`),
+          : new TlsHandshakeFailed(`${peer} closed the connection during the TLS handshake`),
       ));
   });
 }
@@ -189,7 +189,7 @@ function mapTlsError(e: Error, peer: string, gateway: boolean, cluster: string):
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return mapSocketError(e, peer);
   const closedEarly = code === "ECONNRESET" || /disconnected before secure TLS/i.test(e.message);
   if (closedEarly && gateway) return gatewayNotFound(peer, cluster, e);
-  return new TlsHandshakeError(
+  return new TlsHandshakeFailed(
     `TLS handshake with ${peer} failed: ${message(e)}${code ? ` (${code})` : ""}` +
       (gateway
         ? "; check the cluster's TLS certificate and key"
@@ -199,7 +199,7 @@ function mapTlsError(e: Error, peer: string, gateway: boolean, cluster: string):
 }
 
 function gatewayNotFound(peer: string, cluster: string, cause?: unknown) {
-  return new GatewayClusterNotFoundError(
+  return new GatewayClusterNotFound(
     cluster,
     `gateway proxy ${peer} closed the connection during the TLS handshake for SNI ` +
       `"daskgateway-${cluster}": it has no running cluster named "${cluster}" ` +
@@ -209,16 +209,16 @@ function gatewayNotFound(peer: string, cluster: string, cause?: unknown) {
 }
 
 function mapSocketError(e: unknown, peer: string): Error {
-  if (e instanceof ConnectTimeoutError) return e;
+  if (e instanceof ConnectTimeout) return e;
   const code = (e as { code?: string }).code ?? "";
   if (e instanceof Deno.errors.ConnectionRefused || code === "ECONNREFUSED") {
-    return new ConnectionRefusedError(
+    return new ConnectionRefused(
       `connection to ${peer} refused: nothing listens there; check the address and that the ` +
         `scheduler is running`,
       { cause: e },
     );
   }
-  return new ConnectError(`cannot connect to ${peer}: ${message(e)}`, { cause: e });
+  return new ConnectFailed(`cannot connect to ${peer}: ${message(e)}`, { cause: e });
 }
 
 /** Races a connect against a timer; a connection that arrives after the timeout is closed. */
@@ -233,7 +233,7 @@ function withConnectTimeout<T>(
     const timer = setTimeout(() => {
       timedOut = true;
       reject(
-        new ConnectTimeoutError(
+        new ConnectTimeout(
           `connecting to ${peer} did not complete within ${timeoutMs} ms; check the address ` +
             `and network, or raise the connect timeout`,
         ),

@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { pythonEnv } from "../../tests/replica/python_env.ts";
 import {
-  ConnectionClosedError,
-  ConnectionRefusedError,
-  ConnectTimeoutError,
-  GatewayClusterNotFoundError,
-  InvalidAddressError,
-  TlsHandshakeError,
+  ConnectionClosed,
+  ConnectionRefused,
+  ConnectTimeout,
+  GatewayClusterNotFound,
+  InvalidAddress,
+  TlsHandshakeFailed,
 } from "../errors.ts";
 import { makeTlsKeypair } from "../testing/tls_keypair.ts";
 import { connectTransport } from "./connect.ts";
@@ -98,7 +98,7 @@ Deno.test("transport - gateway sends SNI daskgateway-<name> and checks the bare 
   await assert.rejects(
     connectTransport(`gateway://127.0.0.1:${server.port}/someone-else`, { tls: material }),
     (e: unknown) => {
-      assert.ok(e instanceof TlsHandshakeError);
+      assert.ok(e instanceof TlsHandshakeFailed);
       assert.match(e.message, /someone-else/);
       return true;
     },
@@ -130,7 +130,7 @@ Deno.test("transport - tls trusts only the given CA and skips the host name", as
         tlsEngine,
       }),
       (e: unknown) => {
-        assert.ok(e instanceof TlsHandshakeError, `${tlsEngine}: ${e}`);
+        assert.ok(e instanceof TlsHandshakeFailed, `${tlsEngine}: ${e}`);
         assert.match(e.message, /certificate|cert|unknown ca|verify/i);
         return true;
       },
@@ -172,7 +172,7 @@ Deno.test("transport - node:tls receives in place, in order, past the back-press
   } finally {
     t.close();
   }
-  await assert.rejects(t.readFull!(new Uint8Array(10)), ConnectionClosedError);
+  await assert.rejects(t.readFull!(new Uint8Array(10)), ConnectionClosed);
 });
 
 Deno.test("transport - node:tls stops reading the socket while its queue is full", async () => {
@@ -253,7 +253,7 @@ Deno.test("transport - a proxy closing during the handshake means no such cluste
     await assert.rejects(
       connectTransport(`gateway://127.0.0.1:${port}/missing`, { tls: material }),
       (e: unknown) => {
-        assert.ok(e instanceof GatewayClusterNotFoundError, String(e));
+        assert.ok(e instanceof GatewayClusterNotFound, String(e));
         assert.equal(e.clusterName, "missing");
         assert.match(e.message, /daskgateway-missing/);
         return true;
@@ -261,7 +261,7 @@ Deno.test("transport - a proxy closing during the handshake means no such cluste
     );
     await assert.rejects(
       connectTransport(`tls://127.0.0.1:${port}`, { tls: material }),
-      TlsHandshakeError,
+      TlsHandshakeFailed,
     );
   } finally {
     listener.close();
@@ -272,13 +272,13 @@ Deno.test("transport - a proxy closing during the handshake means no such cluste
 Deno.test("transport - refused, timeout and missing TLS material are typed", async () => {
   const port = closedPort();
   for (const address of [`tcp://127.0.0.1:${port}`, `tls://127.0.0.1:${port}`]) {
-    await assert.rejects(connectTransport(address, { tls: material }), ConnectionRefusedError);
+    await assert.rejects(connectTransport(address, { tls: material }), ConnectionRefused);
   }
   await assert.rejects(
     connectTransport(`gateway://127.0.0.1:${port}/c`, { tls: material }),
-    ConnectionRefusedError,
+    ConnectionRefused,
   );
-  await assert.rejects(connectTransport(`tls://127.0.0.1:${port}`), InvalidAddressError);
+  await assert.rejects(connectTransport(`tls://127.0.0.1:${port}`), InvalidAddress);
 
   // A listener that accepts but never speaks TLS: the handshake must time out.
   const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -296,7 +296,7 @@ Deno.test("transport - refused, timeout and missing TLS material are typed", asy
           tlsEngine,
         }),
         (e: unknown) => {
-          assert.ok(e instanceof ConnectTimeoutError, String(e));
+          assert.ok(e instanceof ConnectTimeout, String(e));
           assert.match(e.message, /300 ms/);
           return true;
         },

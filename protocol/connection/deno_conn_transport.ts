@@ -3,7 +3,7 @@
  * directly in the caller's buffer, so a frame is copied once from the kernel.
  * @module
  */
-import { ConnectionClosedError } from "../errors.ts";
+import { ConnectionClosed } from "../errors.ts";
 import type { Transport } from "./transport.ts";
 
 /** Wraps a connected `Deno.Conn`. */
@@ -45,9 +45,9 @@ export class DenoConnTransport implements Transport {
     }
   }
 
-  #closedError(cause?: unknown): ConnectionClosedError {
+  #closedError(cause?: unknown): ConnectionClosed {
     const why = this.#closed ? "it was closed" : `of a network error (${describe(cause)})`;
-    return new ConnectionClosedError(`connection to ${this.peer} is unusable because ${why}`, {
+    return new ConnectionClosed(`connection to ${this.peer} is unusable because ${why}`, {
       cause,
     });
   }

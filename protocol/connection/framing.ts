@@ -6,7 +6,7 @@
  * every version reads.
  * @module
  */
-import { ConnectionClosedError, DecodeError, FrameTooLargeError } from "../errors.ts";
+import { ConnectionClosed, DecodeFailed, FrameTooLarge } from "../errors.ts";
 import type { Transport } from "./transport.ts";
 
 /** Default largest accepted message: 2 GiB. */
@@ -82,29 +82,29 @@ export class FrameReader {
    * Reads the next message and returns its frames, or `null` if the peer closed the connection
    * between messages.
    *
-   * @throws {FrameTooLargeError} when the message announces more than `maxMessageSize` bytes.
-   * @throws {DecodeError} for an inconsistent prelude.
-   * @throws {ConnectionClosedError} when the connection ends inside a message.
+   * @throws {FrameTooLarge} when the message announces more than `maxMessageSize` bytes.
+   * @throws {DecodeFailed} for an inconsistent prelude.
+   * @throws {ConnectionClosed} when the connection ends inside a message.
    */
   async readMessage(): Promise<Uint8Array[] | null> {
     const first = await this.#readExact(8, true);
     if (first === null) return null;
     const blockLen = this.#u64(first, 0, "first block length");
     if (blockLen > this.#maxMessageSize) {
-      throw new FrameTooLargeError(blockLen, this.#maxMessageSize);
+      throw new FrameTooLarge(blockLen, this.#maxMessageSize);
     }
     if (blockLen < 8) {
-      throw new DecodeError(`first block of ${blockLen} bytes cannot hold the frame count`);
+      throw new DecodeFailed(`first block of ${blockLen} bytes cannot hold the frame count`);
     }
     const nFrames = this.#u64(await this.#peekBlockStart(), 0, "frame count");
     if (nFrames > this.#maxFrames) {
-      throw new DecodeError(
+      throw new DecodeFailed(
         `message announces ${nFrames} frames, more than the limit of ${this.#maxFrames}`,
       );
     }
     const preludeLen = 8 * (1 + nFrames);
     if (preludeLen > blockLen) {
-      throw new DecodeError(
+      throw new DecodeFailed(
         `first block of ${blockLen} bytes is shorter than its prelude (${nFrames} frames)`,
       );
     }
@@ -115,7 +115,7 @@ export class FrameReader {
     for (let i = 0; i < nFrames; i++) {
       lengths[i] = this.#u64(prelude, 8 * (1 + i), "frame length");
       total += lengths[i];
-      if (total > this.#maxMessageSize) throw new FrameTooLargeError(total, this.#maxMessageSize);
+      if (total > this.#maxMessageSize) throw new FrameTooLarge(total, this.#maxMessageSize);
     }
     const frames: Uint8Array[] = new Array(nFrames);
     const inBlock = blockLen - preludeLen;
@@ -134,7 +134,7 @@ export class FrameReader {
       at += lengths[inBlockFrames++];
     }
     if (at !== inBlock) {
-      throw new DecodeError(`first block of ${blockLen} bytes does not end on a frame boundary`);
+      throw new DecodeFailed(`first block of ${blockLen} bytes does not end on a frame boundary`);
     }
     if (inBlock > 0) {
       const pad = (FRAME_ALIGNMENT - (largestAt % FRAME_ALIGNMENT)) % FRAME_ALIGNMENT;
@@ -157,9 +157,9 @@ export class FrameReader {
     const value = view.getBigUint64(at, true);
     if (value > BigInt(Number.MAX_SAFE_INTEGER)) {
       if (what === "frame count") {
-        throw new DecodeError(`message announces ${value} frames, more than the limit`);
+        throw new DecodeFailed(`message announces ${value} frames, more than the limit`);
       }
-      throw new FrameTooLargeError(Number(value), this.#maxMessageSize);
+      throw new FrameTooLarge(Number(value), this.#maxMessageSize);
     }
     return Number(value);
   }
@@ -230,8 +230,8 @@ export class FrameReader {
     return true;
   }
 
-  #truncated(): ConnectionClosedError {
-    return new ConnectionClosedError(
+  #truncated(): ConnectionClosed {
+    return new ConnectionClosed(
       `connection to ${this.#transport.peer} closed in the middle of a message`,
     );
   }

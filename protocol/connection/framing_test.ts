@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { pythonEnv } from "../../tests/replica/python_env.ts";
-import { ConnectionClosedError, DecodeError, FrameTooLargeError } from "../errors.ts";
+import { ConnectionClosed, DecodeFailed, FrameTooLarge } from "../errors.ts";
 import { frameMessage, FrameReader } from "./framing.ts";
 import { concatBytes, MemoryTransport } from "../testing/memory_transport.ts";
 import { fuzzIterations, SeededRandom } from "../testing/seeded_random.ts";
@@ -92,7 +92,7 @@ Deno.test("framing - large frames are read in place through readFull", async () 
   // A stream that ends inside a large frame is a truncated message, not a short frame.
   await assert.rejects(
     readAll(wire.subarray(0, wire.length - 1000), () => 50_000, undefined, true),
-    ConnectionClosedError,
+    ConnectionClosed,
   );
 });
 
@@ -171,37 +171,37 @@ Deno.test("framing - clean end between messages gives null, truncation throws", 
   assert.deepEqual(await readAll(new Uint8Array(0)), []);
   const wire = concatBytes(frameMessage([pattern(100, 1)]));
   for (const cut of [3, 8, 20, wire.length - 1]) {
-    await assert.rejects(readAll(wire.subarray(0, cut)), ConnectionClosedError);
+    await assert.rejects(readAll(wire.subarray(0, cut)), ConnectionClosed);
   }
 });
 
 Deno.test("framing - size limit is enforced before allocating", async () => {
   // 2^60 bytes could never be allocated: the typed error proves the check comes first.
-  await assert.rejects(readAll(u64s(2 ** 52, 1, 2 ** 52)), FrameTooLargeError);
+  await assert.rejects(readAll(u64s(2 ** 52, 1, 2 ** 52)), FrameTooLarge);
   const huge = concatBytes([u64s(0xffffffff), new Uint8Array([0xff, 0xff, 0xff, 0xff])]);
-  await assert.rejects(readAll(huge), FrameTooLargeError);
+  await assert.rejects(readAll(huge), FrameTooLarge);
   const wire = concatBytes(frameMessage([pattern(600, 1), pattern(600, 2)]));
   await assert.rejects(readAll(wire, undefined, 1000), (e: unknown) => {
-    assert.ok(e instanceof FrameTooLargeError);
+    assert.ok(e instanceof FrameTooLarge);
     assert.equal(e.limit, 1000);
     assert.match(e.message, /maxMessageSize/);
     return true;
   });
   // Frame lengths that overflow the limit after a small first block.
   const split = concatBytes([u64s(24), u64s(2, 0, 2 ** 40)]);
-  await assert.rejects(readAll(split, undefined, 1 << 20), FrameTooLargeError);
+  await assert.rejects(readAll(split, undefined, 1 << 20), FrameTooLarge);
 });
 
 Deno.test("framing - inconsistent preludes are decode errors", async () => {
   // Block shorter than its prelude.
-  await assert.rejects(readAll(concatBytes([u64s(16), u64s(5, 1)])), DecodeError);
+  await assert.rejects(readAll(concatBytes([u64s(16), u64s(5, 1)])), DecodeFailed);
   // Block that ends inside a frame.
   await assert.rejects(
     readAll(concatBytes([u64s(8 * 3 + 5), u64s(2, 4, 4), pattern(8, 1)])),
-    DecodeError,
+    DecodeFailed,
   );
   // Block too short for the frame count.
-  await assert.rejects(readAll(concatBytes([u64s(4), u64s(0)])), DecodeError);
+  await assert.rejects(readAll(concatBytes([u64s(4), u64s(0)])), DecodeFailed);
 });
 
 Deno.test("framing - fuzz: random and mutated input only raises typed errors", async () => {
@@ -228,8 +228,8 @@ Deno.test("framing - fuzz: random and mutated input only raises typed errors", a
       await readAll(input, () => 1 + rng.int(5000), 1 << 20, rng.int(2) === 0);
     } catch (e) {
       if (
-        !(e instanceof DecodeError || e instanceof FrameTooLargeError ||
-          e instanceof ConnectionClosedError)
+        !(e instanceof DecodeFailed || e instanceof FrameTooLarge ||
+          e instanceof ConnectionClosed)
       ) {
         throw new Error(`iteration ${i}: untyped failure ${e}`, { cause: e });
       }

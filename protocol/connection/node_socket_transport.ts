@@ -16,7 +16,7 @@
  * @module
  */
 import type { TLSSocket } from "node:tls";
-import { ConnectionClosedError } from "../errors.ts";
+import { ConnectionClosed } from "../errors.ts";
 import type { Transport } from "./transport.ts";
 
 /** Received bytes queued before the socket is paused (back-pressure towards the peer). */
@@ -317,13 +317,13 @@ export class NodeSocketTransport implements Transport {
     });
   }
 
-  #closedError(cause?: unknown): ConnectionClosedError {
+  #closedError(cause?: unknown): ConnectionClosed {
     const why = this.#closed
       ? "it was closed"
       : cause !== undefined
       ? `of a network error (${cause instanceof Error ? cause.message : String(cause)})`
       : "the peer closed it";
-    return new ConnectionClosedError(`connection to ${this.peer} is unusable because ${why}`, {
+    return new ConnectionClosed(`connection to ${this.peer} is unusable because ${why}`, {
       cause,
     });
   }

@@ -4,7 +4,7 @@
  * @module
  */
 import { Comm, type CommOptions } from "./comm.ts";
-import { ClientClosedError, RequestTimeoutError, RpcError } from "../errors.ts";
+import { ClientClosed, RequestTimeout, RpcFailed } from "../errors.ts";
 import type { SchedulerAddress } from "./address.ts";
 
 /** Options of {@link RpcPool}. */
@@ -41,8 +41,8 @@ export class RpcPool {
 
   /**
    * Sends `{op, ...fields}` and returns the reply.
-   * @throws {RpcError} when the server replies with an error status and exception text.
-   * @throws {RequestTimeoutError} when the call does not complete within `timeoutMs` (the comm
+   * @throws {RpcFailed} when the server replies with an error status and exception text.
+   * @throws {RequestTimeout} when the call does not complete within `timeoutMs` (the comm
    *   is then closed, since a late reply would confuse the next request).
    * @throws connection errors from opening or using a comm.
    */
@@ -58,7 +58,7 @@ export class RpcPool {
         timedOut = true;
         comm?.close();
         reject(
-          new RequestTimeoutError(
+          new RequestTimeout(
             `scheduler RPC "${msg.op}" got no reply within ${options.timeoutMs} ms`,
           ),
         );
@@ -87,7 +87,7 @@ export class RpcPool {
     }
   }
 
-  /** Closes every comm; pending and later calls fail with {@link ClientClosedError}. */
+  /** Closes every comm; pending and later calls fail with {@link ClientClosed}. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -95,11 +95,11 @@ export class RpcPool {
       // Tell the server we are done; failures do not matter any more.
       comm.send({ op: "close", reply: false }).catch(() => {}).finally(() => comm.close());
     }
-    for (const w of this.#waiting.splice(0)) w(new ClientClosedError("the RPC pool is closed"));
+    for (const w of this.#waiting.splice(0)) w(new ClientClosed("the RPC pool is closed"));
   }
 
   async #acquire(): Promise<Comm> {
-    if (this.#closed) throw new ClientClosedError("the RPC pool is closed");
+    if (this.#closed) throw new ClientClosed("the RPC pool is closed");
     const idle = this.#idle.pop();
     if (idle) return idle;
     if (this.#open < this.#size) {
@@ -137,11 +137,11 @@ export class RpcPool {
   }
 }
 
-/** Throws {@link RpcError} for `{status: "error" | "uncaught-error", exception_text, …}` replies. */
+/** Throws {@link RpcFailed} for `{status: "error" | "uncaught-error", exception_text, …}` replies. */
 function checkReply(op: string, reply: unknown): void {
   if (reply === null || typeof reply !== "object" || reply instanceof Uint8Array) return;
   const r = reply as Record<string, unknown>;
   if ((r.status === "error" || r.status === "uncaught-error") && "exception_text" in r) {
-    throw new RpcError(op, String(r.exception_text ?? ""), String(r.traceback_text ?? ""));
+    throw new RpcFailed(op, String(r.exception_text ?? ""), String(r.traceback_text ?? ""));
   }
 }

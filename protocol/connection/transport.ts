@@ -10,19 +10,19 @@ export interface Transport {
   readonly peer: string;
   /**
    * Reads at most `into.length` bytes into `into`; resolves with the count, or `null` at the end
-   * of the stream. Rejects with `ConnectionClosedError` when the connection fails or is closed.
+   * of the stream. Rejects with `ConnectionClosed` when the connection fails or is closed.
    */
   read(into: Uint8Array): Promise<number | null>;
   /**
    * Optional fast path for large reads: fills all of `into`, receiving straight into it where the
    * transport can (no intermediate copy). Resolves with `into.length`, or with fewer bytes if the
-   * stream ended first. Rejects with `ConnectionClosedError` when the connection fails or is
+   * stream ended first. Rejects with `ConnectionClosed` when the connection fails or is
    * closed. Callers fall back to {@link read} when a transport lacks it.
    */
   readFull?(into: Uint8Array): Promise<number>;
   /**
    * Writes the chunks in order, without joining them first. Resolves once the transport has
-   * accepted all bytes. Rejects with `ConnectionClosedError` when the connection fails.
+   * accepted all bytes. Rejects with `ConnectionClosed` when the connection fails.
    */
   write(chunks: readonly Uint8Array[]): Promise<void>;
   /** Closes the connection; pending and later reads and writes reject. Idempotent. */

@@ -27,7 +27,7 @@
  * at is found in the scheduler's story (`get_story`).
  * @module
  */
-import { DaskProtocolError } from "../errors.ts";
+import { InvalidCollectionGraph } from "../errors.ts";
 import { type Collection, type Node, py } from "./py.ts";
 import type { GraphEra } from "./scheduler_era.ts";
 import { sha1Hex } from "../codec/sha1.ts";
@@ -73,12 +73,12 @@ export function collectionGraphBuilder(collection: Collection, era: GraphEra): N
 
 /**
  * Checks the builder's value: `(bytes, keys)` with keys a (nested) list of strings.
- * @throws {DaskProtocolError} when it has another shape (e.g. a tuple key, which this client
+ * @throws {InvalidCollectionGraph} when it has another shape (e.g. a tuple key, which this client
  *   cannot track).
  */
 export function parseCollectionGraph(value: unknown, builderKey: string): CollectionGraph {
   const bad = (why: string) =>
-    new DaskProtocolError(
+    new InvalidCollectionGraph(
       `the collection graph built by task ${builderKey} is unusable: ${why}; is the node's ` +
         `value a Dask collection (has __dask_graph__)?`,
     );

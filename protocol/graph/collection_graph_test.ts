@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { PYTHON_ERAS } from "../../tests/replica/python_env.ts";
 import { Client } from "../client/client.ts";
 import { parseCollectionGraph } from "./collection_graph.ts";
-import { CancelledError, DaskProtocolError, GraphBuildError, RemoteError } from "../errors.ts";
+import { DaskProtocolError, GraphBuildFailed, RemoteError, TaskCancelled } from "../errors.ts";
 import type { Future } from "../client/future.ts";
 import { type Collection, type Node, py } from "./py.ts";
 import { encodeMessage } from "../codec/message.ts";
@@ -237,7 +237,7 @@ for (const era of PYTHON_ERAS) {
       );
       await future.cancel();
       const ranAtCancel = (await sleepsDone(client)) - before;
-      await assert.rejects(future.result(WAIT), CancelledError);
+      await assert.rejects(future.result(WAIT), TaskCancelled);
       await eventually(
         "the scheduler forgot every key",
         async () => (await knownKeys(client)) === 0,
@@ -260,7 +260,7 @@ for (const era of PYTHON_ERAS) {
       );
       await assert.rejects(
         client.computeCollection(wave() as unknown as Collection),
-        GraphBuildError,
+        GraphBuildFailed,
       );
     });
   });

@@ -10,7 +10,7 @@
  * ```
  * @module
  */
-import { GraphBuildError } from "../errors.ts";
+import { GraphBuildFailed } from "../errors.ts";
 import {
   PyCall,
   PyFloat,
@@ -20,7 +20,7 @@ import {
   PySet,
   PyTuple,
   type PyValue,
-} from "../codec/pickle/writer.ts";
+} from "../codec/pickle/python_values.ts";
 import type { GraphEra } from "./scheduler_era.ts";
 import { sha1Hex } from "../codec/sha1.ts";
 import { TASK_SPEC } from "./task_spec.ts";
@@ -66,7 +66,7 @@ export class PyFunction {
   /** The pickled reference (module + qualified name). */
   readonly global: PyGlobal;
 
-  /** Names a callable; throws {@link GraphBuildError} when `path` is not a dotted Python name. */
+  /** Names a callable; throws {@link GraphBuildFailed} when `path` is not a dotted Python name. */
   constructor(
     /** The path as given: `"module.name"` or `"module:Qual.name"`. */
     readonly path: string,
@@ -74,7 +74,7 @@ export class PyFunction {
     try {
       this.global = pyGlobal(path);
     } catch (e) {
-      throw new GraphBuildError(
+      throw new GraphBuildFailed(
         `py.fn("${path}"): not a Python import path; write "module.name" or "module:Qual.name"`,
         { cause: e },
       );
@@ -127,14 +127,14 @@ export class Node {
 
   /** Calls a method on this node's value: `obj.name(*args, **kwargs)`. */
   method(name: string, ...args: unknown[]): Node {
-    if (!name) throw new GraphBuildError("node.method() needs a method name");
+    if (!name) throw new GraphBuildFailed("node.method() needs a method name");
     const caller = new PyCall(METHOD_CALLER, [name]);
     return buildCall(name, caller, `m${str(name)}`, [this, ...args]);
   }
 
   /** Reads an attribute of this node's value: `getattr(obj, name)`. */
   attr(name: string): Node {
-    if (!name) throw new GraphBuildError("node.attr() needs an attribute name");
+    if (!name) throw new GraphBuildFailed("node.attr() needs an attribute name");
     return buildCall("getattr", GETATTR, "getattr", [this, name]);
   }
 
@@ -205,7 +205,9 @@ export const py = {
       return buildCall(f.global.qualname.split(".").pop()!, f.global, globalText(f.global), args);
     }
     if (f instanceof Node) return buildCall("call", null, "", [f, ...args], true);
-    throw new GraphBuildError(`py.call() needs a py.fn(...) or a node as callable, got ${kind(f)}`);
+    throw new GraphBuildFailed(
+      `py.call() needs a py.fn(...) or a node as callable, got ${kind(f)}`,
+    );
   },
 
   /** Keyword arguments for {@link py.call} / `node.method`: `py.kwargs({ axis: 0 })`. */
@@ -217,7 +219,7 @@ export const py = {
   value(value: unknown): Node {
     const arg = encodeArg(value, { nodes: [], futures: [] });
     if (arg.hasRef) {
-      throw new GraphBuildError("py.value() takes literal data only; use py.call() for nodes");
+      throw new GraphBuildFailed("py.value() takes literal data only; use py.call() for nodes");
     }
     const key = `data-${digest(arg.text)}`;
     return new Node(key, {}, [], [], new PyCall(DATA_NODE, [key, arg.py]));
@@ -235,7 +237,7 @@ export const py = {
    */
   collection(node: Node): Collection {
     if (!(node instanceof Node)) {
-      throw new GraphBuildError(`py.collection() needs a node, got ${kind(node)}`);
+      throw new GraphBuildFailed(`py.collection() needs a node, got ${kind(node)}`);
     }
     return new Collection(node);
   },
@@ -264,7 +266,7 @@ function buildCall(
   const args: EncodedArg[] = [];
   for (const a of rawArgs) {
     if (a instanceof Kwargs) {
-      if (kwargs) throw new GraphBuildError("a call takes at most one py.kwargs({...})");
+      if (kwargs) throw new GraphBuildFailed("a call takes at most one py.kwargs({...})");
       kwargs = a;
       continue;
     }
@@ -305,7 +307,7 @@ function unique<T extends { key: string }>(items: T[]): T[] {
 
 /** Converts a JS argument to its pickle model, collecting node dependencies. */
 function encodeArg(value: unknown, deps: References, where = "argument", depth = 0): EncodedArg {
-  if (depth > 100) throw new GraphBuildError(`${where} is nested more than 100 levels deep`);
+  if (depth > 100) throw new GraphBuildFailed(`${where} is nested more than 100 levels deep`);
   switch (typeof value) {
     case "number":
       return {
@@ -357,7 +359,7 @@ function encodeArg(value: unknown, deps: References, where = "argument", depth =
     const fn = encodeArg(value.fn, deps, where, depth + 1);
     const args = value.args.map((a) => encodeArg(a, deps, where, depth + 1));
     if (fn.hasRef || args.some((a) => a.hasRef)) {
-      throw new GraphBuildError(
+      throw new GraphBuildFailed(
         `${where}: a PyCall runs while the graph is unpickled and cannot take nodes or futures; ` +
           `use py.call() to make it a task`,
       );
@@ -367,7 +369,7 @@ function encodeArg(value: unknown, deps: References, where = "argument", depth =
   if (value instanceof Map) {
     const entries = [...value].map(([k, v]) => {
       const ek = encodeArg(k, deps, where, depth + 1);
-      if (ek.hasRef) throw new GraphBuildError(`${where}: dict keys cannot be nodes or futures`);
+      if (ek.hasRef) throw new GraphBuildFailed(`${where}: dict keys cannot be nodes or futures`);
       return [ek, encodeArg(v, deps, where, depth + 1)] as const;
     });
     const hasRef = entries.some(([, v]) => v.hasRef);
@@ -420,8 +422,8 @@ function isKeyReference(value: object): value is KeyReference {
   return KEY_REFERENCE in value;
 }
 
-function unsupported(value: unknown, where: string): GraphBuildError {
-  return new GraphBuildError(
+function unsupported(value: unknown, where: string): GraphBuildFailed {
+  return new GraphBuildFailed(
     `${where} of type ${kind(value)} has no Python equivalent; pass numbers, strings, booleans, ` +
       `null, bigint, Uint8Array, arrays, plain objects, Map, py.tuple/py.slice, nodes or futures ` +
       `(scatter typed arrays with client.scatter())`,

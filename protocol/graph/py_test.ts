@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { PYTHON_ERAS, pythonEnv, type PythonEra } from "../../tests/replica/python_env.ts";
-import { GraphBuildError } from "../errors.ts";
+import { GraphBuildFailed } from "../errors.ts";
 import { collectGraph, type Node, py, taskDict } from "./py.ts";
-import { dumps, PyFloat, PyGlobal, PySet, type PyValue } from "../codec/pickle/writer.ts";
+import { dumps } from "../codec/pickle/writer.ts";
+import { PyFloat, PyGlobal, PySet, type PyValue } from "../codec/pickle/python_values.ts";
 
 Deno.test("graph - keys are content hashes: equal calls share a key", () => {
   const a = py.call(py.fn("operator.add"), 1, 2);
@@ -50,11 +51,11 @@ Deno.test("graph - collecting shares nodes and skips keys already held", () => {
 
 Deno.test("graph - values without a Python equivalent are refused", () => {
   for (const bad of [() => 1, Symbol("s"), undefined, new Date(), new Float64Array(2)]) {
-    assert.throws(() => py.call("builtins.id", bad), GraphBuildError);
+    assert.throws(() => py.call("builtins.id", bad), GraphBuildFailed);
   }
-  assert.throws(() => py.fn("nodots"), GraphBuildError);
-  assert.throws(() => py.call("f.g", py.kwargs({}), py.kwargs({})), GraphBuildError);
-  assert.throws(() => py.value([py.call("f.g")]), GraphBuildError);
+  assert.throws(() => py.fn("nodots"), GraphBuildFailed);
+  assert.throws(() => py.call("f.g", py.kwargs({}), py.kwargs({})), GraphBuildFailed);
+  assert.throws(() => py.value([py.call("f.g")]), GraphBuildFailed);
 });
 
 /** A graph touching every construct, and the JSON Python should compute for each key. */

@@ -3,7 +3,7 @@
  * `distributed` version its `versions` RPC reports (nothing else on the wire tells).
  * @module
  */
-import { UnsupportedSchedulerVersionError } from "../errors.ts";
+import { UnsupportedSchedulerVersion } from "../errors.ts";
 
 /**
  * How a graph travels in `update-graph`:
@@ -57,14 +57,14 @@ function atLeast(v: [number, number, number], min: string): boolean {
 
 /**
  * The dialect of a scheduler running `distributed` `version`.
- * @throws {UnsupportedSchedulerVersionError} for versions older than {@link MIN_SUPPORTED} or
+ * @throws {UnsupportedSchedulerVersion} for versions older than {@link MIN_SUPPORTED} or
  *   that cannot be parsed.
  */
 export function schedulerDialect(version: unknown): SchedulerDialect {
   const text = typeof version === "string" ? version : String(version);
   const v = typeof version === "string" ? parseVersion(version) : undefined;
   if (!v || !atLeast(v, MIN_SUPPORTED)) {
-    throw new UnsupportedSchedulerVersionError(text, SUPPORTED_RANGE);
+    throw new UnsupportedSchedulerVersion(text, SUPPORTED_RANGE);
   }
   return {
     distributed: text,

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { UnsupportedSchedulerVersionError } from "../errors.ts";
+import { UnsupportedSchedulerVersion } from "../errors.ts";
 import { parseVersion, schedulerDialect } from "./scheduler_era.ts";
 
 Deno.test("scheduler era - versions map to graph envelopes and field gates", () => {
@@ -35,7 +35,7 @@ Deno.test("scheduler era - versions map to graph envelopes and field gates", () 
 Deno.test("scheduler era - older or unparsable versions are refused with the range", () => {
   for (const v of ["2023.3.2", "2022.12.1", "garbage", undefined]) {
     assert.throws(() => schedulerDialect(v), (e: unknown) => {
-      assert.ok(e instanceof UnsupportedSchedulerVersionError);
+      assert.ok(e instanceof UnsupportedSchedulerVersion);
       assert.match(e.message, new RegExp(`distributed ${String(v)}`));
       assert.match(e.message, /2023\.4\.0/);
       return true;

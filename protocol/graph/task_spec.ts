@@ -5,7 +5,7 @@
  * (`tuple_task.ts`).
  * @module
  */
-import { PyGlobal } from "../codec/pickle/writer.ts";
+import { PyGlobal } from "../codec/pickle/python_values.ts";
 
 const task = new PyGlobal("dask._task_spec", "Task");
 const taskRef = new PyGlobal("dask._task_spec", "TaskRef");

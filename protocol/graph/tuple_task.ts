@@ -20,8 +20,8 @@
  *   the head of a task as a function before substituting values.
  * @module
  */
-import { GraphBuildError } from "../errors.ts";
-import { PyCall, PyGlobal, PySet, PyTuple, type PyValue } from "../codec/pickle/writer.ts";
+import { GraphBuildFailed } from "../errors.ts";
+import { PyCall, PyGlobal, PySet, PyTuple, type PyValue } from "../codec/pickle/python_values.ts";
 import { TASK_SPEC } from "./task_spec.ts";
 
 const WRAPPED_KEY = new PyGlobal("distributed.utils_comm", "WrappedKey");
@@ -34,7 +34,7 @@ export function tupleTask(spec: PyValue): PyValue {
   const call = specCall(spec);
   if (call?.fn === TASK_SPEC.dataNode) return new PyTuple([new PyCall(LITERAL, [call.args[1]])]);
   if (call?.fn !== TASK_SPEC.task) {
-    throw new GraphBuildError("tupleTask() takes a Task or DataNode made by the graph builder");
+    throw new GraphBuildFailed("tupleTask() takes a Task or DataNode made by the graph builder");
   }
   const [, func, ...args] = call.args;
   if (func === TASK_SPEC.apply) {

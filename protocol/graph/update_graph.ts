@@ -5,7 +5,8 @@
  * scheduler's handler takes (an unexpected or missing one makes it drop the client).
  * @module
  */
-import { dumps, PyCall, PyGlobal, PySet, type PyValue } from "../codec/pickle/writer.ts";
+import { dumps } from "../codec/pickle/writer.ts";
+import { PyCall, PyGlobal, PySet, type PyValue } from "../codec/pickle/python_values.ts";
 import type { SchedulerDialect } from "./scheduler_era.ts";
 import { Serialized } from "../codec/serialize.ts";
 

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
-import { DecodeError } from "../../errors.ts";
+import { DecodeFailed } from "../../errors.ts";
 import { NDArray } from "../numpy.ts";
 import { CODEC_ERAS, PythonCodecDriver } from "../../testing/python_codec_driver.ts";
-import { loads, PyException, PyObject } from "./reader.ts";
-import { dumps, PyCall, PyFloat, PyGlobal, PySet, PyTuple, type PyValue } from "./writer.ts";
+import { PyException, PyObject } from "./python_objects.ts";
+import { loads } from "./reader.ts";
+import { PyCall, PyFloat, PyGlobal, PySet, PyTuple, type PyValue } from "./python_values.ts";
+import { dumps } from "./writer.ts";
 
 const u8 = (...b: number[]) => Uint8Array.from(b);
 
@@ -67,7 +69,7 @@ Deno.test("pickle reader - a __proto__ key stays an own property", () => {
   assert.deepEqual(Object.keys(out), ["__proto__", "a"]);
 });
 
-Deno.test("pickle reader - rejects malformed input with DecodeError", () => {
+Deno.test("pickle reader - rejects malformed input with DecodeFailed", () => {
   const bad: [Uint8Array, RegExp][] = [
     [u8(), /unexpected end/],
     [u8(0x80, 4, 0xff), /unknown opcode 0xff/],
@@ -99,7 +101,7 @@ Deno.test("pickle reader - rejects malformed input with DecodeError", () => {
   ];
   for (const [data, message] of bad) {
     assert.throws(() => loads(data), (e: unknown) => {
-      assert.ok(e instanceof DecodeError, `${data}: ${e}`);
+      assert.ok(e instanceof DecodeFailed, `${data}: ${e}`);
       assert.match(e.message, message);
       return true;
     });

@@ -5,10 +5,10 @@
  * @module
  */
 
-import { DecodeError } from "../../errors.ts";
+import { DecodeFailed } from "../../errors.ts";
 import { isSupportedDType, NDArray } from "../numpy.ts";
 import { PyException, PyObject } from "./python_objects.ts";
-import { PyGlobal } from "./writer.ts";
+import { PyGlobal } from "./python_values.ts";
 
 /**
  * A call recorded instead of made: REDUCE/NEWOBJ/INST/OBJ create one; BUILD, APPENDS and
@@ -197,7 +197,7 @@ function numpyScalar(args: unknown[]): Revived | undefined {
   const kind = m[2];
   const size = Number(m[3]);
   if (raw.length !== size) {
-    throw new DecodeError(`invalid pickle data: numpy ${dtype} scalar has ${raw.length} bytes`);
+    throw new DecodeFailed(`invalid pickle data: numpy ${dtype} scalar has ${raw.length} bytes`);
   }
   const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
   const key = `${kind}${size}`;

@@ -1,8 +1,8 @@
 /**
- * Pickle writer: a small model of Python values ({@link PyValue}) and {@link dumps}, which
- * encodes it as a protocol 4/5 pickle that Python's `pickle.loads` turns back into those values.
- * Output is deterministic, memo-free and frame-free (see dask-protocol.md §10), e.g. the
- * `LLGExpr` graph envelope of §9.4.
+ * Pickle writer: {@link dumps} encodes the model of Python values ({@link PyValue}) as a
+ * protocol 4/5 pickle that Python's `pickle.loads` turns back into those values. Output is
+ * deterministic, memo-free and frame-free (see `docs/wire-protocol.md`, "Pickle subset"), e.g.
+ * the `LLGExpr` graph envelope (same document, "Graphs by release").
  *
  * @example
  * ```ts
@@ -13,99 +13,25 @@
  * @module
  */
 
+import { isPlainObject } from "../../../base/mod.ts";
+import { EncodeFailed } from "../../errors.ts";
 import { ByteWriter, utf8Length } from "../byte_writer.ts";
-import { EncodeError } from "../../errors.ts";
-
-/** A Python tuple. Plain JS arrays are lists. */
-export class PyTuple {
-  /** A tuple of these items. */
-  constructor(readonly items: PyValue[]) {}
-}
-
-/** A Python set. */
-export class PySet {
-  /** A set of these items. */
-  constructor(readonly items: PyValue[]) {}
-}
-
-/** A Python float even when integral: `new PyFloat(2)` pickles as `2.0`, not `2`. */
-export class PyFloat {
-  /** A float of this value. */
-  constructor(readonly value: number) {}
-}
-
-/**
- * A module-level Python object by name (a class or function), pickled as STACK_GLOBAL, e.g.
- * `new PyGlobal("dask._expr", "Expr._reconstruct")`. Unpickling imports `module`.
- */
-export class PyGlobal {
-  /** `qualname` in `module` (dotted for nested names, e.g. `"Expr._reconstruct"`). */
-  constructor(readonly module: string, readonly qualname: string) {
-    if (!module || !qualname) {
-      throw new EncodeError(`PyGlobal needs a module and a name, got "${module}" "${qualname}"`);
-    }
-  }
-}
-
-/** A call `fn(*args)` made by the unpickler (REDUCE) — it runs wherever the pickle is loaded. */
-export class PyCall {
-  /** The call `fn(*args)`. */
-  constructor(readonly fn: PyValue, readonly args: PyValue[]) {}
-}
-
-/** An already pickled object embedded as `pickle.loads(bytes)`: it unpickles to that object. */
-export class PyPickled {
-  /** Embeds these pickle bytes. */
-  constructor(readonly bytes: Uint8Array) {}
-}
-
-/**
- * The Python values {@link dumps} can write: `null` → None, `boolean` → bool, `number` → int when
- * `Number.isInteger` else float, `bigint` → int, `string` → str, `Uint8Array` → bytes, arrays →
- * list, plain objects → dict with str keys (`undefined` values skipped), `Map` → dict with any
- * keys, `Set` → set, plus {@link PyTuple}, {@link PySet}, {@link PyFloat}, {@link PyGlobal},
- * {@link PyCall}, {@link PyPickled}.
- */
-export type PyValue =
-  | null
-  | boolean
-  | number
-  | bigint
-  | string
-  | Uint8Array
-  | PyValue[]
-  | { [key: string]: PyValue | undefined }
-  | Map<PyValue, PyValue>
-  | Set<PyValue>
-  | PyTuple
-  | PySet
-  | PyFloat
-  | PyGlobal
-  | PyCall
-  | PyPickled;
-
-/**
- * A {@link PyGlobal} from a name: `"module:qual.name"` splits at the colon; a plain dotted path
- * such as `"numpy.mean"` takes everything before the last dot as the module. Use the colon form
- * for nested names: `pyGlobal("dask._expr:Expr._reconstruct")`.
- */
-export function pyGlobal(name: string): PyGlobal {
-  const colon = name.indexOf(":");
-  if (colon >= 0) return new PyGlobal(name.slice(0, colon), name.slice(colon + 1));
-  const dot = name.lastIndexOf(".");
-  if (dot <= 0 || dot === name.length - 1) {
-    throw new EncodeError(
-      `"${name}" is not a dotted Python name; write "module.name" or "module:qual.name"`,
-    );
-  }
-  return new PyGlobal(name.slice(0, dot), name.slice(dot + 1));
-}
+import { OP } from "./opcodes.ts";
+import {
+  PyCall,
+  PyFloat,
+  PyGlobal,
+  PyPickled,
+  PySet,
+  PyTuple,
+  type PyValue,
+} from "./python_values.ts";
 
 /** Options of {@link dumps}. */
 export interface DumpsOptions {
   /** Pickle protocol written in the PROTO opcode: 4 (default, readable since Python 3.4) or 5. */
   protocol?: 4 | 5;
-  /** Nesting limit; deeper or cyclic values throw {@link EncodeError}. Default 1000. */
+  /** Nesting limit; deeper or cyclic values throw {@link EncodeFailed}. Default 1000. */
   maxDepth?: number;
 }
 
@@ -114,49 +40,20 @@ export const DEFAULT_DUMPS_MAX_DEPTH = 1000;
 
 /**
  * Pickles a {@link PyValue}.
- * @throws {EncodeError} for values outside the model (functions, symbols, class instances, …),
+ * @throws {EncodeFailed} for values outside the model (functions, symbols, class instances, …),
  *   nesting deeper than `maxDepth`, or cycles.
  */
 export function dumps(value: PyValue, options: DumpsOptions = {}): Uint8Array {
   const protocol = options.protocol ?? 4;
   if (protocol !== 4 && protocol !== 5) {
-    throw new EncodeError(`pickle protocol ${protocol} is not supported; use 4 or 5`);
+    throw new EncodeFailed(`pickle protocol ${protocol} is not supported; use 4 or 5`);
   }
   const w = new ByteWriter(256);
-  w.u8x2(PROTO, protocol);
+  w.u8x2(OP.PROTO, protocol);
   new PickleEncoder(w, options.maxDepth ?? DEFAULT_DUMPS_MAX_DEPTH).value(value, 0);
-  w.u8(STOP);
+  w.u8(OP.STOP);
   return w.finish();
 }
-
-const MARK = 0x28;
-const STOP = 0x2e;
-const BINFLOAT = 0x47;
-const BININT = 0x4a;
-const BININT1 = 0x4b;
-const BININT2 = 0x4d;
-const NONE = 0x4e;
-const REDUCE = 0x52;
-const BINUNICODE = 0x58;
-const EMPTY_LIST = 0x5d;
-const APPENDS = 0x65;
-const TUPLE = 0x74;
-const EMPTY_TUPLE = 0x29;
-const SETITEMS = 0x75;
-const EMPTY_DICT = 0x7d;
-const PROTO = 0x80;
-const NEWTRUE = 0x88;
-const NEWFALSE = 0x89;
-const LONG1 = 0x8a;
-const LONG4 = 0x8b;
-const SHORT_BINUNICODE = 0x8c;
-const BINUNICODE8 = 0x8d;
-const BINBYTES8 = 0x8e;
-const EMPTY_SET = 0x8f;
-const ADDITEMS = 0x90;
-const STACK_GLOBAL = 0x93;
-const BINBYTES = 0x42;
-const SHORT_BINBYTES = 0x43;
 
 /** Python's pickler batches APPENDS/SETITEMS/ADDITEMS by 1000 items; so do we. */
 const BATCH = 1000;
@@ -174,75 +71,75 @@ class PickleEncoder {
       case "number":
         return Number.isInteger(v) ? this.int(v) : this.float(v);
       case "boolean":
-        return w.u8(v ? NEWTRUE : NEWFALSE);
+        return w.u8(v ? OP.NEWTRUE : OP.NEWFALSE);
       case "bigint":
         return this.bigint(v);
       case "object":
         break;
       default:
-        throw new EncodeError(`cannot pickle a JS ${typeof v}; see PyValue for what can be sent`);
+        throw new EncodeFailed(`cannot pickle a JS ${typeof v}; see PyValue for what can be sent`);
     }
-    if (v === null) return w.u8(NONE);
+    if (v === null) return w.u8(OP.NONE);
     if (depth >= this.maxDepth) {
-      throw new EncodeError(
+      throw new EncodeFailed(
         `value nested deeper than ${this.maxDepth} levels (or cyclic); cannot pickle it`,
       );
     }
     const d = depth + 1;
     if (Array.isArray(v)) {
-      w.u8(EMPTY_LIST);
-      this.batched(v, APPENDS, d);
+      w.u8(OP.EMPTY_LIST);
+      this.batched(v, OP.APPENDS, d);
     } else if (v instanceof Uint8Array) {
       this.bytes(v);
     } else if (v instanceof PyCall) {
       this.value(v.fn, d);
       this.tuple(v.args, d);
-      w.u8(REDUCE);
+      w.u8(OP.REDUCE);
     } else if (v instanceof PyGlobal) {
       this.str(v.module);
       this.str(v.qualname);
-      w.u8(STACK_GLOBAL);
+      w.u8(OP.STACK_GLOBAL);
     } else if (v instanceof PyTuple) {
       this.tuple(v.items, d);
     } else if (v instanceof PyFloat) {
       this.float(v.value);
     } else if (v instanceof Map) {
-      w.u8(EMPTY_DICT);
+      w.u8(OP.EMPTY_DICT);
       this.dictItems(v.entries(), v.size, d);
     } else if (v instanceof PySet) {
-      w.u8(EMPTY_SET);
-      this.batched(v.items, ADDITEMS, d);
+      w.u8(OP.EMPTY_SET);
+      this.batched(v.items, OP.ADDITEMS, d);
     } else if (v instanceof Set) {
-      w.u8(EMPTY_SET);
-      this.batched([...v], ADDITEMS, d);
+      w.u8(OP.EMPTY_SET);
+      this.batched([...v], OP.ADDITEMS, d);
     } else if (v instanceof PyPickled) {
       this.value(PICKLE_LOADS, d);
-      w.u8(MARK);
+      w.u8(OP.MARK);
       this.bytes(v.bytes);
-      w.u8x2(TUPLE, REDUCE);
+      w.u8x2(OP.TUPLE, OP.REDUCE);
     } else if (isPlainObject(v)) {
       const entries = Object.entries(v).filter(([, x]) => x !== undefined);
-      w.u8(EMPTY_DICT);
+      w.u8(OP.EMPTY_DICT);
       this.dictItems(entries.values(), entries.length, d);
     } else {
       const name = (v as { constructor?: { name?: string } }).constructor?.name ?? "object";
-      throw new EncodeError(
+      throw new EncodeFailed(
         `cannot pickle a ${name}; wrap Python values in PyTuple/PySet/PyFloat/PyGlobal/PyCall`,
       );
     }
   }
 
   tuple(items: readonly unknown[], depth: number): void {
-    if (items.length === 0) return this.w.u8(EMPTY_TUPLE);
-    this.w.u8(MARK);
+    if (items.length === 0) return this.w.u8(OP.EMPTY_TUPLE);
+    this.w.u8(OP.MARK);
     for (const x of items) this.value(x, depth);
-    this.w.u8(TUPLE);
+    this.w.u8(OP.TUPLE);
   }
 
   /** Items after an EMPTY_LIST/EMPTY_SET, as MARK … APPENDS/ADDITEMS batches. */
   batched(items: readonly unknown[], op: number, depth: number): void {
     for (let start = 0; start < items.length; start += BATCH) {
-      this.w.u8(MARK);
+      this.w.u8(OP.MARK);
       const end = Math.min(items.length, start + BATCH);
       for (let i = start; i < end; i++) this.value(items[i], depth);
       this.w.u8(op);
@@ -251,14 +148,14 @@ class PickleEncoder {
 
   dictItems(entries: Iterator<[unknown, unknown]>, size: number, depth: number): void {
     for (let done = 0; done < size;) {
-      this.w.u8(MARK);
+      this.w.u8(OP.MARK);
       const end = Math.min(size, done + BATCH);
       for (; done < end; done++) {
         const [k, x] = entries.next().value!;
         this.value(k, depth);
         this.value(x, depth);
       }
-      this.w.u8(SETITEMS);
+      this.w.u8(OP.SETITEMS);
     }
   }
 
@@ -266,12 +163,12 @@ class PickleEncoder {
     const w = this.w;
     const n = utf8Length(s);
     if (n < 0x100) {
-      w.u8x2(SHORT_BINUNICODE, n);
+      w.u8x2(OP.SHORT_BINUNICODE, n);
     } else if (n < 0x1_0000_0000) {
-      w.u8(BINUNICODE);
+      w.u8(OP.BINUNICODE);
       w.u32le(n);
     } else {
-      w.u8(BINUNICODE8);
+      w.u8(OP.BINUNICODE8);
       w.u64le(n);
     }
     w.utf8(s, n);
@@ -281,12 +178,12 @@ class PickleEncoder {
     const w = this.w;
     const n = b.length;
     if (n < 0x100) {
-      w.u8x2(SHORT_BINBYTES, n);
+      w.u8x2(OP.SHORT_BINBYTES, n);
     } else if (n < 0x1_0000_0000) {
-      w.u8(BINBYTES);
+      w.u8(OP.BINBYTES);
       w.u32le(n);
     } else {
-      w.u8(BINBYTES8);
+      w.u8(OP.BINBYTES8);
       w.u64le(n);
     }
     w.bytes(b);
@@ -294,13 +191,13 @@ class PickleEncoder {
 
   int(v: number): void {
     const w = this.w;
-    if (v >= 0 && v < 0x100) return w.u8x2(BININT1, v);
+    if (v >= 0 && v < 0x100) return w.u8x2(OP.BININT1, v);
     if (v >= 0 && v < 0x10000) {
-      w.u8(BININT2);
+      w.u8(OP.BININT2);
       return w.u16le(v);
     }
     if (v >= -0x8000_0000 && v <= 0x7fff_ffff) {
-      w.u8(BININT);
+      w.u8(OP.BININT);
       return w.i32le(v);
     }
     this.long(BigInt(v));
@@ -324,21 +221,16 @@ class PickleEncoder {
     }
     const w = this.w;
     if (bytes.length < 0x100) {
-      w.u8x2(LONG1, bytes.length);
+      w.u8x2(OP.LONG1, bytes.length);
     } else {
-      w.u8(LONG4);
+      w.u8(OP.LONG4);
       w.u32le(bytes.length);
     }
     w.bytes(Uint8Array.from(bytes));
   }
 
   float(v: number): void {
-    this.w.u8(BINFLOAT);
+    this.w.u8(OP.BINFLOAT);
     this.w.f64be(v);
   }
-}
-
-function isPlainObject(v: object): v is Record<string, unknown> {
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
 }

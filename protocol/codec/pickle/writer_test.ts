@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import { EncodeError } from "../../errors.ts";
+import { EncodeFailed } from "../../errors.ts";
 import { CODEC_ERAS, PythonCodecDriver } from "../../testing/python_codec_driver.ts";
 import {
-  dumps,
   PyCall,
   PyFloat,
   PyGlobal,
@@ -11,7 +10,8 @@ import {
   PySet,
   PyTuple,
   type PyValue,
-} from "./writer.ts";
+} from "./python_values.ts";
+import { dumps } from "./writer.ts";
 
 const enc = new TextEncoder();
 
@@ -70,9 +70,9 @@ Deno.test("pickle writer - pyGlobal splits dotted and colon names", () => {
     pyGlobal("dask._expr:Expr._reconstruct"),
     new PyGlobal("dask._expr", "Expr._reconstruct"),
   );
-  assert.throws(() => pyGlobal("mean"), EncodeError);
-  assert.throws(() => pyGlobal("numpy."), EncodeError);
-  assert.throws(() => pyGlobal(":x"), EncodeError);
+  assert.throws(() => pyGlobal("mean"), EncodeFailed);
+  assert.throws(() => pyGlobal("numpy."), EncodeFailed);
+  assert.throws(() => pyGlobal(":x"), EncodeFailed);
 });
 
 Deno.test("pickle writer - protocol byte and float encoding", () => {
@@ -83,7 +83,7 @@ Deno.test("pickle writer - protocol byte and float encoding", () => {
     dumps(new PyFloat(2)),
     Uint8Array.of(0x80, 4, 0x47, 0x40, 0, 0, 0, 0, 0, 0, 0, 0x2e),
   );
-  assert.throws(() => dumps(null, { protocol: 3 as 4 }), EncodeError);
+  assert.throws(() => dumps(null, { protocol: 3 as 4 }), EncodeFailed);
 });
 
 Deno.test("pickle writer - rejects values outside the model", () => {
@@ -95,13 +95,13 @@ Deno.test("pickle writer - rejects values outside the model", () => {
     new Float64Array(2),
     [1, new (class Foo {})()],
   ];
-  for (const v of bad) assert.throws(() => dumps(v as PyValue), EncodeError, String(v));
+  for (const v of bad) assert.throws(() => dumps(v as PyValue), EncodeFailed, String(v));
   const cyclic: PyValue[] = [];
   cyclic.push(cyclic);
   assert.throws(() => dumps(cyclic), /nested deeper than 1000 levels/);
   let deep: PyValue = 1;
   for (let i = 0; i < 20; i++) deep = [deep];
-  assert.throws(() => dumps(deep, { maxDepth: 10 }), EncodeError);
+  assert.throws(() => dumps(deep, { maxDepth: 10 }), EncodeFailed);
   assert.doesNotThrow(() => dumps(deep, { maxDepth: 21 }));
 });
 
