@@ -7,7 +7,8 @@
  * @module
  */
 import { frameMessage } from "../protocol/connection/framing.ts";
-import { collectGraph, py, taskDict } from "../protocol/graph/py.ts";
+import { py } from "../protocol/graph/py.ts";
+import { collectGraph, taskDict } from "../protocol/graph/task_graph.ts";
 import { encodeMessage } from "../protocol/codec/message.ts";
 import { type GraphEra, schedulerDialect } from "../protocol/graph/scheduler_era.ts";
 import { updateGraphMessage } from "../protocol/graph/update_graph.ts";

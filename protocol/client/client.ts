@@ -7,216 +7,110 @@
  * const sum = client.submit(py.fn("operator.add"), 1, 2);
  * console.log(await sum.result()); // 3
  * ```
+ *
+ * The client's jobs live beside it: registering ({@link register}), submitting graphs
+ * ({@link Submission}), the stream and its heartbeat ({@link SchedulerStream}), fetching values
+ * ({@link gatherKeys}), blaming a collection's failed chunk ({@link failCollection}), naming
+ * scattered values ({@link scatterData}) and checking task options ({@link placementOf}).
  * @module
  */
-import { BatchedStream, type StreamOp } from "../connection/batched_stream.ts";
-import { Comm, type CommOptions } from "../connection/comm.ts";
+import { isPlainObject, withTimeout } from "../../base/mod.ts";
+import type { StreamOp } from "../connection/batched_stream.ts";
+import type { RpcPool } from "../connection/rpc_pool.ts";
 import {
   ClientClosed,
   ConnectionLost,
-  DataLost,
+  type DaskProtocolError,
   FutureReleased,
   GraphBuildFailed,
   InvalidCollectionGraph,
-  RegistrationRefused,
-  RemoteError,
-  RequestTimeout,
   TaskCancelled,
   UnexpectedReply,
 } from "../errors.ts";
-import { type ClientWarning, VersionMismatchWarning } from "./client_warning.ts";
-import { Future, type FutureOwner, KeyState, type ResultOptions, withTimeout } from "./future.ts";
 import {
   type CollectionGraph,
   collectionGraphBuilder,
   parseCollectionGraph,
 } from "../graph/collection_graph.ts";
-import { collectGraph, Collection, type Node, py, type PyFunction, taskDict } from "../graph/py.ts";
-import { NDArray, type NDArrayData } from "../codec/numpy.ts";
-import type { PyValue } from "../codec/pickle/python_values.ts";
-import { RpcPool } from "../connection/rpc_pool.ts";
-import { type SchedulerDialect, schedulerDialect } from "../graph/scheduler_era.ts";
-import { deserialize, serialize, Serialized } from "../codec/serialize.ts";
-import { taskErredToRemoteError } from "./task_error.ts";
-import type { TlsMaterial } from "../connection/transport.ts";
-import { parseAddress } from "../connection/address.ts";
-import {
-  type GraphPlacement,
-  prebuiltUpdateGraphMessage,
-  updateGraphMessage,
-} from "../graph/update_graph.ts";
-
-/** Options of {@link Client.connect}. */
-export interface ClientOptions {
-  /** TLS material for `tls://` and `gateway://` addresses. */
-  readonly tls?: TlsMaterial;
-  /** TLS implementation for `tls://` (see `ConnectOptions.tlsEngine`). Default `"node"`. */
-  readonly tlsEngine?: "node" | "deno";
-  /** Milliseconds for TCP connect plus TLS and Dask handshakes. Default 10 000. */
-  readonly connectTimeoutMs?: number;
-  /** Milliseconds for scheduler RPC replies and registration. Default 30 000. */
-  readonly timeoutMs?: number;
-  /** Milliseconds for data transfers (`gather`, `scatter`). Default 600 000. */
-  readonly transferTimeoutMs?: number;
-  /** Heartbeat period in milliseconds until the scheduler asks for another. Default 5 000. */
-  readonly heartbeatIntervalMs?: number;
-  /**
-   * The connection counts as lost when the scheduler has sent nothing (not even a heartbeat
-   * reply) for this many milliseconds. Default 60 000.
-   */
-  readonly heartbeatTimeoutMs?: number;
-  /** Largest accepted message from the scheduler in bytes. Default 2 GiB. */
-  readonly maxMessageSize?: number;
-  /** Most concurrent RPC connections. Default 4. */
-  readonly rpcPoolSize?: number;
-  /** Milliseconds small stream operations are batched before sending. Default 10. */
-  readonly batchIntervalMs?: number;
-  /**
-   * Called with each warning, e.g. {@link VersionMismatchWarning} when the workers run other
-   * package versions than the scheduler. Warnings are also kept in `client.warnings`; nothing is
-   * printed unless this callback does.
-   */
-  readonly onWarning?: (warning: ClientWarning) => void;
-}
-
-/** Versions the scheduler reported (`versions` RPC). */
-export interface SchedulerVersions {
-  /** `distributed` version, e.g. `"2026.8.0"`. */
-  readonly distributed: string;
-  /** `dask` version. */
-  readonly dask: string;
-  /** Python version string of the scheduler. */
-  readonly python: string;
-  /** All packages the scheduler reported (`null` when not installed). */
-  readonly packages: Readonly<Record<string, string | null>>;
-  /** Host facts (OS, machine, …). */
-  readonly host: Readonly<Record<string, unknown>>;
-}
-
-/** One worker as the scheduler describes it in `identity` (further fields pass through). */
-export interface WorkerInfo {
-  /** Always `"Worker"`. */
-  readonly type: string;
-  /** Worker id. */
-  readonly id: string;
-  /** Host the worker runs on. */
-  readonly host: string;
-  /** The worker's name (often its address or an integer). */
-  readonly name: unknown;
-  /** Threads the worker runs tasks in. */
-  readonly nthreads: number;
-  /** Memory limit in bytes (0 = none). */
-  readonly memory_limit: number;
-  /** Lifecycle state, e.g. `"running"` (newer schedulers). */
-  readonly status?: string;
-  /** Any further field of the scheduler's reply. */
-  readonly [field: string]: unknown;
-}
-
-/** Scheduler facts: the `identity` reply (further fields pass through) plus its versions. */
-export interface SchedulerInfo {
-  /** Always `"Scheduler"`. */
-  readonly type: string;
-  /** Scheduler id. */
-  readonly id: string;
-  /** The scheduler's own listening address. */
-  readonly address: string;
-  /** Extra services by name, e.g. `{dashboard: 8787}`. */
-  readonly services: Readonly<Record<string, unknown>>;
-  /** Start time, seconds since the epoch. */
-  readonly started: number;
-  /** Workers by address. */
-  readonly workers: Readonly<Record<string, WorkerInfo>>;
-  /** Versions the scheduler runs. */
-  readonly versions: SchedulerVersions;
-  /** Any further field of the scheduler's reply. */
-  readonly [field: string]: unknown;
-}
-
-/**
- * How the tasks a {@link Client.compute} or {@link Client.map} call sends may run — Python's
- * `retries=`, `workers=`, `allow_other_workers=` and `priority=`. They apply to the tasks that
- * call brings to the scheduler; keys the client already holds keep what they were sent with.
- */
-export interface TaskOptions {
-  /** Times a failed task runs again before its error is final. Default 0. */
-  readonly retries?: number;
-  /** Worker addresses (or host names) allowed to run the tasks. */
-  readonly workers?: readonly string[];
-  /** With `workers`: other workers may run the tasks when those cannot. Default `false`. */
-  readonly allowOtherWorkers?: boolean;
-  /** Among ready tasks, higher runs first (an integer). Default 0. */
-  readonly priority?: number;
-}
-
-/** A value {@link Client.scatter} can send: typed arrays and `NDArray`s, or `PyValue` models. */
-export type ScatterValue = PyValue | NDArray | NDArrayData;
-
-/** Serializer families asked for when gathering, in order of preference (see dask-protocol §7). */
-const GATHER_SERIALIZERS = ["msgpack", "dask", "pickle"];
-/** Times a gather is retried when keys were lost between completion and transfer. */
-const GATHER_ATTEMPTS = 3;
-/** Most graph levels walked back to find the chunk a failure started at. */
-const BLAME_MAX_LEVELS = 64;
+import { Collection, type Node, py, type PyFunction } from "../graph/py.ts";
+import type { SchedulerDialect } from "../graph/scheduler_era.ts";
+import type { ClientContext, RpcMessage } from "./client_context.ts";
+import { type ClientOptions, DEFAULT_TIMEOUT_MS } from "./client_options.ts";
+import { type ClientWarning, VersionMismatchWarning } from "./client_warning.ts";
+import { failCollection } from "./collection_blame.ts";
+import { type Future, type FutureOwner, notWithin, type ResultOptions } from "./future.ts";
+import { gatherKeys } from "./gather.ts";
+import type { KeyState } from "./key_state.ts";
+import { KeyTable } from "./key_table.ts";
+import { register, type Registration } from "./registration.ts";
+import { scatterData, type ScatterValue } from "./scatter.ts";
+import type { SchedulerInfo, SchedulerVersions } from "./scheduler_info.ts";
+import { SchedulerStream } from "./scheduler_stream.ts";
+import { Submission } from "./submission.ts";
+import { placementOf, type TaskOptions } from "./task_options.ts";
 
 /** A connection to one Dask scheduler. */
-export class Client implements FutureOwner, AsyncDisposable {
+export class Client implements AsyncDisposable {
   /** The client id announced to the scheduler. */
   readonly id: string;
   /** The address connected to. */
   readonly address: string;
-  /** The scheduler's dialect (graph era and field gates). */
+  /** @ignore The scheduler's dialect (graph era and field gates). */
   readonly dialect: SchedulerDialect;
   readonly #versions: SchedulerVersions;
   readonly #warnings: ClientWarning[] = [];
   readonly #onWarning: ((warning: ClientWarning) => void) | undefined;
-  readonly #rpc: RpcPool;
-  readonly #streamComm: Comm;
-  readonly #stream: BatchedStream;
-  readonly #keys = new Map<string, KeyState>();
   readonly #timeoutMs: number;
-  readonly #transferTimeoutMs: number;
-  readonly #heartbeatTimeoutMs: number;
-  #heartbeatMs: number;
-  #heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
-  #lastHeard = Date.now();
-  #closedError: Error | undefined;
+  readonly #rpc: RpcPool;
+  readonly #keys: KeyTable;
+  readonly #stream: SchedulerStream;
+  readonly #context: ClientContext;
+  readonly #submission: Submission;
+  #closedError: DaskProtocolError | undefined;
   #closing: Promise<void> | undefined;
-  readonly #readLoop: Promise<void>;
-  /** Futures made by this client (to reject foreign ones). */
-  readonly #mine = new WeakSet<Future>();
-  readonly #collected = new FinalizationRegistry<KeyState>((state) => this.#dropRef(state));
-  /** Keys computing collections: a failure is reported with the chunk the scheduler blames. */
-  readonly #collectionOutputs = new WeakSet<KeyState>();
-  #graphCounter = 0;
 
-  private constructor(
-    address: string,
-    id: string,
-    dialect: SchedulerDialect,
-    versions: SchedulerVersions,
-    rpc: RpcPool,
-    streamComm: Comm,
-    options: ClientOptions,
-  ) {
+  /** @ignore Clients are made by {@link Client.connect}. */
+  private constructor(address: string, registration: Registration, options: ClientOptions) {
     this.address = address;
-    this.id = id;
-    this.dialect = dialect;
-    this.#versions = versions;
-    this.#rpc = rpc;
-    this.#streamComm = streamComm;
+    this.id = registration.id;
+    this.dialect = registration.dialect;
+    this.#versions = registration.versions;
+    this.#rpc = registration.rpc;
     this.#onWarning = options.onWarning;
-    this.#timeoutMs = options.timeoutMs ?? 30_000;
-    this.#transferTimeoutMs = options.transferTimeoutMs ?? 600_000;
-    this.#heartbeatMs = options.heartbeatIntervalMs ?? 5_000;
-    this.#heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 60_000;
-    this.#stream = new BatchedStream(
-      streamComm,
-      options.batchIntervalMs ?? 10,
-      (e) => this.#lose(e),
-    );
-    this.#readLoop = this.#read();
-    this.#scheduleHeartbeat();
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    // What futures ask of their client, kept off the client's API.
+    const owner: FutureOwner = {
+      result: (future, state, timeoutMs) => this.#result(future, state, timeoutMs),
+      cancel: (futures, reason) => this.#cancel(futures, reason),
+      release: (future, state) => this.#keys.release(future, state),
+    };
+    this.#keys = new KeyTable(owner, (key) => {
+      if (!this.closed) {
+        this.#stream.send({ op: "client-releases-keys", keys: [key], client: this.id });
+      }
+    });
+    this.#stream = new SchedulerStream(registration.stream, this.#keys, {
+      address,
+      batchIntervalMs: options.batchIntervalMs ?? 10,
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 5_000,
+      heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 60_000,
+    }, {
+      taskErred: (state, error) => {
+        if (this.#keys.isCollectionOutput(state)) failCollection(this.#context, state, error);
+        else state.fail("error", error);
+      },
+      lost: (cause) => this.#lose(cause),
+    });
+    this.#context = {
+      id: this.id,
+      dialect: this.dialect,
+      keys: this.#keys,
+      stream: this.#stream,
+      timeoutMs: this.#timeoutMs,
+      transferTimeoutMs: options.transferTimeoutMs ?? 600_000,
+      call: (msg, timeoutMs) => this.#call(msg, timeoutMs),
+    };
+    this.#submission = new Submission(this.#context);
   }
 
   /**
@@ -229,48 +123,12 @@ export class Client implements FutureOwner, AsyncDisposable {
    *   `TlsHandshakeFailed`, `GatewayClusterNotFound`, `InvalidAddress`, …).
    */
   static async connect(address: string, options: ClientOptions = {}): Promise<Client> {
-    const parsed = parseAddress(address);
-    const commOptions: CommOptions = {
-      tls: options.tls,
-      tlsEngine: options.tlsEngine,
-      timeoutMs: options.connectTimeoutMs,
-      maxMessageSize: options.maxMessageSize,
-    };
-    const timeoutMs = options.timeoutMs ?? 30_000;
-    // Both connections at once: over TLS each costs a handshake's round trips.
-    const connectingStream = Comm.connect(parsed, commOptions);
-    // Its failure is reported where it is awaited, or not at all if another step failed first.
-    connectingStream.catch(() => {});
-    const dropStream = () => connectingStream.then((c) => c.close(), () => {});
-    let first: Comm;
-    try {
-      first = await Comm.connect(parsed, commOptions);
-    } catch (e) {
-      dropStream();
-      throw e;
+    const registration = await register(address, options);
+    const client = new Client(address, registration, options);
+    if (registration.versionWarning) {
+      client.#warn(new VersionMismatchWarning(address, registration.versionWarning));
     }
-    const rpc = new RpcPool(parsed, { ...commOptions, size: options.rpcPoolSize }, first);
-    try {
-      const versions = parseVersions(await rpc.call({ op: "versions" }, { timeoutMs }));
-      const dialect = schedulerDialect(versions.distributed);
-      const stream = await connectingStream;
-      const id = `Client-${crypto.randomUUID()}`;
-      await stream.send({
-        op: "register-client",
-        client: id,
-        reply: false,
-        // The scheduler's own versions: its warning then names only workers that differ.
-        versions: { host: versions.host, packages: versions.packages },
-      });
-      const versionWarning = await awaitStreamStart(stream, timeoutMs);
-      const client = new Client(address, id, dialect, versions, rpc, stream, options);
-      if (versionWarning) client.#warn(new VersionMismatchWarning(address, versionWarning));
-      return client;
-    } catch (e) {
-      dropStream();
-      rpc.close();
-      throw e;
-    }
+    return client;
   }
 
   /** The package versions the scheduler runs (`distributed`, `dask`, `numpy`, …). */
@@ -281,11 +139,6 @@ export class Client implements FutureOwner, AsyncDisposable {
   /** Warnings reported so far (see {@link ClientOptions.onWarning}). */
   get warnings(): readonly ClientWarning[] {
     return this.#warnings;
-  }
-
-  #warn(warning: ClientWarning): void {
-    this.#warnings.push(warning);
-    this.#onWarning?.(warning);
   }
 
   /** Whether the client was closed or lost its connection. */
@@ -312,7 +165,9 @@ export class Client implements FutureOwner, AsyncDisposable {
     options: TaskOptions = {},
   ): Future[] {
     const nodes = Array.from(values, (v) => py.call(fn, v));
-    return this.#submit(nodes, placementOf(options));
+    const placement = placementOf(options);
+    this.#checkOpen();
+    return this.#submission.nodes(nodes, placement);
   }
 
   /**
@@ -320,7 +175,9 @@ export class Client implements FutureOwner, AsyncDisposable {
    * @throws {GraphBuildFailed} for invalid `options`.
    */
   compute(node: Node, options: TaskOptions = {}): Future {
-    return this.#submit([node], placementOf(options))[0];
+    const placement = placementOf(options);
+    this.#checkOpen();
+    return this.#submission.nodes([node], placement)[0];
   }
 
   /**
@@ -343,7 +200,8 @@ export class Client implements FutureOwner, AsyncDisposable {
    * @throws {GraphBuildFailed} when `collection` is not a {@link Collection}.
    * @throws {RemoteError} when building the graph fails: e.g. the dataset cannot be opened, or
    *   the node's value is not a Dask collection (`AttributeError: … '__dask_graph__'`).
-   * @throws {InvalidCollectionGraph} when the built graph is unusable (not one string output key).
+   * @throws {InvalidCollectionGraph} when the built graph is unusable (not one string output
+   *   key).
    */
   async computeCollection(collection: Collection, options: ResultOptions = {}): Promise<Future> {
     this.#checkOpen();
@@ -365,7 +223,8 @@ export class Client implements FutureOwner, AsyncDisposable {
           `expected one`,
       );
     }
-    return this.#submitPrebuilt(graph, collection.attrs)[0];
+    this.#checkOpen();
+    return this.#submission.prebuilt(graph, collection.attrs)[0];
   }
 
   /**
@@ -378,18 +237,8 @@ export class Client implements FutureOwner, AsyncDisposable {
     for (const f of futures) this.#checkOwn(f);
     const keys = [...new Set(futures.map((f) => f.key))];
     await Promise.all(futures.map((f) => f.wait()));
-    const values = await this.#gatherKeys(keys);
+    const values = await gatherKeys(this.#context, keys);
     return futures.map((f) => values.get(f.key));
-  }
-
-  /** @internal {@link Future.result}. */
-  async gatherOne(future: Future, timeoutMs?: number): Promise<unknown> {
-    this.#checkOwn(future);
-    const work = (async () => {
-      await future.state.wait();
-      return (await this.#gatherKeys([future.key])).get(future.key);
-    })();
-    return await withTimeout(work, timeoutMs, `result of key ${future.key}`);
   }
 
   /**
@@ -399,14 +248,7 @@ export class Client implements FutureOwner, AsyncDisposable {
    */
   async scatter(values: readonly ScatterValue[]): Promise<Future[]> {
     this.#checkOpen();
-    const data: Record<string, Serialized> = {};
-    const keys: string[] = [];
-    for (const v of values) {
-      const s = serialize(toScatterable(v));
-      const key = `${scatterName(v)}-${await digestSerialized(s)}`;
-      data[key] = s;
-      keys.push(key);
-    }
+    const { data, keys } = await scatterData(values);
     const reply = await this.#call({
       op: "scatter",
       data,
@@ -414,37 +256,15 @@ export class Client implements FutureOwner, AsyncDisposable {
       client: this.id,
       broadcast: false,
       timeout: 5,
-    }, this.#transferTimeoutMs);
+    }, this.#context.transferTimeoutMs);
     if (!Array.isArray(reply)) {
       throw new UnexpectedReply(`scatter got an unexpected reply: ${String(reply)}`);
     }
     return keys.map((key) => {
-      const state = this.#keys.get(key) ?? this.#newState(key);
+      const state = this.#keys.get(key) ?? this.#keys.add(key);
       state.finish();
-      return this.#newFuture(key, {}, state);
+      return this.#keys.future(state, {});
     });
-  }
-
-  /** @internal Cancels keys ({@link Future.cancel}). */
-  async cancel(futures: readonly Future[], reason = "cancelled by the client"): Promise<void> {
-    this.#checkOpen();
-    const keys = [...new Set(futures.map((f) => f.key))];
-    const op: StreamOp = { op: "cancel-keys", keys, force: false };
-    if (this.dialect.cancelNeedsReason) Object.assign(op, { reason, msg: reason });
-    for (const key of keys) {
-      const state = this.#keys.get(key);
-      if (!state) continue;
-      // The scheduler releases cancelled keys for this client; forget them here too.
-      this.#keys.delete(key);
-      state.fail("cancelled", new TaskCancelled(key, reason));
-    }
-    await this.#stream.sendNow(op);
-  }
-
-  /** @internal Called by {@link Future.release}. */
-  releaseFuture(future: Future): void {
-    this.#collected.unregister(future);
-    this.#dropRef(future.state);
   }
 
   /** Scheduler facts: id, address, services, workers, and the versions it runs. */
@@ -454,7 +274,7 @@ export class Client implements FutureOwner, AsyncDisposable {
       ? { op: "identity", n_workers: -1 }
       : { op: "identity" };
     const reply = await this.#call(msg, this.#timeoutMs);
-    if (!isRecord(reply)) {
+    if (!isPlainObject(reply)) {
       throw new UnexpectedReply(`identity got an unexpected reply: ${String(reply)}`);
     }
     return { ...reply, workers: reply.workers ?? {}, versions: this.#versions } as SchedulerInfo;
@@ -489,243 +309,48 @@ export class Client implements FutureOwner, AsyncDisposable {
     return this.close();
   }
 
-  async #close(): Promise<void> {
-    if (!this.#closedError) {
-      this.#closedError = new ClientClosed(`client ${this.id} is closed`);
-      clearTimeout(this.#heartbeatTimer);
-      await withTimeout(
-        this.#stream.close([{ op: "close-client" }, { op: "close-stream" }]),
-        this.#timeoutMs,
-        "sending close-client",
-      ).catch(() => {});
-      this.#failAll(this.#closedError);
-    }
-    this.#streamComm.close();
-    this.#rpc.close();
-    await this.#readLoop;
+  // --- what futures ask for (see FutureOwner) ---
+
+  async #result(future: Future, state: KeyState, timeoutMs: number | undefined): Promise<unknown> {
+    this.#checkOwn(future);
+    const work = (async () => {
+      await state.wait();
+      return (await gatherKeys(this.#context, [future.key])).get(future.key);
+    })();
+    return await withTimeout(
+      work,
+      timeoutMs,
+      () => notWithin(`result of key ${future.key}`, timeoutMs),
+    );
   }
 
-  // --- submission ---
-
-  #submit(nodes: readonly Node[], placement: GraphPlacement = {}): Future[] {
+  async #cancel(futures: readonly Future[], reason = "cancelled by the client"): Promise<void> {
     this.#checkOpen();
-    const fresh = new Map<string, Node>();
-    for (const node of nodes) if (!this.#keys.has(node.key)) fresh.set(node.key, node);
-    if (fresh.size > 0) {
-      const collected = collectGraph([...fresh.values()], (key) => this.#keys.has(key));
-      for (const node of collected.values()) {
-        for (const f of node.futures) {
-          if (!this.#keys.has(f.key) || !this.#mine.has(f as Future)) {
-            throw new GraphBuildFailed(
-              `node ${node.key} uses future ${f.key}, which this client does not hold ` +
-                `(released, cancelled, or from another client)`,
-            );
-          }
-        }
-      }
-      const dsk = taskDict(collected.values(), this.dialect.era);
-      const token = `${this.id}-${++this.#graphCounter}`;
-      const msg = updateGraphMessage(this.dialect, dsk, [...fresh.keys()], token, placement);
-      // Encoding happens now: a bad graph throws here, before any state changes.
-      const sent = this.#stream.sendNow(msg as StreamOp);
-      for (const key of fresh.keys()) this.#newState(key);
-      sent.catch(() => {}); // a failed write is handled as a lost connection
+    const keys = [...new Set(futures.map((f) => f.key))];
+    const op: StreamOp = { op: "cancel-keys", keys, force: false };
+    if (this.dialect.cancelNeedsReason) Object.assign(op, { reason, msg: reason });
+    for (const key of keys) {
+      // The scheduler releases cancelled keys for this client; forget them here too.
+      this.#keys.forget(key)?.fail("cancelled", new TaskCancelled(key, reason));
     }
-    return nodes.map((node) => this.#newFuture(node.key, node.attrs, this.#keys.get(node.key)!));
+    await this.#stream.sendNow(op);
   }
 
-  /** Submits a graph pickled on a worker, its payload untouched. */
-  #submitPrebuilt(graph: CollectionGraph, attrs: Record<string, unknown>): Future[] {
-    this.#checkOpen();
-    if (graph.keys.some((key) => !this.#keys.has(key))) {
-      const msg = prebuiltUpdateGraphMessage(this.dialect, graph.payload, graph.keys);
-      const sent = this.#stream.sendNow(msg as StreamOp);
-      for (const key of graph.keys) {
-        if (!this.#keys.has(key)) this.#collectionOutputs.add(this.#newState(key));
-      }
-      sent.catch(() => {}); // a failed write is handled as a lost connection
-    }
-    return graph.keys.map((key) => this.#newFuture(key, attrs, this.#keys.get(key)!));
+  // --- the connection's life ---
+
+  #warn(warning: ClientWarning): void {
+    this.#warnings.push(warning);
+    this.#onWarning?.(warning);
   }
 
-  /**
-   * The key the scheduler blames for `key`'s failure: walks the scheduler's story back from
-   * `key` along the tasks that recommended their dependents to err in the same stimulus, to the
-   * one that went from processing to erred (one `get_story` call per level of the graph).
-   */
-  async #blamedKey(key: string): Promise<string | undefined> {
-    let stimulus: unknown;
-    let frontier: unknown[] = [key];
-    const seen = new Set([key]);
-    for (let level = 0; level < BLAME_MAX_LEVELS && frontier.length > 0; level++) {
-      const reply = await this.#call(
-        { op: "get_story", keys_or_stimuli: frontier },
-        this.#timeoutMs,
-      );
-      const erred = (Array.isArray(reply) ? reply : []).filter((t): t is unknown[] =>
-        Array.isArray(t) && t[2] === "erred"
-      );
-      stimulus ??= erred.findLast((t) => formatKey(t[0]) === key)?.[4];
-      if (stimulus === undefined) return undefined;
-      const wanted = new Set(frontier.map(formatKey));
-      const causes = erred.filter((t) =>
-        t[4] === stimulus && recommendedKeys(t[3]).some((k) => wanted.has(formatKey(k)))
-      );
-      const root = causes.find((t) => t[1] === "processing");
-      if (root) return formatKey(root[0]);
-      frontier = causes.map((t) => t[0]).filter((k) => !seen.has(formatKey(k)));
-      for (const k of frontier) seen.add(formatKey(k));
-    }
-    return undefined;
-  }
-
-  #failCollection(state: KeyState, error: RemoteError): void {
-    this.#blamedKey(state.key).catch(() => undefined).then((blamed) => {
-      if (state.status !== "pending" || this.#keys.get(state.key) !== state) return;
-      if (!blamed || blamed === error.key) return state.fail("error", error);
-      state.fail(
-        "error",
-        new RemoteError(blamed, error.type, error.module, error.pythonMessage, error.traceback, {
-          cause: error.cause,
-        }),
-      );
-    });
-  }
-
-  #newState(key: string): KeyState {
-    const state = new KeyState(key);
-    this.#keys.set(key, state);
-    return state;
-  }
-
-  #newFuture(key: string, attrs: Record<string, unknown>, state: KeyState): Future {
-    const future = new Future(key, attrs, state, this);
-    state.refs++;
-    this.#mine.add(future);
-    this.#collected.register(future, state, future);
-    return future;
-  }
-
-  #dropRef(state: KeyState): void {
-    state.refs--;
-    const key = state.key;
-    if (state.refs > 0 || this.#keys.get(key) !== state) return;
-    this.#keys.delete(key);
-    if (!this.closed) {
-      this.#stream.send({ op: "client-releases-keys", keys: [key], client: this.id });
-    }
-  }
-
-  // --- gather ---
-
-  async #gatherKeys(keys: readonly string[]): Promise<Map<string, unknown>> {
-    for (let attempt = 1;; attempt++) {
-      const reply = await this.#call(
-        { op: "gather", keys: [...keys], serializers: GATHER_SERIALIZERS },
-        this.#transferTimeoutMs,
-      );
-      if (!isRecord(reply)) {
-        throw new UnexpectedReply(`gather got an unexpected reply: ${String(reply)}`);
-      }
-      if (reply.status === "OK") {
-        return new Map(keys.map((key) => [key, decodeValue(lookup(reply.data, key))]));
-      }
-      // Keys lost between completion and transfer: ask for a fresh report, wait, retry.
-      const missing = Array.isArray(reply.keys) ? reply.keys.map(String) : [...keys];
-      if (attempt >= GATHER_ATTEMPTS) {
-        throw new DataLost(
-          `gather could not fetch ${missing.join(", ")} after ${attempt} attempts: the workers ` +
-            `holding them are gone`,
-        );
-      }
-      for (const key of missing) {
-        this.#keys.get(key)?.reset();
-        this.#stream.send({ op: "report-key", key });
-      }
-      await Promise.all(missing.map((k) => this.#keys.get(k)?.wait()));
-    }
-  }
-
-  // --- scheduler messages ---
-
-  async #read(): Promise<void> {
+  async #call(msg: RpcMessage, timeoutMs: number): Promise<unknown> {
     try {
-      for (;;) {
-        const msg = await this.#streamComm.recv();
-        this.#lastHeard = Date.now();
-        for (const op of Array.isArray(msg) ? msg : [msg]) {
-          if (op === "OK") break;
-          if (isRecord(op)) this.#handle(op);
-        }
-      }
+      return await this.#rpc.call(msg, { timeoutMs });
     } catch (e) {
-      this.#lose(e);
+      // After a loss, report the loss rather than the pool's own closing error.
+      if (this.#closedError) throw this.#closedError;
+      throw e;
     }
-  }
-
-  #handle(msg: Record<string, unknown>): void {
-    switch (msg.op) {
-      case "key-in-memory":
-        this.#keys.get(String(msg.key))?.finish();
-        break;
-      case "task-erred": {
-        const key = String(msg.key);
-        const state = this.#keys.get(key);
-        if (!state) break;
-        const error = taskErredToRemoteError(key, msg.exception, msg.traceback);
-        if (this.#collectionOutputs.has(state)) this.#failCollection(state, error);
-        else state.fail("error", error);
-        break;
-      }
-      case "cancelled-keys": {
-        const keys = Array.isArray(msg.keys) ? msg.keys.map(String) : [];
-        const reason = [msg.reason, msg.msg].filter((x) => typeof x === "string" && x).join(": ");
-        for (const key of keys) {
-          const state = this.#keys.get(key);
-          if (!state) continue;
-          this.#keys.delete(key);
-          state.fail("cancelled", new TaskCancelled(key, reason || "cancelled by the scheduler"));
-        }
-        break;
-      }
-      case "lost-data":
-      case "task-retried":
-        this.#keys.get(String(msg.key))?.reset();
-        break;
-      case "restart":
-        for (const [key, state] of [...this.#keys]) {
-          this.#keys.delete(key);
-          state.fail("cancelled", new TaskCancelled(key, "the scheduler restarted"));
-        }
-        break;
-      case "adjust-heartbeat-interval":
-        if (typeof msg.interval === "number" && msg.interval > 0) {
-          this.#heartbeatMs = msg.interval * 1000;
-        }
-        break;
-      case "stream-closed":
-        this.#lose(new ConnectionLost(`scheduler ${this.address} closed the client stream`));
-        break;
-    }
-  }
-
-  #scheduleHeartbeat(): void {
-    const period = Math.min(this.#heartbeatMs, this.#heartbeatTimeoutMs / 3);
-    this.#heartbeatTimer = setTimeout(() => {
-      if (this.closed) return;
-      const silent = Date.now() - this.#lastHeard;
-      if (silent > this.#heartbeatTimeoutMs) {
-        this.#lose(
-          new ConnectionLost(
-            `scheduler ${this.address} sent nothing for ${silent} ms (heartbeat timeout ` +
-              `${this.#heartbeatTimeoutMs} ms)`,
-          ),
-        );
-        return;
-      }
-      this.#stream.send({ op: "heartbeat-client" });
-      this.#scheduleHeartbeat();
-    }, period);
   }
 
   /** Marks the connection lost: every pending future rejects at once. */
@@ -738,25 +363,26 @@ export class Client implements FutureOwner, AsyncDisposable {
       { cause },
     );
     this.#closedError = error;
-    clearTimeout(this.#heartbeatTimer);
-    this.#failAll(error);
-    this.#streamComm.close();
+    this.#stream.stopHeartbeat();
+    this.#keys.failAll(error);
+    this.#stream.close();
     this.#rpc.close();
   }
 
-  #failAll(error: Error): void {
-    for (const state of this.#keys.values()) state.fail("lost", error);
-    this.#keys.clear();
-  }
-
-  async #call(msg: { op: string; [k: string]: unknown }, timeoutMs: number): Promise<unknown> {
-    try {
-      return await this.#rpc.call(msg, { timeoutMs });
-    } catch (e) {
-      // After a loss, report the loss rather than the pool's own closing error.
-      if (this.#closedError) throw this.#closedError;
-      throw e;
+  async #close(): Promise<void> {
+    if (!this.#closedError) {
+      this.#closedError = new ClientClosed(`client ${this.id} is closed`);
+      this.#stream.stopHeartbeat();
+      await withTimeout(
+        this.#stream.finish([{ op: "close-client" }, { op: "close-stream" }]),
+        this.#timeoutMs,
+        () => notWithin("sending close-client", this.#timeoutMs),
+      ).catch(() => {});
+      this.#keys.failAll(this.#closedError);
     }
+    this.#stream.close();
+    this.#rpc.close();
+    await this.#stream.done;
   }
 
   #checkOpen(): void {
@@ -765,149 +391,8 @@ export class Client implements FutureOwner, AsyncDisposable {
 
   #checkOwn(future: Future): void {
     if (future.released) throw new FutureReleased(`future ${future.key} was released`);
-    if (!this.#mine.has(future)) {
+    if (!this.#keys.owns(future)) {
       throw new GraphBuildFailed(`future ${future.key} belongs to another client`);
     }
   }
-}
-
-/** Waits for `stream-start`; returns its version warning (empty when versions agree). */
-async function awaitStreamStart(stream: Comm, timeoutMs: number): Promise<string> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    const msg = await Promise.race([
-      stream.recv(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () =>
-            reject(
-              new RequestTimeout(
-                `the scheduler did not confirm the client registration within ${timeoutMs} ms`,
-              ),
-            ),
-          timeoutMs,
-        );
-      }),
-    ]);
-    const ops = Array.isArray(msg) ? msg : [msg];
-    const start = ops.find((op) => isRecord(op) && op.op === "stream-start");
-    if (!isRecord(start)) {
-      throw new RegistrationRefused(
-        `expected "stream-start" after registering, got ${JSON.stringify(ops).slice(0, 200)}`,
-      );
-    }
-    if (typeof start.error === "string" && start.error) {
-      throw new RegistrationRefused(`the scheduler refused the client: ${start.error}`);
-    }
-    return typeof start.warning === "string" ? start.warning : "";
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Keys of a story entry's recommendations (a map, with array keys for tuple keys). */
-function recommendedKeys(recommendations: unknown): unknown[] {
-  if (recommendations instanceof Map) return [...recommendations.keys()];
-  return isRecord(recommendations) ? Object.keys(recommendations) : [];
-}
-
-/** A key as Python prints it: tuple keys (msgpack arrays) as `('name', 0, 1)`. */
-function formatKey(key: unknown): string {
-  if (!Array.isArray(key)) return String(key);
-  const items = key.map((k) => typeof k === "string" ? `'${k}'` : formatKey(k));
-  return `(${items.join(", ")}${items.length === 1 ? "," : ""})`;
-}
-
-function parseVersions(reply: unknown): SchedulerVersions {
-  const r = isRecord(reply) ? reply : {};
-  const packages = isRecord(r.packages) ? r.packages as Record<string, string | null> : {};
-  return {
-    distributed: String(packages.distributed ?? "unknown"),
-    dask: String(packages.dask ?? "unknown"),
-    python: String(packages.python ?? "unknown"),
-    packages,
-    host: isRecord(r.host) ? r.host : {},
-  };
-}
-
-function decodeValue(value: unknown): unknown {
-  return value instanceof Serialized ? deserialize(value) : value;
-}
-
-function lookup(data: unknown, key: string): unknown {
-  if (data instanceof Map) return data.get(key);
-  if (isRecord(data)) return data[key];
-  return undefined;
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Uint8Array) &&
-    !(v instanceof Map);
-}
-
-const TYPED_ARRAYS = [
-  Int8Array,
-  Uint8ClampedArray,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  Float32Array,
-  Float64Array,
-  BigInt64Array,
-  BigUint64Array,
-];
-
-function toScatterable(v: ScatterValue): PyValue | NDArray {
-  if (TYPED_ARRAYS.some((T) => v instanceof T)) return NDArray.from(v as NDArrayData);
-  return v as PyValue | NDArray;
-}
-
-/** Checks {@link TaskOptions} and turns them into the scheduler's annotations. */
-function placementOf(options: TaskOptions): GraphPlacement {
-  const { retries, workers, allowOtherWorkers, priority } = options;
-  const invalid = (what: string, value: unknown, want: string): never => {
-    throw new GraphBuildFailed(`task option ${what} is ${JSON.stringify(value)}; give ${want}`);
-  };
-  if (retries !== undefined && (!Number.isSafeInteger(retries) || retries < 0)) {
-    invalid("retries", retries, "an integer >= 0");
-  }
-  if (
-    workers !== undefined &&
-    (!Array.isArray(workers) || workers.length === 0 ||
-      workers.some((w) => typeof w !== "string" || w === ""))
-  ) {
-    invalid("workers", workers, "a non-empty list of worker addresses or host names");
-  }
-  if (allowOtherWorkers !== undefined && workers === undefined) {
-    invalid("allowOtherWorkers", allowOtherWorkers, "it only together with workers");
-  }
-  if (priority !== undefined && !Number.isSafeInteger(priority)) {
-    invalid("priority", priority, "an integer");
-  }
-  const annotations: Record<string, unknown> = {};
-  if (retries) annotations.retries = retries;
-  if (workers) annotations.workers = [...workers];
-  if (allowOtherWorkers) annotations.allow_other_workers = true;
-  return { annotations, userPriority: priority };
-}
-
-function scatterName(v: unknown): string {
-  if (v instanceof NDArray || TYPED_ARRAYS.some((T) => v instanceof T)) return "ndarray";
-  if (v instanceof Uint8Array) return "bytes";
-  if (Array.isArray(v)) return "list";
-  if (v === null) return "None";
-  return typeof v === "object" ? "object" : typeof v;
-}
-
-/** `node:crypto`, loaded on first scatter: Node compatibility costs tens of ms at start-up. */
-let nodeCrypto: Promise<typeof import("node:crypto")> | undefined;
-
-/** Hashes natively: scattered payloads can be hundreds of MB. */
-async function digestSerialized(s: Serialized): Promise<string> {
-  const { createHash } = await (nodeCrypto ??= import("node:crypto"));
-  const h = createHash("sha1");
-  h.update(JSON.stringify(s.header, (_k, v) => (typeof v === "bigint" ? String(v) : v)));
-  for (const f of s.frames) h.update(f);
-  return h.digest("hex").slice(0, 32);
 }

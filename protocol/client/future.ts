@@ -2,68 +2,23 @@
  * Futures: handles to keys a client computes or scatters on a Dask cluster.
  * @module
  */
+import { withTimeout } from "../../base/mod.ts";
 import { FutureReleased, RequestTimeout } from "../errors.ts";
-import { KEY_REFERENCE, type KeyReference, type NodeAttrs } from "../graph/py.ts";
+import { KEY_REFERENCE } from "../graph/key_reference.ts";
+import type { NodeAttrs } from "../graph/py.ts";
+import type { FutureStatus, KeyState } from "./key_state.ts";
 
 /**
- * Where a key stands: computing (`pending`), in memory (`finished`), failed (`error`),
- * cancelled (`cancelled`), or unreachable because the client closed or lost its scheduler
- * (`lost`).
+ * What a future asks of the client that made it. The client implements it on a private object,
+ * so these operations are not part of the client's API.
  */
-export type FutureStatus = "pending" | "finished" | "error" | "cancelled" | "lost";
-
-/** @internal The client's shared record of one key, referenced by all futures of that key. */
-export class KeyState {
-  constructor(readonly key: string) {}
-  status: FutureStatus = "pending";
-  error: Error | undefined;
-  /** Live futures for this key; the key is released on the cluster when it drops to zero. */
-  refs = 0;
-  #waiter: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | undefined;
-
-  /** Resolves once the key is in memory; rejects with the failure otherwise. */
-  wait(): Promise<void> {
-    if (this.status === "finished") return Promise.resolve();
-    if (this.error) return Promise.reject(this.error);
-    if (!this.#waiter) {
-      let resolve!: () => void;
-      let reject!: (e: Error) => void;
-      const promise = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      this.#waiter = { promise, resolve, reject };
-    }
-    return this.#waiter.promise;
-  }
-
-  finish(): void {
-    this.status = "finished";
-    this.error = undefined;
-    this.#waiter?.resolve();
-    this.#waiter = undefined;
-  }
-
-  fail(status: "error" | "cancelled" | "lost", error: Error): void {
-    this.status = status;
-    this.error = error;
-    this.#waiter?.reject(error);
-    this.#waiter = undefined;
-  }
-
-  /** Back to computing (data lost on a worker, or a retry). */
-  reset(): void {
-    if (this.status === "lost") return;
-    this.status = "pending";
-    this.error = undefined;
-  }
-}
-
-/** @internal What a future needs from its client. */
 export interface FutureOwner {
-  gatherOne(future: Future, timeoutMs?: number): Promise<unknown>;
+  /** Waits for `future`'s key (tracked by `state`) and fetches its value. */
+  result(future: Future, state: KeyState, timeoutMs: number | undefined): Promise<unknown>;
+  /** Cancels the keys of `futures`. */
   cancel(futures: readonly Future[], reason?: string): Promise<void>;
-  releaseFuture(future: Future): void;
+  /** Drops `future`'s hold on its key. */
+  release(future: Future, state: KeyState): void;
 }
 
 /** Options of {@link Future.result}. */
@@ -76,25 +31,28 @@ export interface ResultOptions {
  * A key computed or stored on the cluster. Get its value with {@link result}; free it with
  * {@link release} (also done when the future is garbage collected or the client closes).
  */
-export class Future implements KeyReference {
-  /** Marks futures for the graph builder (a future can be an argument of `py.call`). */
+export class Future {
+  /** @ignore Marks futures for the graph builder (a future can be an argument of `py.call`). */
   readonly [KEY_REFERENCE] = true as const;
+  /** The Dask key. */
+  readonly key: string;
+  /** Client-side attributes of the node this future computes. */
+  readonly attrs: NodeAttrs;
+  readonly #state: KeyState;
+  readonly #owner: FutureOwner;
   #released = false;
 
-  /** @internal Created by the client. */
-  constructor(
-    /** The Dask key. */
-    readonly key: string,
-    /** Client-side attributes of the node this future computes. */
-    readonly attrs: NodeAttrs,
-    /** @internal */
-    readonly state: KeyState,
-    private readonly owner: FutureOwner,
-  ) {}
+  /** @ignore Futures are made by their client. */
+  constructor(key: string, attrs: NodeAttrs, state: KeyState, owner: FutureOwner) {
+    this.key = key;
+    this.attrs = attrs;
+    this.#state = state;
+    this.#owner = owner;
+  }
 
   /** Current status of the key. */
   get status(): FutureStatus {
-    return this.#released ? "lost" : this.state.status;
+    return this.#released ? "lost" : this.#state.status;
   }
 
   /** Whether {@link release} was called. */
@@ -105,11 +63,13 @@ export class Future implements KeyReference {
   /**
    * Waits for the key to be in memory without fetching it.
    * @throws {RemoteError} when the task failed, {@link TaskCancelled} when cancelled,
-   *   `ConnectionLost`/`ClientClosed` when the client can no longer tell.
+   *   `ConnectionLost`/`ClientClosed` when the client can no longer tell, {@link RequestTimeout}
+   *   when `timeoutMs` passes first.
    */
   async wait(options: ResultOptions = {}): Promise<void> {
     this.#checkLive();
-    await withTimeout(this.state.wait(), options.timeoutMs, `key ${this.key}`);
+    const { timeoutMs } = options;
+    await withTimeout(this.#state.wait(), timeoutMs, () => notWithin(`key ${this.key}`, timeoutMs));
   }
 
   /**
@@ -119,22 +79,23 @@ export class Future implements KeyReference {
    * @throws {TaskCancelled} when the future was cancelled.
    * @throws {ConnectionLost} when the scheduler connection was lost.
    * @throws {FutureReleased} after {@link release}.
+   * @throws {RequestTimeout} when `timeoutMs` passes first.
    */
   async result(options: ResultOptions = {}): Promise<unknown> {
     this.#checkLive();
-    return await this.owner.gatherOne(this, options.timeoutMs);
+    return await this.#owner.result(this, this.#state, options.timeoutMs);
   }
 
   /** Asks the scheduler to stop computing this key; the future rejects with `TaskCancelled`. */
   cancel(reason?: string): Promise<void> {
-    return this.owner.cancel([this], reason);
+    return this.#owner.cancel([this], reason);
   }
 
   /** Drops this handle; the cluster frees the key once no future of this client holds it. */
   release(): void {
     if (this.#released) return;
     this.#released = true;
-    this.owner.releaseFuture(this);
+    this.#owner.release(this, this.#state);
   }
 
   /** Releases the future at the end of a `using` block. */
@@ -149,21 +110,7 @@ export class Future implements KeyReference {
   }
 }
 
-/** Races `promise` against an optional timeout; `what` names the awaited thing in the error. */
-export function withTimeout<T>(
-  promise: Promise<T>,
-  timeoutMs: number | undefined,
-  what: string,
-): Promise<T> {
-  if (timeoutMs === undefined) return promise;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new RequestTimeout(`${what} did not complete within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-    }),
-  ]).finally(() => clearTimeout(timer));
+/** The error of a wait for `what` that ran out of its `timeoutMs`. */
+export function notWithin(what: string, timeoutMs: number | undefined): RequestTimeout {
+  return new RequestTimeout(`${what} did not complete within ${timeoutMs} ms`);
 }

@@ -11,6 +11,7 @@
  * @module
  */
 import { GraphBuildFailed } from "../errors.ts";
+import { isKeyReference, type KeyReference } from "./key_reference.ts";
 import {
   PyCall,
   PyFloat,
@@ -21,27 +22,11 @@ import {
   PyTuple,
   type PyValue,
 } from "../codec/pickle/python_values.ts";
-import type { GraphEra } from "./scheduler_era.ts";
 import { sha1Hex } from "../codec/sha1.ts";
 import { TASK_SPEC } from "./task_spec.ts";
-import { tupleTask } from "./tuple_task.ts";
 
 /** Attributes attached to a node for the client side (e.g. `location` for routing). */
 export type NodeAttrs = Readonly<Record<string, unknown>>;
-
-/** Brand of objects that stand for a key already on the cluster (futures). */
-export const KEY_REFERENCE: unique symbol = Symbol.for("dedl.dask.keyReference");
-
-/**
- * A key already on the cluster that a node can depend on: a `Future` of the client that
- * computes the node.
- */
-export interface KeyReference {
-  /** The Dask key. */
-  readonly key: string;
-  /** Brand set by `Future`. */
-  readonly [KEY_REFERENCE]: true;
-}
 
 const {
   task: TASK,
@@ -111,19 +96,31 @@ interface EncodedArg {
  * Nodes are immutable; methods return new nodes.
  */
 export class Node {
-  /** @internal */
+  /** The Dask key: `<name>-<content hash>`. */
+  readonly key: string;
+  /** Client-side attributes, inherited from the nodes this one was derived from. */
+  readonly attrs: NodeAttrs;
+  /** Nodes this one reads (direct dependencies). */
+  readonly dependencies: readonly Node[];
+  /** @ignore Futures this node reads directly (keys that must stay on the cluster). */
+  readonly futures: readonly KeyReference[];
+  /** @ignore The `dask._task_spec` object for this key, ready to pickle. */
+  readonly taskSpec: PyValue;
+
+  /** @ignore Nodes are made by {@link py} and by the methods of other nodes. */
   constructor(
-    /** The Dask key: `<name>-<content hash>`. */
-    readonly key: string,
-    /** Client-side attributes, inherited from the nodes this one was derived from. */
-    readonly attrs: NodeAttrs,
-    /** Nodes this one reads (direct dependencies). */
-    readonly dependencies: readonly Node[],
-    /** Futures this node reads directly (keys that must stay on the cluster). */
-    readonly futures: readonly KeyReference[],
-    /** @internal The `dask._task_spec` object for this key, ready to pickle. */
-    readonly taskSpec: PyValue,
-  ) {}
+    key: string,
+    attrs: NodeAttrs,
+    dependencies: readonly Node[],
+    futures: readonly KeyReference[],
+    taskSpec: PyValue,
+  ) {
+    this.key = key;
+    this.attrs = attrs;
+    this.dependencies = dependencies;
+    this.futures = futures;
+    this.taskSpec = taskSpec;
+  }
 
   /** Calls a method on this node's value: `obj.name(*args, **kwargs)`. */
   method(name: string, ...args: unknown[]): Node {
@@ -418,10 +415,6 @@ function container(
   };
 }
 
-function isKeyReference(value: object): value is KeyReference {
-  return KEY_REFERENCE in value;
-}
-
 function unsupported(value: unknown, where: string): GraphBuildFailed {
   return new GraphBuildFailed(
     `${where} of type ${kind(value)} has no Python equivalent; pass numbers, strings, booleans, ` +
@@ -450,38 +443,4 @@ function digest(text: string): string {
 
 function digestBytes(bytes: Uint8Array): string {
   return sha1Hex(bytes);
-}
-
-/**
- * Collects the nodes needed to compute `targets`: each target and, transitively, its
- * dependencies, except keys for which `skip(key)` is true (already on the cluster for this
- * client; they are referenced by `TaskRef`).
- */
-export function collectGraph(
-  targets: readonly Node[],
-  skip: (key: string) => boolean,
-): Map<string, Node> {
-  const nodes = new Map<string, Node>();
-  const stack: Node[] = [...targets];
-  while (stack.length > 0) {
-    const node = stack.pop()!;
-    if (nodes.has(node.key)) continue;
-    nodes.set(node.key, node);
-    for (const dep of node.dependencies) {
-      if (!nodes.has(dep.key) && !skip(dep.key)) stack.push(dep);
-    }
-  }
-  return nodes;
-}
-
-/**
- * The `{key: task}` dict of collected nodes, ready to pickle: `dask._task_spec` objects, or
- * `dask.core` tuples for schedulers of the `"tuple"` era.
- */
-export function taskDict(nodes: Iterable<Node>, era: GraphEra): Record<string, PyValue> {
-  const dsk: Record<string, PyValue> = {};
-  for (const node of nodes) {
-    dsk[node.key] = era === "tuple" ? tupleTask(node.taskSpec) : node.taskSpec;
-  }
-  return dsk;
 }

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { PYTHON_ERAS, pythonEnv, type PythonEra } from "../../tests/replica/python_env.ts";
 import { GraphBuildFailed } from "../errors.ts";
-import { collectGraph, type Node, py, taskDict } from "./py.ts";
+import { type Node, py } from "./py.ts";
+import { collectGraph, taskDict } from "./task_graph.ts";
 import { dumps } from "../codec/pickle/writer.ts";
 import { PyFloat, PyGlobal, PySet, type PyValue } from "../codec/pickle/python_values.ts";
 
@@ -36,17 +37,6 @@ Deno.test("graph - attrs propagate to derived nodes without changing keys", () =
   assert.equal(derived.key, x.method("sum").attr("real").key);
   const both = py.call("builtins.max", here, py.value(1).withAttrs({ unit: "K" }));
   assert.deepEqual(both.attrs, { location: "site-a", unit: "K" });
-});
-
-Deno.test("graph - collecting shares nodes and skips keys already held", () => {
-  const x = py.call("operator.add", 1, 2);
-  const y = py.call("operator.mul", x, x);
-  const z = py.call("builtins.sum", [x, y]);
-  assert.deepEqual(y.dependencies.map((d) => d.key), [x.key]);
-  const all = collectGraph([z, y], () => false);
-  assert.deepEqual(new Set(all.keys()), new Set([x.key, y.key, z.key]));
-  const partial = collectGraph([z], (key) => key === y.key);
-  assert.deepEqual(new Set(partial.keys()), new Set([x.key, z.key]));
 });
 
 Deno.test("graph - values without a Python equivalent are refused", () => {
