@@ -1,8 +1,8 @@
 /**
- * Decompression of distributed's compressed frames (dask-protocol.md §6): the LZ4 block format
- * with a 4-byte size prefix that `lz4.block.compress(store_size=True)` writes, zlib, and
- * uncompressed. Frames can arrive compressed even after negotiating no compression (the
- * scheduler forwards worker frames untouched), so the reader must always handle them.
+ * Decompression of distributed's compressed frames (`docs/wire-protocol.md`, "Compression"): the
+ * LZ4 block format with a 4-byte size prefix that `lz4.block.compress(store_size=True)` writes,
+ * zlib, and uncompressed. Frames can arrive compressed even after negotiating no compression
+ * (the scheduler forwards worker frames untouched), so the reader must always handle them.
  *
  * zlib comes from `node:zlib`, loaded only by {@link loadZlib} when the first zlib frame arrives:
  * Node compatibility costs tens of ms at start-up, and distributed compresses with zlib only

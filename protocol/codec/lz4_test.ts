@@ -79,7 +79,11 @@ result = [[name, data, lz4.block.compress(data, store_size=True),
         assert.deepEqual(decompressFrame("zlib", zlibbed), data, `${name} (zlib)`);
       }
       const zeros = cases.find(([name]) => name === "zeros 400000")![2];
-      assert.deepEqual([...zeros.subarray(0, 4)], [0x80, 0x1a, 0x06, 0x00], "§6 prefix example");
+      assert.deepEqual(
+        [...zeros.subarray(0, 4)],
+        [0x80, 0x1a, 0x06, 0x00],
+        'the size prefix of docs/wire-protocol.md, "Compression"',
+      );
       assert.throws(() => lz4BlockDecompress(zeros, { maxOutput: 399999 }), /more than the limit/);
       assert.throws(
         () =>

@@ -1,8 +1,8 @@
 /**
- * Messages as distributed's `protocol.dumps`/`loads` write them (dask-protocol.md §5): frame 0
- * is msgpack of the message, with placeholders for values carried in further frames —
- * `{"__Serialized__": i}` (a {@link Serialized}), `{"__Pickled__": i}` (a {@link ToPickle}) —
- * and `{"__Set__": true, "as-list": […]}` for sets.
+ * Messages as distributed's `protocol.dumps`/`loads` write them (`docs/wire-protocol.md`,
+ * "Message encoding"): frame 0 is msgpack of the message, with placeholders for values carried
+ * in further frames — `{"__Serialized__": i}` (a {@link Serialized}), `{"__Pickled__": i}` (a
+ * {@link ToPickle}) — and `{"__Set__": true, "as-list": […]}` for sets.
  * @module
  */
 

@@ -20,7 +20,7 @@ import { CODEC_ERAS, PythonCodecDriver } from "../testing/python_codec_driver.ts
 
 const nested = (a: unknown) => (a as NDArray).toNested();
 
-/** The §9.4 update-graph message around a given pickle. */
+/** The update-graph message of `docs/wire-protocol.md`, "Graphs by release", around a pickle. */
 function updateGraph(pickle: Uint8Array): unknown {
   return [{
     op: "update-graph",
@@ -241,25 +241,27 @@ result = [strict_diff(full, want),
         assert.deepEqual(got, [null, null, null]);
       });
 
-      await t.step("§9.4 update-graph frames are byte-identical to Python's dumps", async () => {
-        const task = new PyCall(pyGlobal("dask._task_spec.Task"), [
-          "x",
-          pyGlobal("operator.add"),
-          1,
-          2,
-        ]);
-        const pickle = dumps(
-          new PyCall(pyGlobal("dask._expr:Expr._reconstruct"), [
-            pyGlobal("dask._expr.LLGExpr"),
-            { x: task },
-            "t",
-            {},
-          ]),
-        );
-        const ours = encodeMessage(updateGraph(pickle));
-        assert.deepEqual(ours.map((f) => f.length), [103, 46, 120]);
-        const python = await py.run<Uint8Array[]>(
-          `
+      await t.step(
+        "the LLGExpr update-graph frames are byte-identical to Python's dumps",
+        async () => {
+          const task = new PyCall(pyGlobal("dask._task_spec.Task"), [
+            "x",
+            pyGlobal("operator.add"),
+            1,
+            2,
+          ]);
+          const pickle = dumps(
+            new PyCall(pyGlobal("dask._expr:Expr._reconstruct"), [
+              pyGlobal("dask._expr.LLGExpr"),
+              { x: task },
+              "t",
+              {},
+            ]),
+          );
+          const ours = encodeMessage(updateGraph(pickle));
+          assert.deepEqual(ours.map((f) => f.length), [103, 46, 120]);
+          const python = await py.run<Uint8Array[]>(
+            `
 msg = [{"op": "update-graph", "expr_ser": Serialized({"serializer": "pickle", "writeable": ()}, [args["pickle"]]),
         "keys": ["x"], "span_metadata": {}, "internal_priority": None, "submitting_task": None}]
 frames = dumps(msg)
@@ -267,10 +269,11 @@ back = loads([bytearray(f) for f in args["ours"]], deserialize=False)
 assert back[0]["expr_ser"].header == {"serializer": "pickle", "writeable": (), "num-sub-frames": 1}, back
 result = [bytes(f) for f in frames]
 `,
-          { pickle, ours },
-        );
-        assert.deepEqual(ours, python);
-      });
+            { pickle, ours },
+          );
+          assert.deepEqual(ours, python);
+        },
+      );
     } finally {
       await py.close();
     }

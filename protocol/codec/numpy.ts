@@ -1,7 +1,7 @@
 /**
  * NumPy arrays without NumPy: {@link NDArray} (dtype string, shape, byte strides, typed data)
  * and distributed's `dask` serializer for `numpy.ndarray` both ways ({@link serializeNumpy},
- * {@link deserializeNumpy}); see dask-protocol.md §7.
+ * {@link deserializeNumpy}); see `docs/wire-protocol.md`, "Serializer families".
  *
  * @example
  * ```ts

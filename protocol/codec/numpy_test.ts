@@ -147,7 +147,7 @@ for expr in args["exprs"]:
           const header = decodeMsgpack(headerBytes) as Record<string, unknown>;
           assert.deepEqual(summary(deserializeNumpy(header, frames)), want, exprs[i]);
         });
-        // §7: transposed 3×4 int64 keeps its Fortran layout on the wire.
+        // Transposed 3×4 int64 keeps its Fortran layout on the wire.
         const transposed = decodeMsgpack(cases[4][0]) as { "sub-header": Record<string, unknown> };
         assert.deepEqual(transposed["sub-header"].shape, [4, 3]);
         assert.deepEqual(transposed["sub-header"].strides, [8, 32]);

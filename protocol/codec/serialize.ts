@@ -1,8 +1,8 @@
 /**
- * distributed's serializer families (dask-protocol.md §7): {@link Serialized} header+frames
- * pairs, {@link deserialize} for what workers and the scheduler send (msgpack, pickle with
- * out-of-band buffers, dask bytes/arrays/numpy, collections, split and compressed frames) and
- * {@link serialize} for what we send (scatter).
+ * distributed's serializer families (`docs/wire-protocol.md`, "Serializer families"):
+ * {@link Serialized} header+frames pairs, {@link deserialize} for what workers and the scheduler
+ * send (msgpack, pickle with out-of-band buffers, dask bytes/arrays/numpy, collections, split and
+ * compressed frames) and {@link serialize} for what we send (scatter).
  * @module
  */
 

@@ -1,8 +1,9 @@
 /**
  * A Dask comm: a transport plus framing, the handshake and message encoding — the TypeScript
- * counterpart of `distributed.comm.Comm`.
+ * counterpart of `distributed.comm.Comm` (see `docs/wire-protocol.md`, "Handshake").
  * @module
  */
+import { withTimeout } from "../../base/mod.ts";
 import {
   ConnectionClosed,
   DaskProtocolError,
@@ -81,27 +82,20 @@ export class Comm {
   static async open(transport: Transport, options: CommOptions = {}): Promise<Comm> {
     const reader = new FrameReader(transport, { maxMessageSize: options.maxMessageSize });
     const timeoutMs = options.handshakeTimeoutMs ?? options.timeoutMs ?? 10_000;
-    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       // Both sides speak first: send ours while reading theirs.
-      const [, frames] = await Promise.race([
+      const [, frames] = await withTimeout(
         Promise.all([
           transport.write(frameMessage(encodeMessage(LOCAL_HANDSHAKE))),
           reader.readMessage(),
         ]),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new RequestTimeout(
-                  `${transport.peer} sent no Dask handshake within ${timeoutMs} ms; is this a ` +
-                    `Dask scheduler or worker port?`,
-                ),
-              ),
-            timeoutMs,
-          );
-        }),
-      ]);
+        timeoutMs,
+        () =>
+          new RequestTimeout(
+            `${transport.peer} sent no Dask handshake within ${timeoutMs} ms; is this a ` +
+              `Dask scheduler or worker port?`,
+          ),
+      );
       if (frames === null) {
         throw new HandshakeFailed(
           `${transport.peer} closed the connection before sending its Dask handshake`,
@@ -111,8 +105,6 @@ export class Comm {
     } catch (e) {
       transport.close();
       throw handshakeFailure(e, transport.peer);
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -4,6 +4,7 @@
  * @module
  */
 import type { PeerCertificate } from "node:tls";
+import { withTimeout } from "../../base/mod.ts";
 import {
   ConnectFailed,
   ConnectionRefused,
@@ -221,34 +222,20 @@ function mapSocketError(e: unknown, peer: string): Error {
   return new ConnectFailed(`cannot connect to ${peer}: ${message(e)}`, { cause: e });
 }
 
-/** Races a connect against a timer; a connection that arrives after the timeout is closed. */
+/** Bounds a connect by the connect timeout; a connection that arrives after it is closed. */
 function withConnectTimeout<T>(
   pending: Promise<T>,
   timeoutMs: number,
   peer: string,
   dispose: (value: T) => void,
 ): Promise<T> {
-  return new Promise((resolve, reject) => {
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      reject(
-        new ConnectTimeout(
-          `connecting to ${peer} did not complete within ${timeoutMs} ms; check the address ` +
-            `and network, or raise the connect timeout`,
-        ),
-      );
-    }, timeoutMs);
-    pending.then(
-      (value) => {
-        clearTimeout(timer);
-        if (timedOut) dispose(value);
-        else resolve(value);
-      },
-      (e) => {
-        clearTimeout(timer);
-        if (!timedOut) reject(e);
-      },
+  let timedOut = false;
+  pending.then((value) => timedOut && dispose(value), () => {});
+  return withTimeout(pending, timeoutMs, () => {
+    timedOut = true;
+    return new ConnectTimeout(
+      `connecting to ${peer} did not complete within ${timeoutMs} ms; check the address ` +
+        `and network, or raise the connect timeout`,
     );
   });
 }

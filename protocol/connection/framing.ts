@@ -1,9 +1,9 @@
 /**
- * Dask's message framing (`distributed/comm/tcp.py`): an 8-byte length of the first block, then
- * the prelude (frame count and frame lengths, u64 little-endian) and the frames back to back.
- * The first length means "the whole message" (before distributed 2023.11) or "the prelude plus
- * the first whole frames" (since); the reader accepts both and the writer sends one block, which
- * every version reads.
+ * Dask's message framing (`docs/wire-protocol.md`, "Framing"; upstream
+ * `distributed/comm/tcp.py`): an 8-byte length of the first block, then the prelude (frame count
+ * and frame lengths, u64 little-endian) and the frames back to back. The first length means "the
+ * whole message" (before distributed 2023.11) or "the prelude plus the first whole frames"
+ * (since); the reader accepts both and the writer sends one block, which every version reads.
  * @module
  */
 import { ConnectionClosed, DecodeFailed, FrameTooLarge } from "../errors.ts";

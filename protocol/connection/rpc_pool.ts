@@ -1,8 +1,10 @@
 /**
  * Request/reply calls to a Dask server over a small pool of comms: each comm carries one request
- * at a time (as `distributed.core.rpc` does), so concurrency comes from several comms.
+ * at a time (as `distributed.core.rpc` does), so concurrency comes from several comms (see
+ * `docs/wire-protocol.md`, "RPC").
  * @module
  */
+import { withTimeout } from "../../base/mod.ts";
 import { Comm, type CommOptions } from "./comm.ts";
 import { ClientClosed, RequestTimeout, RpcFailed } from "../errors.ts";
 import type { SchedulerAddress } from "./address.ts";
@@ -52,37 +54,28 @@ export class RpcPool {
   ): Promise<unknown> {
     let comm: Comm | undefined;
     let timedOut = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
+    const exchange = async () => {
+      const acquired = await this.#acquire();
+      if (timedOut) {
+        acquired.close();
+        this.#release(acquired);
+        return undefined;
+      }
+      comm = acquired;
+      await comm.send({ ...msg, reply: true });
+      return await comm.recv();
+    };
+    try {
+      const reply = await withTimeout(exchange(), options.timeoutMs, () => {
         timedOut = true;
         comm?.close();
-        reject(
-          new RequestTimeout(
-            `scheduler RPC "${msg.op}" got no reply within ${options.timeoutMs} ms`,
-          ),
+        return new RequestTimeout(
+          `scheduler RPC "${msg.op}" got no reply within ${options.timeoutMs} ms`,
         );
-      }, options.timeoutMs);
-    });
-    try {
-      const reply = await Promise.race([
-        (async () => {
-          const acquired = await this.#acquire();
-          if (timedOut) {
-            acquired.close();
-            this.#release(acquired);
-            return undefined;
-          }
-          comm = acquired;
-          await comm.send({ ...msg, reply: true });
-          return await comm.recv();
-        })(),
-        timeout,
-      ]);
+      });
       checkReply(msg.op, reply);
       return reply;
     } finally {
-      clearTimeout(timer);
       if (comm) this.#release(comm);
     }
   }

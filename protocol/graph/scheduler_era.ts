@@ -1,6 +1,7 @@
 /**
  * Which `update-graph` format and message fields a scheduler understands, decided from the
- * `distributed` version its `versions` RPC reports (nothing else on the wire tells).
+ * `distributed` version its `versions` RPC reports (nothing else on the wire tells); see
+ * `docs/wire-protocol.md`, "Versions".
  * @module
  */
 import { UnsupportedSchedulerVersion } from "../errors.ts";

@@ -2,7 +2,8 @@
  * The `update-graph` stream message in the envelopes schedulers understand (see
  * {@link GraphEra}): the graph dict wrapped as `LLGExpr` in `expr_ser`, or as
  * `ToPickle(HighLevelGraph)` in `graph_header`/`graph_frames`, with exactly the fields the
- * scheduler's handler takes (an unexpected or missing one makes it drop the client).
+ * scheduler's handler takes (an unexpected or missing one makes it drop the client); see
+ * `docs/wire-protocol.md`, "Graphs by release".
  * @module
  */
 import { dumps } from "../codec/pickle/writer.ts";

@@ -15,7 +15,10 @@ import { dumps } from "./writer.ts";
 
 const enc = new TextEncoder();
 
-/** dask-protocol.md §9.4: `{"x": Task("x", operator.add, 1, 2)}`, token "t", 120 bytes. */
+/**
+ * The `LLGExpr` vector of `docs/wire-protocol.md`, "Graphs by release":
+ * `{"x": Task("x", operator.add, 1, 2)}`, token "t", 120 bytes.
+ */
 function llgExprVector(): Uint8Array {
   const parts: (number[] | string)[] = [
     [0x80, 0x04, 0x8c, 0x0a],
@@ -57,7 +60,7 @@ function llgExpr(): PyValue {
   ]);
 }
 
-Deno.test("pickle writer - §9.4 LLGExpr vector is reproduced byte for byte", () => {
+Deno.test("pickle writer - the LLGExpr vector is reproduced byte for byte", () => {
   const expected = llgExprVector();
   assert.equal(expected.length, 120);
   assert.deepEqual(dumps(llgExpr()), expected);
@@ -214,7 +217,7 @@ for blob, expr in args["cases"]:
 
       // dask._expr exists from dask 2025.4 on; DEDL's stack takes tuple graphs instead.
       await t.step({
-        name: "§9.4 vector unpickles with dask to LLGExpr with Task x = add(1, 2)",
+        name: "the LLGExpr vector unpickles with dask to LLGExpr with Task x = add(1, 2)",
         ignore: era !== "current",
         fn: async () => {
           const got = await py.run<string[]>(
