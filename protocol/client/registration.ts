@@ -13,6 +13,7 @@ import { RegistrationRefused, RequestTimeout } from "../errors.ts";
 import { type SchedulerDialect, schedulerDialect } from "../graph/scheduler_era.ts";
 import { type ClientOptions, DEFAULT_TIMEOUT_MS } from "./client_options.ts";
 import { parseVersions, type SchedulerVersions } from "./scheduler_info.ts";
+import { showValue } from "../codec/show_value.ts";
 
 /** A client registered at a scheduler: its connections and what the scheduler said. */
 export interface Registration {
@@ -95,7 +96,7 @@ async function awaitStreamStart(stream: Comm, timeoutMs: number): Promise<string
   const start = ops.find((op) => isPlainObject(op) && op.op === "stream-start");
   if (!isPlainObject(start)) {
     throw new RegistrationRefused(
-      `expected "stream-start" after registering, got ${JSON.stringify(ops).slice(0, 200)}`,
+      `expected "stream-start" after registering, got ${showValue(ops).slice(0, 200)}`,
     );
   }
   if (typeof start.error === "string" && start.error) {

@@ -4,6 +4,7 @@
  * @module
  */
 import { GraphBuildFailed } from "../errors.ts";
+import { showValue } from "../codec/show_value.ts";
 import type { GraphPlacement } from "../graph/update_graph.ts";
 
 /**
@@ -29,7 +30,7 @@ export interface TaskOptions {
 export function placementOf(options: TaskOptions): GraphPlacement {
   const { retries, workers, allowOtherWorkers, priority } = options;
   const invalid = (what: string, value: unknown, want: string): never => {
-    throw new GraphBuildFailed(`task option ${what} is ${JSON.stringify(value)}; give ${want}`);
+    throw new GraphBuildFailed(`task option ${what} is ${showValue(value)}; give ${want}`);
   };
   if (retries !== undefined && (!Number.isSafeInteger(retries) || retries < 0)) {
     invalid("retries", retries, "an integer >= 0");

@@ -11,6 +11,7 @@
  */
 
 import { DecodeFailed, ZlibNotLoaded } from "../errors.ts";
+import { showValue } from "./show_value.ts";
 
 let inflateSync: typeof import("node:zlib").inflateSync | undefined;
 let zlibLoading: Promise<void> | undefined;
@@ -134,7 +135,7 @@ export function decompressFrame(
     }
   }
   throw new DecodeFailed(
-    `frame compressed with ${JSON.stringify(name)}, which this client cannot decompress ` +
+    `frame compressed with ${showValue(name)}, which this client cannot decompress ` +
       `(supported: lz4, zlib); set distributed.comm.compression to lz4 or None on the cluster`,
   );
 }

@@ -15,6 +15,7 @@
 import { DecodeFailed, InvalidArray } from "../errors.ts";
 import { dumps } from "./pickle/writer.ts";
 import { PyGlobal } from "./pickle/python_values.ts";
+import { showValue } from "./show_value.ts";
 
 /** Typed array kinds an {@link NDArray} stores its elements in. */
 export type NDArrayData =
@@ -323,10 +324,10 @@ function layoutProblem(
   data: NDArrayData,
 ): string | undefined {
   if (!isIntArray(shape) || shape.some((n) => n < 0)) {
-    return `shape ${show(shape)} is not a list of sizes`;
+    return `shape ${showValue(shape)} is not a list of sizes`;
   }
   if (!isIntArray(strides) || strides.length !== shape.length) {
-    return `strides ${show(strides)} do not match shape [${shape}]`;
+    return `strides ${showValue(strides)} do not match shape [${shape}]`;
   }
   const unit = dt.ctor.BYTES_PER_ELEMENT;
   let last = 0;
@@ -350,14 +351,6 @@ function layoutProblem(
 
 function isIntArray(v: unknown): v is number[] {
   return Array.isArray(v) && v.every((x) => Number.isSafeInteger(x));
-}
-
-function show(v: unknown): string {
-  try {
-    return JSON.stringify(v, (_, x) => typeof x === "bigint" ? String(x) : x) ?? String(v);
-  } catch {
-    return String(v);
-  }
 }
 
 function contiguousStrides(shape: number[], itemsize: number, order: "C" | "F"): number[] {
@@ -503,7 +496,7 @@ export function deserializeNumpy(header: Record<string, unknown>, frames: Uint8A
     !Array.isArray(dtype) || dtype.length !== 2 || dtype[0] !== 0 || typeof dtype[1] !== "string"
   ) {
     throw new DecodeFailed(
-      `numpy dtype ${show(dtype)} is a structured or custom dtype; only plain dtypes are ` +
+      `numpy dtype ${showValue(dtype)} is a structured or custom dtype; only plain dtypes are ` +
         `supported — convert the array in the graph`,
     );
   }
@@ -511,7 +504,7 @@ export function deserializeNumpy(header: Record<string, unknown>, frames: Uint8A
   const strides = h["strides"];
   if (!isIntArray(shape) || !isIntArray(strides)) {
     throw new DecodeFailed(
-      `numpy.ndarray header has bad shape ${show(shape)} or strides ${show(strides)}`,
+      `numpy.ndarray header has bad shape ${showValue(shape)} or strides ${showValue(strides)}`,
     );
   }
   return NDArray.fromBytes(frames[0], dtype[1], shape, { strides });

@@ -14,6 +14,7 @@ import { deserializeNumpy, NDArray, serializeNumpy } from "./numpy.ts";
 import { loads } from "./pickle/reader.ts";
 import { dumps } from "./pickle/writer.ts";
 import { PyGlobal, type PyValue } from "./pickle/python_values.ts";
+import { showValue } from "./show_value.ts";
 
 /**
  * A value still in serialized form: distributed's sub-header (`serializer`, `compression`,
@@ -174,7 +175,7 @@ class Reader {
         );
       default:
         throw new DecodeFailed(
-          `serializer family ${JSON.stringify(family)} is not supported (msgpack, pickle, dask); ` +
+          `serializer family ${showValue(family)} is not supported (msgpack, pickle, dask); ` +
             `request serializers ["msgpack", "dask", "pickle"]`,
         );
     }
@@ -200,7 +201,7 @@ class Reader {
           : undefined;
         const ctor = typeof code === "string" ? ARRAY_TYPECODES[code] : undefined;
         if (!ctor) {
-          throw new DecodeFailed(`array typecode ${JSON.stringify(code)} is not supported`);
+          throw new DecodeFailed(`array typecode ${showValue(code)} is not supported`);
         }
         const bytes = concat(frames);
         if (bytes.length % ctor.BYTES_PER_ELEMENT !== 0) {
@@ -212,7 +213,7 @@ class Reader {
       }
       default:
         throw new DecodeFailed(
-          `dask-serialized type ${JSON.stringify(type)} is not supported (numpy.ndarray, bytes, ` +
+          `dask-serialized type ${showValue(type)} is not supported (numpy.ndarray, bytes, ` +
             `bytearray, memoryview, array); convert the value in the graph (e.g. to an ndarray or list)`,
         );
     }
@@ -227,7 +228,7 @@ class Reader {
     }
     if (kind !== "list" && kind !== "tuple" && kind !== "set" && kind !== "dict") {
       throw new DecodeFailed(
-        `collection type ${JSON.stringify(kind)} is not list, tuple, set or dict`,
+        `collection type ${showValue(kind)} is not list, tuple, set or dict`,
       );
     }
     const items: [unknown, unknown][] = [];

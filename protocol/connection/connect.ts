@@ -9,6 +9,7 @@ import {
   ConnectFailed,
   ConnectionRefused,
   ConnectTimeout,
+  DaskProtocolError,
   GatewayClusterNotFound,
   InvalidAddress,
   TlsHandshakeFailed,
@@ -59,10 +60,18 @@ export async function connectTransport(
       `${formatAddress(addr)} needs TLS material (ca, cert, key): Dask uses mutual TLS`,
     );
   }
-  if (addr.scheme === "tls" && options.tlsEngine === "deno") {
-    return await connectDenoTls(addr, options.tls, timeoutMs);
+  try {
+    if (addr.scheme === "tls" && options.tlsEngine === "deno") {
+      return await connectDenoTls(addr, options.tls, timeoutMs);
+    }
+    return await connectNodeTls(addr, options.tls, timeoutMs);
+  } catch (e) {
+    // node:tls can also throw by itself (loading, or options it refuses): still a typed error.
+    if (e instanceof DaskProtocolError) throw e;
+    throw new ConnectFailed(`cannot connect to ${formatAddress(addr)}: ${message(e)}`, {
+      cause: e,
+    });
   }
-  return await connectNodeTls(addr, options.tls, timeoutMs);
 }
 
 async function connectTcp(addr: SchedulerAddress, timeoutMs: number): Promise<Transport> {

@@ -31,6 +31,7 @@ import { InvalidCollectionGraph } from "../errors.ts";
 import { type Collection, type Node, py } from "./py.ts";
 import type { GraphEra } from "./scheduler_era.ts";
 import { sha1Hex } from "../codec/sha1.ts";
+import { showValue } from "../codec/show_value.ts";
 
 /** The builder's answer: the `update-graph` payload and the key(s) it computes. */
 export interface CollectionGraph {
@@ -88,7 +89,7 @@ export function parseCollectionGraph(value: unknown, builderKey: string): Collec
   const keys = flatten(value[1]);
   if (keys.length === 0) throw bad("it has no output key");
   for (const k of keys) {
-    if (typeof k !== "string") throw bad(`output key ${JSON.stringify(k)} is not a string`);
+    if (typeof k !== "string") throw bad(`output key ${showValue(k)} is not a string`);
   }
   return { payload: value[0], keys: keys as string[] };
 }
