@@ -2,11 +2,12 @@
  * Codec throughput: pickling a task graph (target ≥ 20 000 tasks/s end to end), wrapping it in
  * an update-graph message, and decoding results. Run: `deno bench -A bench/codec_bench.ts`.
  */
-import { decodeMessage, encodeMessage } from "../protocol/message.ts";
-import { decodeMsgpack, encodeMsgpack } from "../protocol/msgpack.ts";
-import { loads } from "../protocol/pickle/reader.ts";
-import { dumps, PyCall, pyGlobal, PyTuple, type PyValue } from "../protocol/pickle/writer.ts";
-import { Serialized } from "../protocol/serialize.ts";
+import { decodeMessage, encodeMessage } from "../protocol/codec/message.ts";
+import { decodeMsgpack, encodeMsgpack } from "../protocol/codec/msgpack.ts";
+import { loads } from "../protocol/codec/pickle/reader.ts";
+import { dumps } from "../protocol/codec/pickle/writer.ts";
+import { PyCall, pyGlobal, PyTuple, type PyValue } from "../protocol/codec/pickle/python_values.ts";
+import { Serialized } from "../protocol/codec/serialize.ts";
 
 const TASKS = 20_000;
 const TASK = pyGlobal("dask._task_spec.Task");

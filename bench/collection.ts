@@ -13,8 +13,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { Client } from "../protocol/client.ts";
-import { py } from "../protocol/graph.ts";
+import { Client, py } from "../protocol/mod.ts";
 import { LocalCluster } from "../protocol/testing/local_cluster.ts";
 import { pythonCompute } from "../protocol/testing/python_compute.ts";
 import { readEndpoints } from "../tests/replica/endpoints.ts";

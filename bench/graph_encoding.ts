@@ -6,11 +6,12 @@
  *   deno run -A bench/graph_encoding.ts [tasks]
  * @module
  */
-import { frameMessage } from "../protocol/framing.ts";
-import { collectGraph, py, taskDict } from "../protocol/graph.ts";
-import { encodeMessage } from "../protocol/message.ts";
-import { type GraphEra, schedulerDialect } from "../protocol/scheduler_era.ts";
-import { updateGraphMessage } from "../protocol/update_graph.ts";
+import { frameMessage } from "../protocol/connection/framing.ts";
+import { py } from "../protocol/graph/py.ts";
+import { collectGraph, taskDict } from "../protocol/graph/task_graph.ts";
+import { encodeMessage } from "../protocol/codec/message.ts";
+import { type GraphEra, schedulerDialect } from "../protocol/graph/scheduler_era.ts";
+import { updateGraphMessage } from "../protocol/graph/update_graph.ts";
 
 const tasks = Number(Deno.args[0] ?? 20_000);
 const inc = py.fn("operator.add");

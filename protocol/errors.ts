@@ -1,43 +1,127 @@
 /**
- * Errors raised by the Dask protocol layer: one class per condition, each with a message that
- * says what went wrong and what to do.
+ * Errors raised by the Dask protocol layer: one class per condition, each with a stable `code`,
+ * a `kind`, and a message that says what went wrong and what to do. All extend
+ * {@link DaskProtocolError}, itself a `DedlDaskError`. The codes are listed in `docs/errors.md`.
  * @module
  */
+import { DedlDaskError } from "../base/mod.ts";
 
-/** Base class of every error the protocol layer raises. */
-export class DaskProtocolError extends Error {
-  /** Creates the error; `message` says what went wrong and what to do. */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
+/** The category of every error the protocol layer raises; catch it for "the Dask side failed". */
+export abstract class DaskProtocolError extends DedlDaskError {}
+
+// --- codecs (pickle, msgpack, numpy, compression, serializer families) ---
+
+/** Bytes from the network could not be decoded (bad frame, msgpack, pickle, lz4 or numpy data). */
+export class DecodeFailed extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code: string = "ERR_DECODE_FAILED";
+  /** Kind of failure. */
+  readonly kind = "protocol";
+}
+
+/**
+ * A zlib frame arrived before the zlib codec was loaded. The comm answers it by loading zlib and
+ * decoding the message again, so it never reaches a caller of the client.
+ */
+export class ZlibNotLoaded extends DecodeFailed {
+  /** Stable code of the condition. */
+  override readonly code = "ERR_ZLIB_NOT_LOADED";
+
+  /** Creates the error; the message says to load the codec first. */
+  constructor() {
+    super(
+      "a zlib-compressed frame arrived before the zlib codec was loaded; call loadZlib() first",
+    );
   }
 }
 
-/** Bytes from the network could not be decoded (bad frame, msgpack, pickle, lz4 or numpy data). */
-export class DecodeError extends DaskProtocolError {}
+/** A value cannot be encoded for the wire (no msgpack/pickle form, too deep, cyclic, int too big). */
+export class EncodeFailed extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_ENCODE_FAILED";
+  /** Kind of failure. */
+  readonly kind = "usage";
+}
 
-// --- connection layer and client (transports, framing, comm, RPC, futures) ---
+/**
+ * The peer could not serialize a value and sent the `error` serializer instead (Python raises
+ * `TypeError` here); the message carries the peer's text, e.g.
+ * `"Could not serialize object of type X"`. Ask for a serializer family that can carry the type
+ * (e.g. add `"pickle"` to `serializers`) or convert the value in the graph.
+ */
+export class RemoteSerializationFailed extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_REMOTE_SERIALIZATION_FAILED";
+  /** Kind of failure. */
+  readonly kind = "remote";
+}
+
+/**
+ * An `NDArray` cannot be made as asked: unsupported or big-endian dtype, data of another typed
+ * array kind, a shape or strides that do not fit the data, or an index out of bounds.
+ */
+export class InvalidArray extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_INVALID_ARRAY";
+  /** Kind of failure. */
+  readonly kind = "usage";
+}
+
+// --- connections (transports, framing, comm, RPC) ---
 
 /** An address string could not be parsed (unknown scheme, missing port or cluster name). */
-export class InvalidAddressError extends DaskProtocolError {}
+export class InvalidAddress extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_INVALID_ADDRESS";
+  /** Kind of failure. */
+  readonly kind = "usage";
+}
 
 /** Connecting did not complete within the connect timeout. */
-export class ConnectTimeoutError extends DaskProtocolError {}
+export class ConnectTimeout extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_CONNECT_TIMEOUT";
+  /** Kind of failure. */
+  readonly kind = "timeout";
+}
 
 /** The peer actively refused the TCP connection (nothing listens on that host and port). */
-export class ConnectionRefusedError extends DaskProtocolError {}
+export class ConnectionRefused extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_CONNECTION_REFUSED";
+  /** Kind of failure. */
+  readonly kind = "unavailable";
+}
 
 /** Opening a connection failed for a network reason other than refusal or timeout (DNS, routing). */
-export class ConnectError extends DaskProtocolError {}
+export class ConnectFailed extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_CONNECT_FAILED";
+  /** Kind of failure. */
+  readonly kind = "unavailable";
+}
 
-/** The TLS handshake failed; the message carries the TLS library's reason. */
-export class TlsHandshakeError extends DaskProtocolError {}
+/**
+ * The TLS handshake failed: one side did not accept the other's certificate (Dask's TLS is
+ * mutual), or the peer does not speak TLS. The message carries the TLS library's reason.
+ */
+export class TlsHandshakeFailed extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_TLS_HANDSHAKE_FAILED";
+  /** Kind of failure. */
+  readonly kind = "auth";
+}
 
 /**
  * A dask-gateway proxy closed the connection during the TLS handshake: it has no route for the
  * SNI name `daskgateway-<cluster>`, i.e. no running cluster of that name behind this proxy.
  */
-export class GatewayClusterNotFoundError extends DaskProtocolError {
+export class GatewayClusterNotFound extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_GATEWAY_CLUSTER_NOT_FOUND";
+  /** Kind of failure. */
+  readonly kind = "unavailable";
+
   /** Creates the error for `clusterName`. */
   constructor(
     /** The cluster name that was looked up (without the SNI prefix). */
@@ -50,10 +134,20 @@ export class GatewayClusterNotFoundError extends DaskProtocolError {
 }
 
 /** The connection was closed (by the peer or locally) while data was still expected or being sent. */
-export class ConnectionClosedError extends DaskProtocolError {}
+export class ConnectionClosed extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_CONNECTION_CLOSED";
+  /** Kind of failure. */
+  readonly kind = "unavailable";
+}
 
 /** An incoming message announced more bytes than the configured maximum message size. */
-export class FrameTooLargeError extends DaskProtocolError {
+export class FrameTooLarge extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_FRAME_TOO_LARGE";
+  /** Kind of failure. */
+  readonly kind = "protocol";
+
   /** Creates the error; the message is derived from the sizes. */
   constructor(
     /** Bytes the message announced (at least: counting stops past the limit). */
@@ -70,14 +164,32 @@ export class FrameTooLargeError extends DaskProtocolError {
   }
 }
 
-/** The peer's handshake message was missing or malformed. */
-export class HandshakeError extends DaskProtocolError {}
+/** The peer's Dask handshake message was missing or malformed. */
+export class HandshakeFailed extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_HANDSHAKE_FAILED";
+  /** Kind of failure. */
+  readonly kind = "protocol";
+}
 
-/** A network operation (RPC reply, handshake, registration) did not complete within its timeout. */
-export class RequestTimeoutError extends DaskProtocolError {}
+/**
+ * A network operation (RPC reply, handshake, registration, a result) did not complete within its
+ * timeout.
+ */
+export class RequestTimeout extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_REQUEST_TIMEOUT";
+  /** Kind of failure. */
+  readonly kind = "timeout";
+}
 
 /** The scheduler answered an RPC with an error status (`error` or `uncaught-error`). */
-export class RpcError extends DaskProtocolError {
+export class RpcFailed extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_RPC_FAILED";
+  /** Kind of failure. */
+  readonly kind = "remote";
+
   /** Creates the error from the scheduler's error reply. */
   constructor(
     /** The RPC operation, e.g. `"gather"`. */
@@ -92,8 +204,23 @@ export class RpcError extends DaskProtocolError {
   }
 }
 
+/** The scheduler answered an RPC with a reply of a shape this client does not know. */
+export class UnexpectedReply extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_UNEXPECTED_REPLY";
+  /** Kind of failure. */
+  readonly kind = "protocol";
+}
+
+// --- the client (registration, futures, graphs) ---
+
 /** The scheduler runs a `distributed` version this client cannot talk to. */
-export class UnsupportedSchedulerVersionError extends DaskProtocolError {
+export class UnsupportedSchedulerVersion extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_UNSUPPORTED_SCHEDULER_VERSION";
+  /** Kind of failure. */
+  readonly kind = "protocol";
+
   /** Creates the error; the message names the version and the supported range. */
   constructor(
     /** The `distributed` version the scheduler reported. */
@@ -110,11 +237,24 @@ export class UnsupportedSchedulerVersionError extends DaskProtocolError {
   }
 }
 
-/** The scheduler refused the client registration (`stream-start` carried an error). */
-export class RegistrationError extends DaskProtocolError {}
+/**
+ * The scheduler refused the client's registration (`stream-start` carried an error) or did not
+ * confirm it with `stream-start`.
+ */
+export class RegistrationRefused extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_REGISTRATION_REFUSED";
+  /** Kind of failure. */
+  readonly kind = "protocol";
+}
 
 /** A task raised an exception on a worker (or its graph could not be unpickled on the scheduler). */
 export class RemoteError extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_REMOTE_TASK";
+  /** Kind of failure. */
+  readonly kind = "remote";
+
   /** Built by the client from the scheduler's `task-erred` report. */
   constructor(
     /** Key of the failed task. */
@@ -137,7 +277,12 @@ export class RemoteError extends DaskProtocolError {
 }
 
 /** A future was cancelled (by `cancel()`, or by the scheduler, e.g. for lost dependencies). */
-export class CancelledError extends DaskProtocolError {
+export class TaskCancelled extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_TASK_CANCELLED";
+  /** Kind of failure. */
+  readonly kind = "cancelled";
+
   /** Creates the error for `key`. */
   constructor(
     /** The cancelled key. */
@@ -151,26 +296,58 @@ export class CancelledError extends DaskProtocolError {
 }
 
 /** The connection to the scheduler was lost; every pending future is rejected with this error. */
-export class ConnectionLostError extends DaskProtocolError {}
-
-/** An operation was attempted on a client that has been closed. */
-export class ClientClosedError extends DaskProtocolError {}
-
-/** `result()` was called on a future after `release()`. */
-export class FutureReleasedError extends DaskProtocolError {}
-
-/** A graph could not be built from the given `py` nodes and values (unsupported value, bad name). */
-export class GraphBuildError extends DaskProtocolError {}
-
-// --- codecs (pickle, msgpack, numpy, compression, serializer families) ---
-
-/** A value cannot be encoded for the wire (no msgpack/pickle form, too deep, cyclic, int too big). */
-export class EncodeError extends DaskProtocolError {}
+export class ConnectionLost extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_CONNECTION_LOST";
+  /** Kind of failure. */
+  readonly kind = "unavailable";
+}
 
 /**
- * The peer could not serialize a value and sent the `error` serializer instead (Python raises
- * `TypeError` here); the message carries the peer's text, e.g.
- * `"Could not serialize object of type X"`. Ask for a serializer family that can carry the type
- * (e.g. add `"pickle"` to `serializers`) or convert the value in the graph.
+ * The client was closed: pending futures reject with this error, and so does any later
+ * operation on the client.
  */
-export class RemoteSerializationError extends DaskProtocolError {}
+export class ClientClosed extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_CLIENT_CLOSED";
+  /** Kind of failure. */
+  readonly kind = "cancelled";
+}
+
+/** `result()` was called on a future after `release()`. */
+export class FutureReleased extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_FUTURE_RELEASED";
+  /** Kind of failure. */
+  readonly kind = "usage";
+}
+
+/**
+ * A graph could not be built from the given `py` nodes and values (a value without a Python
+ * equivalent, a bad name, invalid task options, a future of another client).
+ */
+export class GraphBuildFailed extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_GRAPH_BUILD_FAILED";
+  /** Kind of failure. */
+  readonly kind = "usage";
+}
+
+/**
+ * The task graph a worker built for a `py.collection(...)` cannot be used: not `(bytes, keys)`,
+ * no output key, a non-string key, or more than one output.
+ */
+export class InvalidCollectionGraph extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_INVALID_COLLECTION_GRAPH";
+  /** Kind of failure. */
+  readonly kind = "usage";
+}
+
+/** Computed keys could not be fetched: the workers holding them went away, retries included. */
+export class DataLost extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_DATA_LOST";
+  /** Kind of failure. */
+  readonly kind = "unavailable";
+}

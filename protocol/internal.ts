@@ -1,9 +1,17 @@
 /**
  * What the other layers of dedl-dask use from the protocol layer beyond its public API
- * (`mod.ts`): connection details a gateway client needs. Not part of the public surface; it may
- * change without notice.
+ * (`mod.ts`): connection details a gateway client needs, and the graph builder's internals. Not
+ * part of the public surface; it may change without notice.
  * @module
  */
-export { formatAddress, parseAddress, type SchedulerAddress } from "./transport/address.ts";
-export type { TlsMaterial } from "./transport/transport.ts";
-export { warmUpTls } from "./transport/tls_warm_up.ts";
+export {
+  type AddressScheme,
+  formatAddress,
+  parseAddress,
+  type SchedulerAddress,
+} from "./connection/address.ts";
+export type { TlsMaterial } from "./connection/transport.ts";
+export { warmUpTls } from "./connection/tls_warm_up.ts";
+export { KEY_REFERENCE, type KeyReference } from "./graph/key_reference.ts";
+export { type GraphEra, type SchedulerDialect } from "./graph/scheduler_era.ts";
+export { pyGlobal } from "./codec/pickle/python_values.ts";

@@ -14,48 +14,43 @@
  * const mean = py.call("xarray.open_zarr", "/data/t2m.zarr").item("t2m").method("mean");
  * console.log(await (await client.computeCollection(py.collection(mean.attr("data")))).result());
  * ```
+ *
+ * What is here:
+ * - {@link Client} (connect, submit, map, compute, computeCollection, gather, scatter) and the
+ *   {@link Future}s it returns;
+ * - {@link py}, which builds {@link Node}s and {@link Collection}s of Python calls;
+ * - the values results decode to ({@link NDArray}, {@link PyObject}, {@link PyException}) and
+ *   the Python values JS lacks, to pass as arguments ({@link PyTuple}, {@link PyFloat}, …);
+ * - warnings ({@link VersionMismatchWarning}) and errors: every one extends
+ *   {@link DaskProtocolError} and has a stable `code` (listed in `docs/errors.md`).
+ *
+ * What other layers of dedl-dask use beyond this is in `internal.ts`; it is not public.
  * @module
  */
-export {
-  Client,
-  type ClientOptions,
-  type ScatterValue,
-  type SchedulerInfo,
-  type SchedulerVersions,
-  type TaskOptions,
-  type WorkerInfo,
-} from "./client.ts";
-export { type ClientWarning, VersionMismatchWarning } from "./client_warning.ts";
-export { Future, type FutureStatus, type ResultOptions } from "./future.ts";
-export {
-  Collection,
-  KEY_REFERENCE,
-  type KeyReference,
-  Kwargs,
-  Node,
-  type NodeAttrs,
-  py,
-  PyFunction,
-} from "./graph.ts";
-export * from "./errors.ts";
-export { NDArray, type NDArrayData, type NDArrayScalar } from "./numpy.ts";
-export { PyException, PyObject } from "./pickle/python_objects.ts";
+export { Client } from "./client/client.ts";
+export type { ClientOptions } from "./client/client_options.ts";
+export type { TaskOptions } from "./client/task_options.ts";
+export type { ScatterValue } from "./client/scatter.ts";
+export type { SchedulerInfo, SchedulerVersions, WorkerInfo } from "./client/scheduler_info.ts";
+export { type ClientWarning, VersionMismatchWarning } from "./client/client_warning.ts";
+export { Future, type ResultOptions } from "./client/future.ts";
+export type { FutureStatus } from "./client/key_state.ts";
+export type { TlsMaterial } from "./connection/transport.ts";
+export { SUPPORTED_RANGE } from "./graph/scheduler_era.ts";
+
+export { Collection, Kwargs, Node, type NodeAttrs, py, PyFunction } from "./graph/py.ts";
+export { NDArray, type NDArrayData, type NDArrayScalar } from "./codec/numpy.ts";
+export { PyException, PyObject } from "./codec/pickle/python_objects.ts";
 export {
   PyCall,
   PyFloat,
   PyGlobal,
-  pyGlobal,
   PyPickled,
   PySet,
   PyTuple,
   type PyValue,
-} from "./pickle/writer.ts";
-export { type GraphEra, type SchedulerDialect, SUPPORTED_RANGE } from "./scheduler_era.ts";
-export {
-  type AddressScheme,
-  formatAddress,
-  parseAddress,
-  type SchedulerAddress,
-} from "./transport/address.ts";
-export type { TlsMaterial } from "./transport/transport.ts";
-export { warmUpTls } from "./transport/tls_warm_up.ts";
+} from "./codec/pickle/python_values.ts";
+
+export { DedlDaskError, type ErrorKind } from "../base/mod.ts";
+export * from "./errors.ts";
+export * from "./deprecated.ts";

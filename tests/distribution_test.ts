@@ -119,7 +119,9 @@ console.log(JSON.stringify({
     assertSitesJson(JSON.stringify(result.sites));
     assert.deepEqual(result.listed, [true, true]);
     // The library came from the server, down to the protocol layer.
-    for (const path of ["/mod.ts", "/lib/multicluster/multi_cluster.ts", "/protocol/client.ts"]) {
+    for (
+      const path of ["/mod.ts", "/lib/multicluster/multi_cluster.ts", "/protocol/client/client.ts"]
+    ) {
       assert.ok(server.served.has(path), `${path} was not fetched`);
     }
   } finally {

@@ -10,6 +10,7 @@ import { REPO_ROOT } from "./replica/endpoints.ts";
 
 /** The layers' errors modules whose codes are checked. */
 const ERROR_MODULES = [
+  "protocol/errors.ts",
   "lib/auth/errors.ts",
   "lib/gateway/errors.ts",
   "lib/multicluster/errors.ts",

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { py } from "../../protocol/graph.ts";
+import { py } from "../../protocol/mod.ts";
 import { isSiteComputation, type SiteComputation } from "./site_computation.ts";
 
 Deno.test("site computations - told apart from nodes and collections", () => {

@@ -10,7 +10,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { pythonEnv, type PythonEra } from "../../tests/replica/python_env.ts";
-import type { TlsMaterial } from "../transport/transport.ts";
+import type { TlsMaterial } from "../connection/transport.ts";
 import { makeTlsKeypair } from "./tls_keypair.ts";
 
 /** Options of {@link LocalCluster.start}. */

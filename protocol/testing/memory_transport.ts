@@ -3,8 +3,8 @@
  * records what is written.
  * @module
  */
-import { ConnectionClosedError } from "../errors.ts";
-import type { Transport } from "../transport/transport.ts";
+import { ConnectionClosed } from "../errors.ts";
+import type { Transport } from "../connection/transport.ts";
 
 /** Serves `input` to readers, at most `chunk(i)` bytes per read call; records writes. */
 export class MemoryTransport implements Transport {
@@ -20,7 +20,7 @@ export class MemoryTransport implements Transport {
   ) {}
 
   read(into: Uint8Array): Promise<number | null> {
-    if (this.#closed) return Promise.reject(new ConnectionClosedError("memory transport closed"));
+    if (this.#closed) return Promise.reject(new ConnectionClosed("memory transport closed"));
     if (this.#offset >= this.input.length) return Promise.resolve(null);
     const n = Math.min(
       into.length,
@@ -33,7 +33,7 @@ export class MemoryTransport implements Transport {
   }
 
   write(chunks: readonly Uint8Array[]): Promise<void> {
-    if (this.#closed) return Promise.reject(new ConnectionClosedError("memory transport closed"));
+    if (this.#closed) return Promise.reject(new ConnectionClosed("memory transport closed"));
     for (const c of chunks) this.written.push(c.slice());
     return Promise.resolve();
   }

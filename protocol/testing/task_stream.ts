@@ -3,7 +3,7 @@
  * once with `{ count: 0 }` first to install the stream).
  * @module
  */
-import type { Client } from "../client.ts";
+import type { Client } from "../client/client.ts";
 
 /** One finished task of a collection's chunks: its key and the worker that ran it. */
 export interface ChunkTask {

@@ -5,7 +5,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { pythonEnv } from "../../tests/replica/python_env.ts";
-import type { TlsMaterial } from "../transport/transport.ts";
+import type { TlsMaterial } from "../connection/transport.ts";
 
 const KEYPAIR_SCRIPT = fileURLToPath(new URL("./tls_keypair.py", import.meta.url));
 

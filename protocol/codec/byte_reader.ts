@@ -1,0 +1,198 @@
+/**
+ * A bounds-checked cursor over received bytes, shared by the pickle and msgpack decoders: every
+ * read checks the remaining length first, so a corrupt length field fails with a
+ * {@link DecodeFailed} before anything is allocated.
+ * @module
+ */
+
+import { DecodeFailed } from "../errors.ts";
+
+const lenientUtf8 = new TextDecoder("utf-8");
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Strings up to this many bytes are decoded by hand when they are pure ASCII. */
+const MANUAL_ASCII_MAX = 32;
+
+/** Reads numbers, byte runs and strings from a `Uint8Array`, throwing {@link DecodeFailed} on overrun. */
+export class ByteReader {
+  /** Offset of the next byte to read. */
+  pos = 0;
+  readonly #view: DataView;
+
+  /**
+   * A reader positioned at the first byte.
+   * @param data the bytes to read
+   * @param what names the format in error messages, e.g. `"pickle"`
+   */
+  constructor(readonly data: Uint8Array, readonly what: string) {
+    this.#view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** Bytes not yet read. */
+  get remaining(): number {
+    return this.data.length - this.pos;
+  }
+
+  /** Throws a {@link DecodeFailed} naming the format and the current offset. */
+  fail(message: string): never {
+    throw new DecodeFailed(`invalid ${this.what} data at byte ${this.pos}: ${message}`);
+  }
+
+  /** Fails unless `n` more bytes are available. */
+  need(n: number, field = "value"): void {
+    if (n > this.data.length - this.pos) {
+      this.fail(
+        `${field} needs ${n} bytes but only ${this.data.length - this.pos} remain ` +
+          `(truncated or corrupt data)`,
+      );
+    }
+  }
+
+  /** One byte. */
+  u8(): number {
+    if (this.pos >= this.data.length) this.fail("unexpected end of data");
+    return this.data[this.pos++];
+  }
+
+  /** Unsigned 16-bit little-endian. */
+  u16le(): number {
+    this.need(2);
+    const v = this.#view.getUint16(this.pos, true);
+    this.pos += 2;
+    return v;
+  }
+
+  /** Unsigned 16-bit big-endian. */
+  u16be(): number {
+    this.need(2);
+    const v = this.#view.getUint16(this.pos, false);
+    this.pos += 2;
+    return v;
+  }
+
+  /** Unsigned 32-bit little-endian. */
+  u32le(): number {
+    this.need(4);
+    const v = this.#view.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  /** Unsigned 32-bit big-endian. */
+  u32be(): number {
+    this.need(4);
+    const v = this.#view.getUint32(this.pos, false);
+    this.pos += 4;
+    return v;
+  }
+
+  /** Signed 32-bit little-endian. */
+  i32le(): number {
+    this.need(4);
+    const v = this.#view.getInt32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  /** Unsigned 64-bit little-endian as a number (inexact above 2⁵³ — only used for lengths). */
+  u64le(): number {
+    this.need(8);
+    const lo = this.#view.getUint32(this.pos, true);
+    const hi = this.#view.getUint32(this.pos + 4, true);
+    this.pos += 8;
+    return hi * 0x1_0000_0000 + lo;
+  }
+
+  /** Unsigned 64-bit big-endian; a number when exact, else a bigint. */
+  u64be(): number | bigint {
+    this.need(8);
+    const hi = this.#view.getUint32(this.pos, false);
+    const lo = this.#view.getUint32(this.pos + 4, false);
+    this.pos += 8;
+    if (hi < 0x20_0000) return hi * 0x1_0000_0000 + lo;
+    return (BigInt(hi) << 32n) | BigInt(lo);
+  }
+
+  /** Signed 64-bit big-endian; a number when exact, else a bigint. */
+  i64be(): number | bigint {
+    this.need(8);
+    const v = this.#view.getBigInt64(this.pos, false);
+    this.pos += 8;
+    return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
+  }
+
+  /** IEEE 754 single, big-endian. */
+  f32be(): number {
+    this.need(4);
+    const v = this.#view.getFloat32(this.pos, false);
+    this.pos += 4;
+    return v;
+  }
+
+  /** IEEE 754 double, big-endian. */
+  f64be(): number {
+    this.need(8);
+    const v = this.#view.getFloat64(this.pos, false);
+    this.pos += 8;
+    return v;
+  }
+
+  /** A view (not a copy) of the next `n` bytes. */
+  view(n: number, field = "byte string"): Uint8Array {
+    this.need(n, field);
+    const v = this.data.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return v;
+  }
+
+  /** A copy of the next `n` bytes. */
+  copy(n: number, field = "byte string"): Uint8Array {
+    this.need(n, field);
+    const v = this.data.slice(this.pos, this.pos + n);
+    this.pos += n;
+    return v;
+  }
+
+  /**
+   * The next `n` bytes decoded as UTF-8. `strict` rejects invalid UTF-8; otherwise bad sequences
+   * (e.g. the lone surrogates Python's pickle writes with `surrogatepass`) become U+FFFD.
+   */
+  utf8(n: number, strict: boolean): string {
+    this.need(n, "string");
+    const data = this.data;
+    const start = this.pos;
+    this.pos += n;
+    if (n <= MANUAL_ASCII_MAX) {
+      let s = "";
+      for (let i = start; i < start + n; i++) {
+        const c = data[i];
+        if (c >= 0x80) return this.#decode(start, n, strict);
+        s += String.fromCharCode(c);
+      }
+      return s;
+    }
+    return this.#decode(start, n, strict);
+  }
+
+  #decode(start: number, n: number, strict: boolean): string {
+    const bytes = this.data.subarray(start, start + n);
+    if (!strict) return lenientUtf8.decode(bytes);
+    try {
+      return strictUtf8.decode(bytes);
+    } catch {
+      this.pos = start;
+      return this.fail(`string of ${n} bytes is not valid UTF-8`);
+    }
+  }
+
+  /** Bytes up to the next `\n` (consumed, not returned), one char per byte; for pickle text opcodes. */
+  line(maxLength = 1 << 20): string {
+    const end = this.data.indexOf(0x0a, this.pos);
+    if (end < 0) this.fail("text argument is not terminated by a newline");
+    if (end - this.pos > maxLength) this.fail(`text argument longer than ${maxLength} bytes`);
+    let s = "";
+    for (let i = this.pos; i < end; i++) s += String.fromCharCode(this.data[i]);
+    this.pos = end + 1;
+    return s;
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * Pickle writer: {@link dumps} encodes the model of Python values ({@link PyValue}) as a
+ * protocol 4/5 pickle that Python's `pickle.loads` turns back into those values. Output is
+ * deterministic, memo-free and frame-free (see `docs/wire-protocol.md`, "Pickle subset"), e.g.
+ * the `LLGExpr` graph envelope (same document, "Graphs by release").
+ *
+ * @example
+ * ```ts
+ * const add = new PyGlobal("operator", "add");
+ * const task = new PyCall(new PyGlobal("dask._task_spec", "Task"), ["x", add, 1, 2]);
+ * const bytes = dumps({ x: task });
+ * ```
+ * @module
+ */
+
+import { isPlainObject } from "../../../base/mod.ts";
+import { EncodeFailed } from "../../errors.ts";
+import { ByteWriter, utf8Length } from "../byte_writer.ts";
+import { OP } from "./opcodes.ts";
+import {
+  PyCall,
+  PyFloat,
+  PyGlobal,
+  PyPickled,
+  PySet,
+  PyTuple,
+  type PyValue,
+} from "./python_values.ts";
+
+/** Options of {@link dumps}. */
+export interface DumpsOptions {
+  /** Pickle protocol written in the PROTO opcode: 4 (default, readable since Python 3.4) or 5. */
+  protocol?: 4 | 5;
+  /** Nesting limit; deeper or cyclic values throw {@link EncodeFailed}. Default 1000. */
+  maxDepth?: number;
+}
+
+/** Default nesting limit of {@link dumps}. */
+export const DEFAULT_DUMPS_MAX_DEPTH = 1000;
+
+/**
+ * Pickles a {@link PyValue}.
+ * @throws {EncodeFailed} for values outside the model (functions, symbols, class instances, …),
+ *   nesting deeper than `maxDepth`, or cycles.
+ */
+export function dumps(value: PyValue, options: DumpsOptions = {}): Uint8Array {
+  const protocol = options.protocol ?? 4;
+  if (protocol !== 4 && protocol !== 5) {
+    throw new EncodeFailed(`pickle protocol ${protocol} is not supported; use 4 or 5`);
+  }
+  const w = new ByteWriter(256);
+  w.u8x2(OP.PROTO, protocol);
+  new PickleEncoder(w, options.maxDepth ?? DEFAULT_DUMPS_MAX_DEPTH).value(value, 0);
+  w.u8(OP.STOP);
+  return w.finish();
+}
+
+/** Python's pickler batches APPENDS/SETITEMS/ADDITEMS by 1000 items; so do we. */
+const BATCH = 1000;
+
+const PICKLE_LOADS = new PyGlobal("pickle", "loads");
+
+class PickleEncoder {
+  constructor(readonly w: ByteWriter, readonly maxDepth: number) {}
+
+  value(v: unknown, depth: number): void {
+    const w = this.w;
+    switch (typeof v) {
+      case "string":
+        return this.str(v);
+      case "number":
+        return Number.isInteger(v) ? this.int(v) : this.float(v);
+      case "boolean":
+        return w.u8(v ? OP.NEWTRUE : OP.NEWFALSE);
+      case "bigint":
+        return this.bigint(v);
+      case "object":
+        break;
+      default:
+        throw new EncodeFailed(`cannot pickle a JS ${typeof v}; see PyValue for what can be sent`);
+    }
+    if (v === null) return w.u8(OP.NONE);
+    if (depth >= this.maxDepth) {
+      throw new EncodeFailed(
+        `value nested deeper than ${this.maxDepth} levels (or cyclic); cannot pickle it`,
+      );
+    }
+    const d = depth + 1;
+    if (Array.isArray(v)) {
+      w.u8(OP.EMPTY_LIST);
+      this.batched(v, OP.APPENDS, d);
+    } else if (v instanceof Uint8Array) {
+      this.bytes(v);
+    } else if (v instanceof PyCall) {
+      this.value(v.fn, d);
+      this.tuple(v.args, d);
+      w.u8(OP.REDUCE);
+    } else if (v instanceof PyGlobal) {
+      this.str(v.module);
+      this.str(v.qualname);
+      w.u8(OP.STACK_GLOBAL);
+    } else if (v instanceof PyTuple) {
+      this.tuple(v.items, d);
+    } else if (v instanceof PyFloat) {
+      this.float(v.value);
+    } else if (v instanceof Map) {
+      w.u8(OP.EMPTY_DICT);
+      this.dictItems(v.entries(), v.size, d);
+    } else if (v instanceof PySet) {
+      w.u8(OP.EMPTY_SET);
+      this.batched(v.items, OP.ADDITEMS, d);
+    } else if (v instanceof Set) {
+      w.u8(OP.EMPTY_SET);
+      this.batched([...v], OP.ADDITEMS, d);
+    } else if (v instanceof PyPickled) {
+      this.value(PICKLE_LOADS, d);
+      w.u8(OP.MARK);
+      this.bytes(v.bytes);
+      w.u8x2(OP.TUPLE, OP.REDUCE);
+    } else if (isPlainObject(v)) {
+      const entries = Object.entries(v).filter(([, x]) => x !== undefined);
+      w.u8(OP.EMPTY_DICT);
+      this.dictItems(entries.values(), entries.length, d);
+    } else {
+      const name = (v as { constructor?: { name?: string } }).constructor?.name ?? "object";
+      throw new EncodeFailed(
+        `cannot pickle a ${name}; wrap Python values in PyTuple/PySet/PyFloat/PyGlobal/PyCall`,
+      );
+    }
+  }
+
+  tuple(items: readonly unknown[], depth: number): void {
+    if (items.length === 0) return this.w.u8(OP.EMPTY_TUPLE);
+    this.w.u8(OP.MARK);
+    for (const x of items) this.value(x, depth);
+    this.w.u8(OP.TUPLE);
+  }
+
+  /** Items after an EMPTY_LIST/EMPTY_SET, as MARK … APPENDS/ADDITEMS batches. */
+  batched(items: readonly unknown[], op: number, depth: number): void {
+    for (let start = 0; start < items.length; start += BATCH) {
+      this.w.u8(OP.MARK);
+      const end = Math.min(items.length, start + BATCH);
+      for (let i = start; i < end; i++) this.value(items[i], depth);
+      this.w.u8(op);
+    }
+  }
+
+  dictItems(entries: Iterator<[unknown, unknown]>, size: number, depth: number): void {
+    for (let done = 0; done < size;) {
+      this.w.u8(OP.MARK);
+      const end = Math.min(size, done + BATCH);
+      for (; done < end; done++) {
+        const [k, x] = entries.next().value!;
+        this.value(k, depth);
+        this.value(x, depth);
+      }
+      this.w.u8(OP.SETITEMS);
+    }
+  }
+
+  str(s: string): void {
+    const w = this.w;
+    const n = utf8Length(s);
+    if (n < 0x100) {
+      w.u8x2(OP.SHORT_BINUNICODE, n);
+    } else if (n < 0x1_0000_0000) {
+      w.u8(OP.BINUNICODE);
+      w.u32le(n);
+    } else {
+      w.u8(OP.BINUNICODE8);
+      w.u64le(n);
+    }
+    w.utf8(s, n);
+  }
+
+  bytes(b: Uint8Array): void {
+    const w = this.w;
+    const n = b.length;
+    if (n < 0x100) {
+      w.u8x2(OP.SHORT_BINBYTES, n);
+    } else if (n < 0x1_0000_0000) {
+      w.u8(OP.BINBYTES);
+      w.u32le(n);
+    } else {
+      w.u8(OP.BINBYTES8);
+      w.u64le(n);
+    }
+    w.bytes(b);
+  }
+
+  int(v: number): void {
+    const w = this.w;
+    if (v >= 0 && v < 0x100) return w.u8x2(OP.BININT1, v);
+    if (v >= 0 && v < 0x10000) {
+      w.u8(OP.BININT2);
+      return w.u16le(v);
+    }
+    if (v >= -0x8000_0000 && v <= 0x7fff_ffff) {
+      w.u8(OP.BININT);
+      return w.i32le(v);
+    }
+    this.long(BigInt(v));
+  }
+
+  bigint(v: bigint): void {
+    if (v >= -0x8000_0000n && v <= 0x7fff_ffffn) return this.int(Number(v));
+    this.long(v);
+  }
+
+  /** LONG1/LONG4: little-endian two's complement, shortest form (as Python's `encode_long`). */
+  long(v: bigint): void {
+    const bytes: number[] = [];
+    let x = v;
+    // Emit bytes until the remaining value is 0 or -1 and the sign bit of the last byte matches.
+    for (;;) {
+      const b = Number(x & 0xffn);
+      bytes.push(b);
+      x >>= 8n;
+      if ((x === 0n && (b & 0x80) === 0) || (x === -1n && (b & 0x80) !== 0)) break;
+    }
+    const w = this.w;
+    if (bytes.length < 0x100) {
+      w.u8x2(OP.LONG1, bytes.length);
+    } else {
+      w.u8(OP.LONG4);
+      w.u32le(bytes.length);
+    }
+    w.bytes(Uint8Array.from(bytes));
+  }
+
+  float(v: number): void {
+    this.w.u8(OP.BINFLOAT);
+    this.w.f64be(v);
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * Dask's message framing (`docs/wire-protocol.md`, "Framing"; upstream
+ * `distributed/comm/tcp.py`): an 8-byte length of the first block, then the prelude (frame count
+ * and frame lengths, u64 little-endian) and the frames back to back. The first length means "the
+ * whole message" (before distributed 2023.11) or "the prelude plus the first whole frames"
+ * (since); the reader accepts both and the writer sends one block, which every version reads.
+ * @module
+ */
+import { ConnectionClosed, DecodeFailed, FrameTooLarge } from "../errors.ts";
+import type { Transport } from "./transport.ts";
+
+/** Default largest accepted message: 2 GiB. */
+export const DEFAULT_MAX_MESSAGE_SIZE = 2 * 1024 ** 3;
+/** Default largest accepted frame count in one message. */
+export const DEFAULT_MAX_FRAMES = 1 << 20;
+
+/** Frames below this size are copied into the header chunk to save write calls. */
+const COALESCE_BELOW = 16 * 1024;
+/** Size of the read-ahead buffer; larger reads go straight into their destination. */
+const READ_BUFFER_SIZE = 64 * 1024;
+/** Byte alignment of the largest frame of a message's first block (a float64 needs 8). */
+const FRAME_ALIGNMENT = 8;
+
+/**
+ * Lays out one message as chunks to write in order: the length, prelude and small frames joined
+ * into as few chunks as possible, large frames passed through without copying.
+ */
+export function frameMessage(frames: readonly Uint8Array[]): Uint8Array[] {
+  const n = frames.length;
+  let payload = 0;
+  for (const f of frames) payload += f.length;
+  const headerSize = 8 * (2 + n);
+  const total = headerSize - 8 + payload; // first u64 = everything after itself
+  let joined = headerSize;
+  for (const f of frames) if (f.length < COALESCE_BELOW) joined += f.length;
+  const chunks: Uint8Array[] = [];
+  let head = new Uint8Array(joined);
+  const view = new DataView(head.buffer);
+  view.setBigUint64(0, BigInt(total), true);
+  view.setBigUint64(8, BigInt(n), true);
+  for (let i = 0; i < n; i++) view.setBigUint64(16 + 8 * i, BigInt(frames[i].length), true);
+  let at = headerSize;
+  for (const f of frames) {
+    if (f.length < COALESCE_BELOW) {
+      head.set(f, at);
+      at += f.length;
+      continue;
+    }
+    chunks.push(head.subarray(0, at));
+    chunks.push(f);
+    head = head.subarray(at);
+    at = 0;
+  }
+  if (at > 0 || chunks.length === 0) chunks.push(head.subarray(0, at));
+  return chunks;
+}
+
+/** Limits applied by {@link FrameReader} before any buffer is allocated. */
+export interface FrameReaderOptions {
+  /** Largest accepted message in bytes (prelude plus frames). Default 2 GiB. */
+  readonly maxMessageSize?: number;
+  /** Largest accepted number of frames in one message. Default 1 048 576. */
+  readonly maxFrames?: number;
+}
+
+/** Reads framed messages from a transport; one `readMessage` call at a time. */
+export class FrameReader {
+  readonly #transport: Transport;
+  readonly #maxMessageSize: number;
+  readonly #maxFrames: number;
+  #buf = new Uint8Array(READ_BUFFER_SIZE);
+  #start = 0;
+  #end = 0;
+
+  constructor(transport: Transport, options: FrameReaderOptions = {}) {
+    this.#transport = transport;
+    this.#maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
+    this.#maxFrames = options.maxFrames ?? DEFAULT_MAX_FRAMES;
+  }
+
+  /**
+   * Reads the next message and returns its frames, or `null` if the peer closed the connection
+   * between messages.
+   *
+   * @throws {FrameTooLarge} when the message announces more than `maxMessageSize` bytes.
+   * @throws {DecodeFailed} for an inconsistent prelude.
+   * @throws {ConnectionClosed} when the connection ends inside a message.
+   */
+  async readMessage(): Promise<Uint8Array[] | null> {
+    const first = await this.#readExact(8, true);
+    if (first === null) return null;
+    const blockLen = this.#u64(first, 0, "first block length");
+    if (blockLen > this.#maxMessageSize) {
+      throw new FrameTooLarge(blockLen, this.#maxMessageSize);
+    }
+    if (blockLen < 8) {
+      throw new DecodeFailed(`first block of ${blockLen} bytes cannot hold the frame count`);
+    }
+    const nFrames = this.#u64(await this.#peekBlockStart(), 0, "frame count");
+    if (nFrames > this.#maxFrames) {
+      throw new DecodeFailed(
+        `message announces ${nFrames} frames, more than the limit of ${this.#maxFrames}`,
+      );
+    }
+    const preludeLen = 8 * (1 + nFrames);
+    if (preludeLen > blockLen) {
+      throw new DecodeFailed(
+        `first block of ${blockLen} bytes is shorter than its prelude (${nFrames} frames)`,
+      );
+    }
+    // The prelude is validated before the rest of the block is allocated.
+    const prelude = await this.#readExact(preludeLen);
+    const lengths = new Array<number>(nFrames);
+    let total = preludeLen;
+    for (let i = 0; i < nFrames; i++) {
+      lengths[i] = this.#u64(prelude, 8 * (1 + i), "frame length");
+      total += lengths[i];
+      if (total > this.#maxMessageSize) throw new FrameTooLarge(total, this.#maxMessageSize);
+    }
+    const frames: Uint8Array[] = new Array(nFrames);
+    const inBlock = blockLen - preludeLen;
+    // Which frames the block holds is known before it is read; its largest frame (the first of
+    // equals: the first shard of a sharded array) is placed on an aligned offset, so that numpy
+    // data — and shards joined as one view — can be used in place.
+    let inBlockFrames = 0;
+    let at = 0;
+    let largest = -1;
+    let largestAt = 0;
+    while (inBlockFrames < nFrames && at + lengths[inBlockFrames] <= inBlock) {
+      if (lengths[inBlockFrames] > largest) {
+        largest = lengths[inBlockFrames];
+        largestAt = at;
+      }
+      at += lengths[inBlockFrames++];
+    }
+    if (at !== inBlock) {
+      throw new DecodeFailed(`first block of ${blockLen} bytes does not end on a frame boundary`);
+    }
+    if (inBlock > 0) {
+      const pad = (FRAME_ALIGNMENT - (largestAt % FRAME_ALIGNMENT)) % FRAME_ALIGNMENT;
+      const block = new Uint8Array(new ArrayBuffer(pad + inBlock), pad, inBlock);
+      await this.#readInto(block);
+      at = 0;
+      for (let i = 0; i < inBlockFrames; i++) {
+        frames[i] = block.subarray(at, at + lengths[i]);
+        at += lengths[i];
+      }
+    } else {
+      for (let i = 0; i < inBlockFrames; i++) frames[i] = new Uint8Array(0);
+    }
+    for (let i = inBlockFrames; i < nFrames; i++) frames[i] = await this.#readExact(lengths[i]);
+    return frames;
+  }
+
+  #u64(bytes: Uint8Array, at: number, what: string): number {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const value = view.getBigUint64(at, true);
+    if (value > BigInt(Number.MAX_SAFE_INTEGER)) {
+      if (what === "frame count") {
+        throw new DecodeFailed(`message announces ${value} frames, more than the limit`);
+      }
+      throw new FrameTooLarge(Number(value), this.#maxMessageSize);
+    }
+    return Number(value);
+  }
+
+  /** Ensures the first 8 bytes of the block are buffered and returns them without consuming. */
+  async #peekBlockStart(): Promise<Uint8Array> {
+    await this.#fill(8);
+    return this.#buf.subarray(this.#start, this.#start + 8);
+  }
+
+  /** Buffers at least `n` (≤ buffer size) bytes; throws if the stream ends first. */
+  async #fill(n: number): Promise<void> {
+    if (this.#end - this.#start >= n) return;
+    if (this.#buf.length - this.#start < n) {
+      this.#buf.copyWithin(0, this.#start, this.#end);
+      this.#end -= this.#start;
+      this.#start = 0;
+    }
+    while (this.#end - this.#start < n) {
+      const got = await this.#transport.read(this.#buf.subarray(this.#end));
+      if (got === null) throw this.#truncated();
+      this.#end += got;
+    }
+  }
+
+  /** Reads exactly `n` bytes into a fresh buffer; `null` on a clean end if `eofOk`. */
+  async #readExact(n: number, eofOk: true): Promise<Uint8Array | null>;
+  async #readExact(n: number): Promise<Uint8Array>;
+  async #readExact(n: number, eofOk = false): Promise<Uint8Array | null> {
+    const out = new Uint8Array(n);
+    return await this.#readInto(out, eofOk) ? out : null;
+  }
+
+  /** Fills `out`; `false` on a clean end before any byte if `eofOk`, else throws if it ends. */
+  async #readInto(out: Uint8Array, eofOk = false): Promise<boolean> {
+    const n = out.length;
+    let have = Math.min(n, this.#end - this.#start);
+    out.set(this.#buf.subarray(this.#start, this.#start + have));
+    this.#start += have;
+    while (have < n) {
+      const want = n - have;
+      if (want >= READ_BUFFER_SIZE) {
+        // Large remainders go straight into their destination: one copy from the kernel (or
+        // none in JavaScript, when the transport can receive in place).
+        const rest = out.subarray(have);
+        const got = this.#transport.readFull
+          ? await this.#transport.readFull(rest)
+          : await this.#transport.read(rest);
+        if (got === null || (got < rest.length && this.#transport.readFull)) {
+          if (eofOk && have === 0 && !got) return false;
+          throw this.#truncated();
+        }
+        have += got;
+        continue;
+      }
+      this.#start = this.#end = 0;
+      const got = await this.#transport.read(this.#buf);
+      if (got === null) {
+        if (eofOk && have === 0) return false;
+        throw this.#truncated();
+      }
+      this.#end = got;
+      const take = Math.min(want, got);
+      out.set(this.#buf.subarray(0, take), have);
+      this.#start = take;
+      have += take;
+    }
+    return true;
+  }
+
+  #truncated(): ConnectionClosed {
+    return new ConnectionClosed(
+      `connection to ${this.#transport.peer} closed in the middle of a message`,
+    );
+  }
+}

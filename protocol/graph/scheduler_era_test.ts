@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { UnsupportedSchedulerVersion } from "../errors.ts";
+import { parseVersion, schedulerDialect } from "./scheduler_era.ts";
+
+Deno.test("scheduler era - versions map to graph envelopes and field gates", () => {
+  assert.deepEqual(schedulerDialect("2026.8.0"), {
+    distributed: "2026.8.0",
+    era: "expr",
+    spanMetadata: true,
+    cancelNeedsReason: true,
+    identityTakesNWorkers: true,
+  });
+  assert.equal(schedulerDialect("2025.4.0").era, "expr");
+  assert.equal(schedulerDialect("2025.3.0").era, "hlg");
+  assert.equal(schedulerDialect("2025.3.0").cancelNeedsReason, true);
+  assert.equal(schedulerDialect("2025.3.0").identityTakesNWorkers, false);
+  assert.equal(schedulerDialect("2025.1.1").cancelNeedsReason, false);
+  assert.equal(schedulerDialect("2024.11.0").era, "hlg");
+  assert.equal(schedulerDialect("2026.8.0+12.gabcdef").era, "expr");
+  // DEDL's release and the tuple era around it: no span_metadata before 2024.5.2.
+  assert.deepEqual(schedulerDialect("2023.8.0"), {
+    distributed: "2023.8.0",
+    era: "tuple",
+    spanMetadata: false,
+    cancelNeedsReason: false,
+    identityTakesNWorkers: false,
+  });
+  assert.equal(schedulerDialect("2024.10.0").era, "tuple");
+  assert.equal(schedulerDialect("2024.5.2").spanMetadata, true);
+  assert.equal(schedulerDialect("2024.5.1").spanMetadata, false);
+  assert.equal(schedulerDialect("2023.4.0").era, "tuple");
+  assert.deepEqual(parseVersion("2025.10"), [2025, 10, 0]);
+});
+
+Deno.test("scheduler era - older or unparsable versions are refused with the range", () => {
+  for (const v of ["2023.3.2", "2022.12.1", "garbage", undefined]) {
+    assert.throws(() => schedulerDialect(v), (e: unknown) => {
+      assert.ok(e instanceof UnsupportedSchedulerVersion);
+      assert.match(e.message, new RegExp(`distributed ${String(v)}`));
+      assert.match(e.message, /2023\.4\.0/);
+      return true;
+    });
+  }
+});
