@@ -17,7 +17,8 @@
  *
  * What is here:
  * - {@link Client} (connect, submit, map, compute, computeCollection, gather, scatter) and the
- *   {@link Future}s it returns;
+ *   {@link Future}s it returns; progress reports of a computation ({@link TaskProgress},
+ *   {@link withProgress});
  * - {@link py}, which builds {@link Node}s and {@link Collection}s of Python calls;
  * - the values results decode to ({@link NDArray}, {@link PyObject}, {@link PyException}) and
  *   the Python values JS lacks, to pass as arguments ({@link PyTuple}, {@link PyFloat}, …);
@@ -35,6 +36,13 @@ export type { SchedulerInfo, SchedulerVersions, WorkerInfo } from "./client/sche
 export { type ClientWarning, VersionMismatchWarning } from "./client/client_warning.ts";
 export { Future, type ResultOptions } from "./client/future.ts";
 export type { FutureStatus } from "./client/key_state.ts";
+export {
+  type ProgressListener,
+  type ProgressOptions,
+  type ProgressState,
+  type TaskProgress,
+  withProgress,
+} from "./client/progress.ts";
 export type { TlsMaterial } from "./connection/transport.ts";
 export { SUPPORTED_RANGE } from "./graph/scheduler_era.ts";
 

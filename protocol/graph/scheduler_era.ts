@@ -32,6 +32,11 @@ export interface SchedulerDialect {
   readonly cancelNeedsReason: boolean;
   /** The `identity` RPC takes `n_workers` (≥ 2025.4.0; older rejects it). */
   readonly identityTakesNWorkers: boolean;
+  /**
+   * Tuple keys such as `("x-1a2b", 0)` are held as their `str()`, `"('x-1a2b', 0)"` (before
+   * 2023.9.0, whose scheduler `stringify`s every key of a graph).
+   */
+  readonly stringKeys: boolean;
 }
 
 /**
@@ -73,5 +78,6 @@ export function schedulerDialect(version: unknown): SchedulerDialect {
     spanMetadata: atLeast(v, "2024.5.2"),
     cancelNeedsReason: atLeast(v, "2025.3.0"),
     identityTakesNWorkers: atLeast(v, "2025.4.0"),
+    stringKeys: !atLeast(v, "2023.9.0"),
   };
 }

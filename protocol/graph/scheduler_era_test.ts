@@ -9,6 +9,7 @@ Deno.test("scheduler era - versions map to graph envelopes and field gates", () 
     spanMetadata: true,
     cancelNeedsReason: true,
     identityTakesNWorkers: true,
+    stringKeys: false,
   });
   assert.equal(schedulerDialect("2025.4.0").era, "expr");
   assert.equal(schedulerDialect("2025.3.0").era, "hlg");
@@ -24,7 +25,10 @@ Deno.test("scheduler era - versions map to graph envelopes and field gates", () 
     spanMetadata: false,
     cancelNeedsReason: false,
     identityTakesNWorkers: false,
+    stringKeys: true,
   });
+  assert.equal(schedulerDialect("2023.8.1").stringKeys, true);
+  assert.equal(schedulerDialect("2023.9.0").stringKeys, false);
   assert.equal(schedulerDialect("2024.10.0").era, "tuple");
   assert.equal(schedulerDialect("2024.5.2").spanMetadata, true);
   assert.equal(schedulerDialect("2024.5.1").spanMetadata, false);
