@@ -16,18 +16,25 @@ import {
 } from "../gateway/mod.ts";
 import {
   type Client,
+  ClientClosed,
   type ClientOptions,
   type ClientWarning,
   Collection,
+  ConnectionLost,
   type Future,
   type Node,
+  type ProgressListener,
+  type ProgressOptions,
+  type ProgressState,
   type ResultOptions,
+  TaskCancelled,
   type TaskOptions,
 } from "../../protocol/mod.ts";
 import { MissingLocation, SiteUnavailable, UnknownLocation } from "./errors.ts";
 import { resolveSiteRegistry, type SiteConfig, type SiteRegistry } from "./registry.ts";
 import { isSiteComputation, type SiteComputation } from "./site_computation.ts";
 import { isEndingProcess, stopClustersOnSignal } from "./stop_on_signal.ts";
+import { CallProgress, type SiteProgressMember } from "./site_progress.ts";
 
 /** Settings of {@link MultiCluster.connect}. */
 export interface MultiClusterOptions {
@@ -60,6 +67,11 @@ export interface MultiClusterOptions {
   readonly onWarning?: (site: string, warning: ClientWarning) => void;
   /** The `fetch` for gateway requests. Default: the global one. */
   readonly fetch?: typeof fetch;
+  /**
+   * Progress of every `compute` and `computeAll` call that has no `onProgress` of its own, per
+   * site (e.g. the CLI's terminal bars for `dedl-dask run`). Default: none (nothing polled).
+   */
+  readonly onComputeProgress?: ProgressListener;
 }
 
 /** What is known of one site. */
@@ -120,8 +132,13 @@ export interface MultiNewClusterOptions {
   readonly onProgress?: (site: string, event: ClusterProgress) => void;
 }
 
-/** Settings of {@link MultiCluster.compute}. */
-export interface ComputeOptions extends ResultOptions, TaskOptions {
+/**
+ * Settings of {@link MultiCluster.compute} and {@link MultiCluster.computeAll}. With
+ * `onProgress`, each site the call computes at gets its own reports (`site` set, one `id` per
+ * site): the tasks of every computation of the call at that site, summed, at most every
+ * `progressIntervalMs`, and one final report once they all ended — before the call returns.
+ */
+export interface ComputeOptions extends ResultOptions, TaskOptions, ProgressOptions {
   /** The attribute that names the site. Default `"location"`. */
   readonly locationKey?: string;
   /** Run at this site regardless of the node's attributes. */
@@ -171,6 +188,7 @@ export class MultiCluster implements AsyncDisposable {
   readonly #sites: Map<string, SiteState>;
   readonly #clientOptions: Omit<ClientOptions, "tls">;
   readonly #onWarning: MultiClusterOptions["onWarning"];
+  readonly #onComputeProgress: ProgressListener | undefined;
   /** The listeners of the deprecated `handleSignals` option. */
   #signalGuard: Disposable | undefined;
   #shuttingDown: Promise<SiteOutcome<ClusterStatus>[]> | undefined;
@@ -178,11 +196,12 @@ export class MultiCluster implements AsyncDisposable {
   private constructor(
     sites: Map<string, SiteState>,
     clientOptions: Omit<ClientOptions, "tls">,
-    onWarning: MultiClusterOptions["onWarning"],
+    options: MultiClusterOptions,
   ) {
     this.#sites = sites;
     this.#clientOptions = clientOptions;
-    this.#onWarning = onWarning;
+    this.#onWarning = options.onWarning;
+    this.#onComputeProgress = options.onComputeProgress;
   }
 
   /**
@@ -227,7 +246,7 @@ export class MultiCluster implements AsyncDisposable {
         state.error = e as Error;
       }
     }));
-    const mc = new MultiCluster(sites, options.client ?? {}, options.onWarning);
+    const mc = new MultiCluster(sites, options.client ?? {}, options);
     if (options.handleSignals) mc.#signalGuard = stopClustersOnSignal(mc, { exit: true });
     return mc;
   }
@@ -403,22 +422,45 @@ export class MultiCluster implements AsyncDisposable {
    */
   compute(target: Node | Collection, options?: ComputeOptions): Promise<unknown>;
   async compute(target: ComputeTarget, options: ComputeOptions = {}): Promise<unknown> {
-    const { client } = this.site(this.locate(target, options));
-    if (isSiteComputation(target)) {
-      try {
-        return await target.computeOn(client, options);
-      } catch (e) {
-        if (isEndingProcess(this)) return await new Promise<never>(() => {});
-        throw e;
-      }
+    const progress = this.#callProgress(options);
+    let site: string;
+    try {
+      site = this.locate(target, options);
+    } catch (e) {
+      await progress?.join(options.site ?? "-").settle("failed");
+      throw e;
     }
+    return await this.#computeAt(target, site, options, progress?.join(site));
+  }
+
+  /**
+   * Computes `target` at `site`; with `member`, its progress goes to that site's report, which
+   * has its final report before this returns.
+   */
+  async #computeAt(
+    target: ComputeTarget,
+    site: string,
+    options: ComputeOptions,
+    member: SiteProgressMember | undefined,
+  ): Promise<unknown> {
+    const { onProgress: _, ...rest } = options;
+    const settings: ComputeOptions = member ? { ...rest, onProgress: member.onProgress } : rest;
     let future: Future | undefined;
     try {
-      future = target instanceof Collection
-        ? await client.computeCollection(target, options)
-        : client.compute(target, options);
-      return await future.result(options);
+      const { client } = this.site(site);
+      let value: unknown;
+      if (isSiteComputation(target)) {
+        value = await target.computeOn(client, settings);
+      } else {
+        future = target instanceof Collection
+          ? await client.computeCollection(target, settings)
+          : client.compute(target, settings);
+        value = await future.result(settings);
+      }
+      await member?.settle("finished");
+      return value;
     } catch (e) {
+      await member?.settle(endStateOf(e));
       // Shutting down after a signal closes the clients under running work; when the process
       // exits once the clusters are stopped, the caller must not see (and die of) that error.
       if (isEndingProcess(this)) return await new Promise<never>(() => {});
@@ -426,6 +468,11 @@ export class MultiCluster implements AsyncDisposable {
     } finally {
       future?.release();
     }
+  }
+
+  #callProgress(options: ComputeOptions): CallProgress | undefined {
+    const listener = options.onProgress ?? this.#onComputeProgress;
+    return listener ? new CallProgress(listener, options.progressIntervalMs) : undefined;
   }
 
   /**
@@ -437,16 +484,29 @@ export class MultiCluster implements AsyncDisposable {
     targets: T,
     options: ComputeOptions = {},
   ): Promise<{ -readonly [K in keyof T]: ComputeOutcome<ComputedValue<T[K]>> }> {
-    const outcomes = await Promise.all(targets.map(async (target): Promise<ComputeOutcome> => {
-      let site: string | undefined;
+    const progress = this.#callProgress(options);
+    // Every computation joins its site's report before any starts, so that a site's final
+    // report waits for all of them.
+    const planned = targets.map((target) => {
       try {
-        site = this.locate(target, options);
-        const value: unknown = isSiteComputation(target)
-          ? await this.compute(target, { ...options, site })
-          : await this.compute(target, { ...options, site });
-        return { site, ok: true, value };
+        const site = this.locate(target, options);
+        return { target, site, member: progress?.join(site) };
       } catch (e) {
-        return { site, ok: false, error: e as Error };
+        return { target, error: e as Error };
+      }
+    });
+    const outcomes = await Promise.all(planned.map(async (p): Promise<ComputeOutcome> => {
+      if ("error" in p) return { site: undefined, ok: false, error: p.error! };
+      try {
+        const value = await this.#computeAt(
+          p.target,
+          p.site,
+          { ...options, site: p.site },
+          p.member,
+        );
+        return { site: p.site, ok: true, value };
+      } catch (e) {
+        return { site: p.site, ok: false, error: e as Error };
       }
     }));
     return outcomes as { -readonly [K in keyof T]: ComputeOutcome<ComputedValue<T[K]>> };
@@ -559,4 +619,11 @@ export class MultiCluster implements AsyncDisposable {
       { cause: state.error },
     );
   }
+}
+
+/** How a computation that threw ended, for its final progress report. */
+function endStateOf(error: unknown): Exclude<ProgressState, "running"> {
+  if (error instanceof TaskCancelled) return "cancelled";
+  if (error instanceof ConnectionLost || error instanceof ClientClosed) return "lost";
+  return "failed";
 }
