@@ -27,6 +27,7 @@ import {
   type SiteRegistry,
   stopClustersOnSignal,
 } from "../mod.ts";
+import { TerminalProgress } from "../lib/cli/mod.ts";
 import { openReplicaSession } from "./replica_session.ts";
 
 const { values: args } = parseArgs({
@@ -127,7 +128,10 @@ try {
 
   console.log("Computing at each dataset's site (in parallel)…");
   const computing = Date.now();
-  const results = await mc.computeAll([floodedArea, areaPerDay, lastMap, accumulated]);
+  // A live bar per site on stderr (plain lines when stderr is not a terminal).
+  const results = await mc.computeAll([floodedArea, areaPerDay, lastMap, accumulated], {
+    onProgress: new TerminalProgress().onProgress,
+  });
   console.log(`Done in ${((Date.now() - computing) / 1000).toFixed(1)} s.\n`);
   const [area, perDay, map, rainfall] = results.map((o) => {
     if (!o.ok) throw o.error;

@@ -43,6 +43,12 @@ export {
   type TaskProgress,
   withProgress,
 } from "./client/progress.ts";
+export {
+  ProgressBoard,
+  progressLine,
+  type ProgressRow,
+  showProgress,
+} from "./client/progress_board.ts";
 export type { TlsMaterial } from "./connection/transport.ts";
 export { SUPPORTED_RANGE } from "./graph/scheduler_era.ts";
 

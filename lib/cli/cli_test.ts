@@ -239,12 +239,26 @@ export default async function (mc: MultiCluster) {
         stdin: user.password,
       });
       assert.equal(run.code, 0, run.stderr);
-      const result = JSON.parse(run.stdout);
+      const result = JSON.parse(run.stdout); // --json: stdout holds the result only
       assert.deepEqual({ site: result.site, args: result.args }, {
         site: "lumi",
         args: ["a", "b c"],
       });
       assert.equal((await byName.lumi.getCluster(result.cluster)).status, "STOPPED");
+      // stderr is no terminal here: the computation's progress as plain lines, the last one final.
+      const lines = run.stderr.split("\n").filter((l) => l.startsWith("progress "));
+      assert.match(lines.at(-1) ?? "", /^progress lumi +1\/1 tasks +100% .* done$/, run.stderr);
+      assert.doesNotMatch(run.stderr, /\x1b\[/);
+
+      // On a terminal: a live bar, redrawn in place, ending full.
+      const live = await runCli(["run", where, ...login], {
+        cacheHome,
+        stdin: user.password,
+        stderrTerminal: true,
+      });
+      assert.equal(live.code, 0, live.stderr);
+      assert.match(live.stdout, /site: "lumi"/);
+      assert.match(live.stderr, /\rlumi +█+ +1\/1 tasks +100% .* done\x1b\[K/, live.stderr);
 
       const failed = await runCli(["run", failing, ...login], { cacheHome, stdin: user.password });
       assert.equal(failed.code, 1);
