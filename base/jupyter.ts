@@ -69,8 +69,13 @@ export function inJupyterKernel(): boolean {
 }
 
 function jupyterApi(): JupyterApi | undefined {
-  const api = (Deno as unknown as { jupyter?: Partial<JupyterApi> }).jupyter;
-  return typeof api?.display === "function" ? api as JupyterApi : undefined;
+  try {
+    // Outside `deno jupyter` reading it throws (Deno 2).
+    const api = (Deno as unknown as { jupyter?: Partial<JupyterApi> }).jupyter;
+    return typeof api?.display === "function" ? api as JupyterApi : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -65,6 +65,6 @@ export {
   type PyValue,
 } from "./codec/pickle/python_values.ts";
 
-export { DedlDaskError, type ErrorKind } from "../base/mod.ts";
+export { DedlDaskError, type ErrorKind, type MimeBundle } from "../base/mod.ts";
 export * from "./errors.ts";
 export * from "./deprecated.ts";

@@ -3,7 +3,7 @@
  * computations routed to the site named by their `location` attribute.
  * @module
  */
-import { withTimeout } from "../../base/mod.ts";
+import { JUPYTER_DISPLAY, type MimeBundle, withTimeout } from "../../base/mod.ts";
 import type { TokenSource } from "../auth/mod.ts";
 import {
   type ClusterOptionValues,
@@ -35,6 +35,7 @@ import { resolveSiteRegistry, type SiteConfig, type SiteRegistry } from "./regis
 import { isSiteComputation, type SiteComputation } from "./site_computation.ts";
 import { isEndingProcess, stopClustersOnSignal } from "./stop_on_signal.ts";
 import { CallProgress, type SiteProgressMember } from "./site_progress.ts";
+import { displayableSites, sitesBundle, workerSummary } from "./sites_display.ts";
 
 /** Settings of {@link MultiCluster.connect}. */
 export interface MultiClusterOptions {
@@ -251,9 +252,12 @@ export class MultiCluster implements AsyncDisposable {
     return mc;
   }
 
-  /** Every site of the registry with what is known of it. */
+  /**
+   * Every site of the registry with what is known of it. In a notebook the list shows as a
+   * table with dashboard links.
+   */
   status(): SiteStatus[] {
-    return [...this.#sites.values()].map((s) => ({
+    return displayableSites([...this.#sites.values()].map((s) => ({
       site: s.site,
       name: s.config.name,
       address: s.config.address,
@@ -261,7 +265,25 @@ export class MultiCluster implements AsyncDisposable {
       ...(s.version ? { version: s.version } : {}),
       ...(s.error ? { error: s.error.message, failure: s.error } : {}),
       ...(s.cluster ? { cluster: s.cluster.name, dashboardLink: s.cluster.dashboardLink } : {}),
+    })));
+  }
+
+  /**
+   * In a Deno Jupyter notebook, `mc` shows as a table of its sites — status, cluster, workers
+   * (asked from each scheduler, 5 s at most) and a clickable dashboard link — like Python's
+   * cluster widget.
+   */
+  async [JUPYTER_DISPLAY](): Promise<MimeBundle> {
+    const workers = new Map<string, Awaited<ReturnType<typeof workerSummary>> | Error>();
+    await Promise.all([...this.#sites.values()].map(async (s) => {
+      if (!s.client) return;
+      try {
+        workers.set(s.site, await workerSummary(s.client));
+      } catch (e) {
+        workers.set(s.site, e as Error);
+      }
     }));
+    return sitesBundle(this.status(), workers);
   }
 
   /** Ids of the sites whose gateway answered. */

@@ -2,9 +2,11 @@
  * Compute progress per site on the replica's real clusters: central runs DEDL's image
  * (distributed 2023.8.0), lumi the newest (the official Dask image), each computing a dataset
  * expression over its large store; reports are summed per site and end once per site, before the
- * call returns.
+ * call returns. Also the notebook displays of the sites and clusters, from the real gateways and
+ * schedulers.
  */
 import assert from "node:assert/strict";
+import { type Displayable, htmlLink, JUPYTER_DISPLAY, type MimeBundle } from "../../base/mod.ts";
 import { py, type TaskProgress } from "../../protocol/mod.ts";
 import { readEndpoints } from "../../tests/replica/endpoints.ts";
 import { replicaLogin } from "../gateway/testing/replica_login.ts";
@@ -29,7 +31,7 @@ class Reports {
   }
 }
 
-Deno.test("multicluster progress - per site, on DEDL's 2023.8.0 and the newest release", async (t) => {
+Deno.test("multicluster progress and displays - per site, on DEDL's 2023.8.0 and the newest release", async (t) => {
   const steps = { sanitizeOps: false, sanitizeResources: false };
   await using auth = await replicaLogin(0);
   const defaults = new Reports();
@@ -84,6 +86,36 @@ Deno.test("multicluster progress - per site, on DEDL's 2023.8.0 and the newest r
           );
         }
         assert.equal(defaults.all.length, 0, "the call's own listener took the reports");
+      },
+    });
+
+    await t.step({
+      name: "notebook displays: the sites with workers and dashboard links, each cluster",
+      ...steps,
+      fn: async () => {
+        const bundle = await mc[JUPYTER_DISPLAY]();
+        for (const site of ["central", "lumi"]) {
+          const { cluster } = mc.site(site);
+          assert.ok(
+            bundle["text/html"].includes(htmlLink(cluster.dashboardLink, "dashboard")),
+            `${site}'s dashboard link in ${bundle["text/html"]}`,
+          );
+          assert.match(
+            bundle["text/plain"],
+            new RegExp(`${site} .* ${cluster.name} +1 \\(2 threads, `),
+          );
+        }
+        const status = mc.status() as unknown as Displayable;
+        assert.equal(
+          (status[JUPYTER_DISPLAY]() as MimeBundle)["text/plain"].split("\n").length,
+          3,
+          "a header and a line per site",
+        );
+        assert.ok(!JSON.stringify(mc.status()).includes("Jupyter"));
+        const lumi = await mc.site("lumi").cluster[JUPYTER_DISPLAY]();
+        assert.match(lumi["text/plain"], /status +RUNNING\nworkers +1 \(2 threads\)/);
+        assert.ok(lumi["text/plain"].includes(`image=${NEWEST}`));
+        assert.ok(lumi["text/html"].includes(htmlLink(mc.site("lumi").cluster.dashboardLink)));
       },
     });
 

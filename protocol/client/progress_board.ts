@@ -20,17 +20,25 @@ export interface ProgressRow {
   readonly id: string;
   /** The site, else `"tasks"`. */
   readonly label: string;
+  /** Tasks in all. */
   readonly total: number;
   /** Tasks computed or failed. */
   readonly done: number;
+  /** Tasks not started. */
   readonly waiting: number;
+  /** Tasks running. */
   readonly processing: number;
+  /** Tasks computed. */
   readonly memory: number;
+  /** Tasks failed. */
   readonly erred: number;
+  /** Milliseconds since the computation was asked for. */
   readonly elapsedMs: number;
   /** Tasks done per second since the computation was asked for. */
   readonly ratePerSecond: number;
+  /** `running`, or how it ended. */
   readonly state: ProgressState;
+  /** Whether the computation has ended. */
   readonly final: boolean;
 }
 
