@@ -14,10 +14,17 @@
  *   API (`flood.sum() * 20 * 20 / 1000`, the flooded area per day, the last map coarsened 25 × 25),
  *   each a collection of chunk tasks.
  *
+ * Each row also estimates the scheduler time the polls take, apart from the wall times (which
+ * drift by more than 2 % on a shared machine): the round trip of one `get_task_status` of every
+ * task of the computation, times the polls of a run, over the run's time — an upper bound, as done
+ * keys are not asked again. For collections, progress also has the graph-building task list the
+ * graph's keys (a few more small tasks and one materialisation of the graph on a worker).
+ *
  * Needs the replica's datasets (`deno task replica start` once; the bench reads the stores from
  * disk, it does not use the sites).
  * @module
  */
+import process from "node:process";
 import { parseArgs } from "node:util";
 import { Client, py, type TaskProgress } from "../protocol/mod.ts";
 import { openDataset } from "../lib/dataset/mod.ts";
@@ -47,6 +54,49 @@ type Workload = (
   run: number,
   onProgress: ((p: TaskProgress) => void) | undefined,
 ) => Promise<void>;
+
+/** The scheduler process this process started (a child running `dask_process.py scheduler`). */
+async function schedulerPid(): Promise<number | undefined> {
+  for await (const entry of Deno.readDir("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = await Deno.readTextFile(`/proc/${entry.name}/stat`);
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid !== Deno.pid) continue;
+      const cmdline = await Deno.readTextFile(`/proc/${entry.name}/cmdline`);
+      if (/dask_process\.py\0scheduler/.test(cmdline)) return Number(entry.name);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
+/** CPU time (user + system) a process has used, in milliseconds (Linux `/proc`). */
+async function cpuMs(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return NaN;
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
+}
+
+/** This process's CPU time in milliseconds. */
+function ownCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+/** Median round trip of `get_task_status` for `count` keys (absent ones, as cheap to look up). */
+async function pollRoundTrip(client: Client, count: number): Promise<number> {
+  const keys = Array.from({ length: count }, (_, i) => `probe-${i}`);
+  const times: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const t0 = performance.now();
+    await client.rpc("get_task_status", { keys });
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
 
 const tasks: Workload = async (client, run, onProgress) => {
   const values = Array.from({ length: n }, (_, i) => run * 1_000_000 + i);
@@ -104,19 +154,36 @@ for (const era of eras) {
       threadsPerWorker: w.threads,
     });
     await using client = await Client.connect(cluster.address);
+    const scheduler = await schedulerPid();
     let run = 0;
     await w.run(client, ++run, undefined); // warm-up: imports on the workers, page cache
     const without: number[] = [];
     const withProgress: number[] = [];
+    const cpu = { without: [] as number[], with: [] as number[] };
+    const ownCpu = { without: [] as number[], with: [] as number[] };
     const reports: number[] = [];
+    let tasksPolled = 0;
     for (let i = 0; i < reps; i++) {
       // ABBA: each side runs first in half of the rounds.
       const order = i % 2 === 0 ? [false, true] : [true, false];
       for (const progress of order) {
         let count = 0;
+        const cpu0 = await cpuMs(scheduler);
+        const own0 = ownCpuMs();
         const t0 = performance.now();
-        await w.run(client, ++run, progress ? () => count++ : undefined);
+        await w.run(
+          client,
+          ++run,
+          progress
+            ? (p) => {
+              count++;
+              tasksPolled = Math.max(tasksPolled, p.total);
+            }
+            : undefined,
+        );
         const ms = performance.now() - t0;
+        cpu[progress ? "with" : "without"].push((await cpuMs(scheduler)) - cpu0);
+        ownCpu[progress ? "with" : "without"].push(ownCpuMs() - own0);
         if (progress) {
           withProgress.push(ms);
           reports.push(count);
@@ -126,10 +193,26 @@ for (const era of eras) {
       }
     }
     const ratio = median(withProgress) / median(without);
+    // Wall times on a shared machine drift by more than 2 %; the scheduler time the polls take
+    // is estimated apart: one poll of every task of a computation (an upper bound: done keys are
+    // not asked again), times the polls of a run, over the run's time.
+    const pollMs = await pollRoundTrip(client, tasksPolled);
+    const polls = Math.max(0, median(reports) - 2);
+    const share = (100 * polls * pollMs) / median(withProgress);
     console.log(
       `${`${w.label}, ${release}`.padEnd(48)} ${spread(without, "ms").padEnd(24)} ${
         spread(withProgress, "ms").padEnd(24)
-      } ${ratio.toFixed(3).padEnd(13)} ${median(reports)}`,
+      } ${ratio.toFixed(3).padEnd(13)} ${String(median(reports)).padEnd(8)} ${
+        pollMs.toFixed(1)
+      } ms × ${polls} = ${share.toFixed(2)} %`,
     );
+    const cpuRow = (what: string, c: { without: number[]; with: number[] }) =>
+      console.log(
+        `${`  ${what} CPU time`.padEnd(48)} ${spread(c.without, "ms").padEnd(24)} ${
+          spread(c.with, "ms").padEnd(24)
+        } ${(median(c.with) / median(c.without)).toFixed(3)}`,
+      );
+    cpuRow("scheduler", cpu);
+    cpuRow("client", ownCpu);
   }
 }

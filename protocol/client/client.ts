@@ -48,7 +48,7 @@ import type { SchedulerInfo, SchedulerVersions } from "./scheduler_info.ts";
 import { SchedulerStream } from "./scheduler_stream.ts";
 import { Submission } from "./submission.ts";
 import { placementOf, type TaskOptions } from "./task_options.ts";
-import { type ProgressOptions, type TaskKey, trackProgress } from "./progress.ts";
+import { type ProgressOptions, ProgressPoller, type TaskKey, trackProgress } from "./progress.ts";
 import { collectGraph } from "../graph/task_graph.ts";
 
 /** A connection to one Dask scheduler. */
@@ -70,6 +70,8 @@ export class Client implements AsyncDisposable {
   readonly #submission: Submission;
   #closedError: DaskProtocolError | undefined;
   #closing: Promise<void> | undefined;
+  /** Asks the scheduler about every computation reporting progress, made on first use. */
+  #poller: ProgressPoller | undefined;
 
   /** @ignore Clients are made by {@link Client.connect}. */
   private constructor(address: string, registration: Registration, options: ClientOptions) {
@@ -363,13 +365,10 @@ export class Client implements AsyncDisposable {
     options: ProgressOptions,
     startedAt: number,
   ): void {
-    trackProgress({
-      ...options,
-      keys,
-      outputs,
-      startedAt,
-      poll: (keys, timeoutMs) => this.#call({ op: "get_task_status", keys }, timeoutMs),
-    });
+    this.#poller ??= new ProgressPoller((keys, timeoutMs) =>
+      this.#call({ op: "get_task_status", keys }, timeoutMs)
+    );
+    trackProgress({ ...options, keys, outputs, startedAt, poller: this.#poller });
   }
 
   // --- the connection's life ---

@@ -6,7 +6,16 @@ import { type Node, py } from "../graph/py.ts";
 import { LocalCluster } from "../testing/local_cluster.ts";
 import { collectionGraphBuilder } from "../graph/collection_graph.ts";
 import { collectGraph } from "../graph/task_graph.ts";
-import { keyId, type TaskProgress, withProgress } from "./progress.ts";
+import {
+  keyId,
+  ProgressPoller,
+  type TaskKey,
+  type TaskProgress,
+  trackProgress,
+  withProgress,
+} from "./progress.ts";
+import { Future } from "./future.ts";
+import { KeyState } from "./key_state.ts";
 
 /** Bound on every wait, so a bug fails the test instead of hanging it. */
 const WAIT = { timeoutMs: 120_000 };
@@ -243,3 +252,56 @@ for (
     });
   });
 }
+
+Deno.test("progress - one request per round for every computation of a client", async () => {
+  // A stand-in scheduler (a unit test of the rounds; the real ones are above): it knows the
+  // keys it was given, and answers each poll from a table.
+  const calls: TaskKey[][] = [];
+  const states = new Map<string, string>([["a-1", "processing"], ["b-1", "waiting"], [
+    "b-2",
+    "memory",
+  ]]);
+  const poller = new ProgressPoller((keys) => {
+    calls.push(keys);
+    return Promise.resolve(
+      Object.fromEntries(keys.map((k) => [keyId(k), states.get(keyId(k)) ?? null])),
+    );
+  });
+  const owner = {
+    result: () => Promise.resolve(undefined),
+    cancel: () => Promise.resolve(),
+    release: () => {},
+  };
+  const a = new KeyState("a-1");
+  const b = new KeyState("b-1");
+  const reports = { a: new Reports(), b: new Reports() };
+  const ta = trackProgress({
+    keys: ["a-1"],
+    outputs: [new Future("a-1", {}, a, owner)],
+    poller,
+    onProgress: reports.a.onProgress,
+    progressIntervalMs: 20,
+  });
+  const tb = trackProgress({
+    keys: ["b-2", "b-1"],
+    outputs: [new Future("b-1", {}, b, owner)],
+    poller,
+    onProgress: reports.b.onProgress,
+    progressIntervalMs: 20,
+  });
+  while (calls.length < 3) await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(calls[0].map((k) => keyId(k)).sort(), ["a-1", "b-1", "b-2"], "both in one");
+  assert.deepEqual(calls[2].map((k) => keyId(k)).sort(), ["a-1", "b-1"], "done keys not asked");
+  assert.deepEqual(
+    [reports.b.all.at(-1)!.memory, reports.b.all.at(-1)!.waiting, reports.a.all.at(-1)!.processing],
+    [1, 1, 1],
+  );
+  a.finish();
+  b.fail("error", new RemoteError("b-1", "ValueError", "builtins", "no", ""));
+  await Promise.all([ta.done, tb.done]);
+  assert.equal((await reports.a.final()).state, "finished");
+  assert.equal((await reports.b.final()).state, "failed");
+  const after = calls.length;
+  await new Promise((r) => setTimeout(r, 80));
+  assert.ok(calls.length <= after + 1, "the rounds stop with the last computation");
+});
