@@ -37,7 +37,7 @@ export async function gatherKeys(
       return new Map(keys.map((key) => [key, decodeValue(lookup(reply.data, key))]));
     }
     // Keys lost between completion and transfer: ask for a fresh report, wait, retry.
-    const missing = Array.isArray(reply.keys) ? reply.keys.map(String) : [...keys];
+    const missing = missingKeys(reply.keys) ?? [...keys];
     if (attempt >= GATHER_ATTEMPTS) {
       throw new DataLost(
         `gather could not fetch ${missing.join(", ")} after ${attempt} attempts: the workers ` +
@@ -59,5 +59,16 @@ function decodeValue(value: unknown): unknown {
 function lookup(data: unknown, key: string): unknown {
   if (data instanceof Map) return data.get(key);
   if (isPlainObject(data)) return data[key];
+  return undefined;
+}
+
+/**
+ * The keys a failed gather names: a list, or (distributed 2023.8.0 and older) a map from each
+ * missing key to the workers that were asked for it.
+ */
+function missingKeys(keys: unknown): string[] | undefined {
+  if (Array.isArray(keys)) return keys.map(String);
+  if (keys instanceof Map) return [...keys.keys()].map(String);
+  if (isPlainObject(keys)) return Object.keys(keys);
   return undefined;
 }

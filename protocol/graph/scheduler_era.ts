@@ -32,6 +32,11 @@ export interface SchedulerDialect {
   readonly cancelNeedsReason: boolean;
   /** The `identity` RPC takes `n_workers` (≥ 2025.4.0; older rejects it). */
   readonly identityTakesNWorkers: boolean;
+  /**
+   * The scheduler answers `heartbeat-client` (≥ 2025.4.0); older ones never do, so a quiet
+   * stream there says nothing about the scheduler's health.
+   */
+  readonly heartbeatReplies: boolean;
 }
 
 /**
@@ -73,5 +78,6 @@ export function schedulerDialect(version: unknown): SchedulerDialect {
     spanMetadata: atLeast(v, "2024.5.2"),
     cancelNeedsReason: atLeast(v, "2025.3.0"),
     identityTakesNWorkers: atLeast(v, "2025.4.0"),
+    heartbeatReplies: atLeast(v, "2025.4.0"),
   };
 }
