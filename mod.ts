@@ -44,9 +44,13 @@
 export {
   type ComputeOptions,
   type ComputeOutcome,
+  type JournalEntry,
+  JournalUnavailable,
   MultiCluster,
   type MultiClusterOptions,
+  type MultiClusterWarning,
   type MultiNewClusterOptions,
+  OrphanedClusters,
   type SiteOutcome,
   type SiteRegistry,
   type SiteStatus,

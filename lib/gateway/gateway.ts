@@ -91,6 +91,12 @@ export interface NewClusterOptions extends StartWaitOptions {
    * deadline, reporting `workers` progress events. Default: no workers are asked for.
    */
   readonly workers?: number;
+  /**
+   * Called with the cluster's name as soon as the gateway has created it, while it is still
+   * PENDING: from then on the cluster exists and must be stopped on every way out (e.g. record
+   * the name, so that an interrupted start can stop it).
+   */
+  readonly onCreated?: (name: string) => void;
 }
 
 /** Options of {@link Gateway.connect}. */
@@ -300,6 +306,7 @@ export class Gateway {
     if (typeof name !== "string" || !name) {
       throw new UnexpectedResponse(res.url, res.status, "no cluster name in the answer");
     }
+    settings.onCreated?.(name);
     // The gateway records a new cluster as PENDING before it answers.
     report(settings.onProgress, {
       kind: "status",
