@@ -86,6 +86,7 @@ export {
   GatewayAuthRefused,
   GatewayError,
   GatewayUnavailable,
+  InsecureGateway,
   InvalidGatewayAddress,
   InvalidOptions,
   InvalidWorkerCount,

@@ -10,6 +10,7 @@ import { KeycloakAdmin } from "../auth/testing/keycloak_admin.ts";
 import { ExitCode } from "./output/exit_codes.ts";
 import { COMMANDS } from "./main.ts";
 import { oneErrorLine, runCli } from "./testing/cli_process.ts";
+import { outwardAddress, tcpRelay } from "../gateway/testing/tcp_relay.ts";
 
 const ep = await readEndpoints();
 const SITES = ["--sites", ENDPOINTS_PATH];
@@ -77,6 +78,41 @@ Deno.test("cli errors - a gateway that is down is reported per site (exit 4)", a
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+const outward = outwardAddress();
+
+Deno.test({
+  name: "cli errors - --require-https refuses a plain-HTTP gateway (exit 2); without it, a warning",
+  ignore: outward === undefined, // a machine with loopback only has no other address to test with
+  async fn() {
+    const via = tcpRelay(outward!, new URL(ep.sites.central.address));
+    const dir = await Deno.makeTempDir({ prefix: "dedl-cli-http-" });
+    try {
+      const registry = join(dir, "http.json");
+      await Deno.writeTextFile(
+        registry,
+        JSON.stringify({
+          issuer: ep.issuer,
+          client_id: ep.client_id,
+          sites: { central: { ...ep.sites.central, address: via.url } },
+        }),
+      );
+      const user = ep.users[0];
+      const login = ["--username", user.username, "--password-stdin", "--sites", registry];
+      const strict = await runCli(["clusters", "--require-https", ...login], {
+        stdin: user.password,
+      });
+      assert.equal(strict.code, ExitCode.usage, strict.stderr);
+      assert.match(oneErrorLine(strict), /refused to send an access token to .* over plain HTTP/);
+      const lax = await runCli(["clusters", ...login], { stdin: user.password });
+      assert.equal(lax.code, 0, lax.stderr);
+      assert.match(lax.stderr, /warning: central: access tokens go to .* over plain HTTP/);
+    } finally {
+      via.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
 
 Deno.test("cli errors - a wrong password or no way to log in is an auth failure (exit 3)", async () => {

@@ -70,6 +70,11 @@ export interface MultiClusterOptions {
   readonly journal?: string | false;
   /** The `fetch` for gateway requests. Default: the global one. */
   readonly fetch?: typeof fetch;
+  /**
+   * Refuse to send access tokens to a site's gateway over plain HTTP (`InsecureGateway`); by
+   * default they are sent after one `CleartextToken` warning per site.
+   */
+  readonly requireHttps?: boolean;
 }
 
 /** What is known of one site. */
@@ -238,6 +243,8 @@ export class MultiCluster implements AsyncDisposable {
           auth: options.auth,
           timeoutMs: options.timeoutMs,
           fetch: options.fetch,
+          requireHttps: options.requireHttps,
+          onWarning: options.onWarning && ((w) => options.onWarning!(id, w)),
         }),
         available: false,
         orphans: [],

@@ -5,6 +5,7 @@
  * @module
  */
 import type { ClientWarning } from "../../protocol/mod.ts";
+import type { GatewayWarning } from "../gateway/mod.ts";
 import type { JournalEntry } from "./cluster_journal.ts";
 
 /**
@@ -55,4 +56,8 @@ export class JournalUnavailable {
 }
 
 /** Every warning a {@link MultiCluster} reports. */
-export type MultiClusterWarning = ClientWarning | OrphanedClusters | JournalUnavailable;
+export type MultiClusterWarning =
+  | ClientWarning
+  | GatewayWarning
+  | OrphanedClusters
+  | JournalUnavailable;
