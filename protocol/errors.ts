@@ -54,6 +54,39 @@ export class RemoteSerializationFailed extends DaskProtocolError {
   readonly code = "ERR_REMOTE_SERIALIZATION_FAILED";
   /** Kind of failure. */
   readonly kind = "remote";
+  /** The Python exception that made serialization fail, e.g. `"TypeError"` (`""` if unknown). */
+  readonly pythonType: string;
+  /** Its message, e.g. `cannot pickle '_thread.lock' object`. */
+  readonly pythonMessage: string;
+
+  /** Creates the error from the peer's text (its message and traceback). */
+  constructor(
+    /** The peer's own text: `Could not serialize object of type X` and the traceback. */
+    readonly details: string,
+    /** The key whose value it was, when known. */
+    readonly key?: string,
+    options?: ErrorOptions,
+  ) {
+    const cause = firstPythonException(details);
+    const what = key ? `the value of ${key}` : "a value";
+    super(
+      `the worker could not serialize ${what}` +
+        (cause ? `: ${cause.type}: ${cause.message}` : `: ${details.split("\n")[0]}`) +
+        "; return a value that pickles (convert it inside the task, e.g. to numpy or plain data)",
+      options,
+    );
+    this.pythonType = cause?.type ?? "";
+    this.pythonMessage = cause?.message ?? details.split("\n")[0];
+  }
+}
+
+/** The first `Type: message` line of a Python traceback text (the exception that started it). */
+function firstPythonException(text: string): { type: string; message: string } | undefined {
+  for (const line of text.split("\n")) {
+    const m = /^([A-Za-z_][\w.]*(?:Error|Exception|Warning)): (.*)$/.exec(line);
+    if (m) return { type: m[1], message: m[2] };
+  }
+  return undefined;
 }
 
 /**
@@ -155,6 +188,8 @@ export class FrameTooLarge extends DaskProtocolError {
     /** The configured maximum message size. */
     readonly limit: number,
     options?: ErrorOptions,
+    /** The 8 bytes that announced it, to tell a peer that speaks another protocol. */
+    readonly head?: Uint8Array,
   ) {
     super(
       `incoming message announces ${announced} bytes, more than the limit of ${limit} bytes; ` +

@@ -5,7 +5,7 @@
  */
 import { isPlainObject } from "../../base/mod.ts";
 import { deserialize, Serialized } from "../codec/serialize.ts";
-import { DataLost, UnexpectedReply } from "../errors.ts";
+import { DataLost, RemoteSerializationFailed, UnexpectedReply } from "../errors.ts";
 import type { ClientContext } from "./client_context.ts";
 
 /**
@@ -34,7 +34,7 @@ export async function gatherKeys(
       throw new UnexpectedReply(`gather got an unexpected reply: ${String(reply)}`);
     }
     if (reply.status === "OK") {
-      return new Map(keys.map((key) => [key, decodeValue(lookup(reply.data, key))]));
+      return new Map(keys.map((key) => [key, decodeValue(lookup(reply.data, key), key)]));
     }
     // Keys lost between completion and transfer: ask for a fresh report, wait, retry.
     const missing = missingKeys(reply.keys) ?? [...keys];
@@ -52,8 +52,16 @@ export async function gatherKeys(
   }
 }
 
-function decodeValue(value: unknown): unknown {
-  return value instanceof Serialized ? deserialize(value) : value;
+function decodeValue(value: unknown, key: string): unknown {
+  try {
+    return value instanceof Serialized ? deserialize(value) : value;
+  } catch (e) {
+    // Name the key whose value the worker could not serialize.
+    if (e instanceof RemoteSerializationFailed && !e.key) {
+      throw new RemoteSerializationFailed(e.details, key, { cause: e });
+    }
+    throw e;
+  }
 }
 
 function lookup(data: unknown, key: string): unknown {

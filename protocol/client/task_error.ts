@@ -6,6 +6,7 @@
  */
 import { RemoteError } from "../errors.ts";
 import { loads } from "../codec/pickle/reader.ts";
+import { exceptionMessage } from "../codec/pickle/revive.ts";
 import { PyException, PyObject } from "../codec/pickle/python_objects.ts";
 import { deserialize, Serialized } from "../codec/serialize.ts";
 
@@ -36,6 +37,20 @@ export function taskErredToRemoteError(
     ? exc.traceback ?? ""
     : "";
   if (exc instanceof PyException) {
+    const root = graphLoadCause(exc);
+    if (root) {
+      // The scheduler's RuntimeError hides what went wrong: a module or name the scheduler
+      // cannot import, or a class it cannot unpickle. Report that, keeping the whole chain.
+      return new RemoteError(
+        key,
+        root.type,
+        root.module,
+        `the scheduler could not load the task graph: ${root.message} (the module must be ` +
+          "installed on the cluster, or uploaded with client.uploadFile)",
+        [root.traceback, tracebackText].filter(Boolean).join("\n"),
+        { cause: exc },
+      );
+    }
     return new RemoteError(key, exc.type, exc.module, exc.message, tracebackText, {
       cause: exc,
     });
@@ -46,7 +61,7 @@ export function taskErredToRemoteError(
       key,
       exc.name,
       exc.module,
-      exc.args.map(String).join(", "),
+      exceptionMessage(exc.name, exc.args),
       tracebackText,
     );
   }
@@ -58,4 +73,13 @@ function unwrap(value: unknown): unknown {
   let v = value instanceof Serialized ? deserialize(value) : value;
   if (v instanceof Uint8Array) v = loads(v);
   return v;
+}
+
+/** The scheduler's wording when unpickling a submitted graph fails (every release since 2023.4). */
+const GRAPH_LOAD_FAILED = "Error during deserialization of the task graph";
+
+/** The exception behind a failed graph load (its `__cause__`), if `exc` is one. */
+function graphLoadCause(exc: PyException): PyException | undefined {
+  if (exc.type !== "RuntimeError" || !exc.message.includes(GRAPH_LOAD_FAILED)) return undefined;
+  return exc.cause ?? exc.context;
 }
