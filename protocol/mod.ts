@@ -45,6 +45,7 @@ export {
   PyFloat,
   PyGlobal,
   pyGlobal,
+  PyInstance,
   PyPickled,
   PySet,
   PyTuple,

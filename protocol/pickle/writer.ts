@@ -60,11 +60,26 @@ export class PyPickled {
 }
 
 /**
+ * An instance made without calling its `__init__`, as Python pickles most class instances:
+ * `cls.__new__(cls, *args)` (NEWOBJ), then `state` applied by BUILD (`__setstate__(state)`, or
+ * for a plain class its `__dict__` updated from a dict). For objects whose `__init__` has side
+ * effects (e.g. reads a file) but whose attributes can be given directly.
+ */
+export class PyInstance {
+  /** `cls.__new__(cls, *args)`, then BUILD with `state` when given. */
+  constructor(
+    readonly cls: PyGlobal,
+    readonly state?: PyValue,
+    readonly args: PyValue[] = [],
+  ) {}
+}
+
+/**
  * The Python values {@link dumps} can write: `null` → None, `boolean` → bool, `number` → int when
  * `Number.isInteger` else float, `bigint` → int, `string` → str, `Uint8Array` → bytes, arrays →
  * list, plain objects → dict with str keys (`undefined` values skipped), `Map` → dict with any
  * keys, `Set` → set, plus {@link PyTuple}, {@link PySet}, {@link PyFloat}, {@link PyGlobal},
- * {@link PyCall}, {@link PyPickled}.
+ * {@link PyCall}, {@link PyPickled}, {@link PyInstance}.
  */
 export type PyValue =
   | null
@@ -82,7 +97,8 @@ export type PyValue =
   | PyFloat
   | PyGlobal
   | PyCall
-  | PyPickled;
+  | PyPickled
+  | PyInstance;
 
 /**
  * A {@link PyGlobal} from a name: `"module:qual.name"` splits at the colon; a plain dotted path
@@ -137,6 +153,8 @@ const BININT1 = 0x4b;
 const BININT2 = 0x4d;
 const NONE = 0x4e;
 const REDUCE = 0x52;
+const BUILD = 0x62;
+const NEWOBJ = 0x81;
 const BINUNICODE = 0x58;
 const EMPTY_LIST = 0x5d;
 const APPENDS = 0x65;
@@ -198,6 +216,14 @@ class PickleEncoder {
       this.value(v.fn, d);
       this.tuple(v.args, d);
       w.u8(REDUCE);
+    } else if (v instanceof PyInstance) {
+      this.value(v.cls, d);
+      this.tuple(v.args, d);
+      w.u8(NEWOBJ);
+      if (v.state !== undefined) {
+        this.value(v.state, d);
+        w.u8(BUILD);
+      }
     } else if (v instanceof PyGlobal) {
       this.str(v.module);
       this.str(v.qualname);
@@ -227,7 +253,7 @@ class PickleEncoder {
     } else {
       const name = (v as { constructor?: { name?: string } }).constructor?.name ?? "object";
       throw new EncodeError(
-        `cannot pickle a ${name}; wrap Python values in PyTuple/PySet/PyFloat/PyGlobal/PyCall`,
+        `cannot pickle a ${name}; wrap Python values in PyTuple/PySet/PyFloat/PyGlobal/PyCall/PyInstance`,
       );
     }
   }
