@@ -29,13 +29,41 @@ import {
   collectionGraphBuilder,
   parseCollectionGraph,
 } from "./collection_graph.ts";
-import { collectGraph, Collection, type Node, py, type PyFunction, taskDict } from "./graph.ts";
+import {
+  collectGraph,
+  Collection,
+  type Node,
+  type NodeAttrs,
+  py,
+  type PyFunction,
+  taskDict,
+} from "./graph.ts";
+import type { ClientOps } from "./client_ops.ts";
+import { type Persistable, persistAll } from "./persist.ts";
+import { type ClusterVersions, clusterVersions, parseVersions } from "./cluster_versions.ts";
+import {
+  getDataset,
+  listDatasets,
+  publishDataset,
+  type PublishOptions,
+  unpublishDataset,
+} from "./published_datasets.ts";
+import { restartCluster, type RestartOptions } from "./restart.ts";
+import { runOnWorkers } from "./worker_run.ts";
+import {
+  type ModuleSource,
+  readModuleFile,
+  type UploadedModule,
+  type UploadFileOptions,
+  uploadModule,
+} from "./upload_file.ts";
 import { NDArray, type NDArrayData } from "./numpy.ts";
 import type { PyValue } from "./pickle/writer.ts";
 import { RpcPool } from "./rpc_pool.ts";
 import { type SchedulerDialect, schedulerDialect } from "./scheduler_era.ts";
 import { deserialize, serialize, Serialized } from "./serialize.ts";
 import { taskErredToRemoteError } from "./task_error.ts";
+import { keyText } from "./task_key.ts";
 import type { TlsMaterial } from "./transport/transport.ts";
 import { parseAddress } from "./transport/address.ts";
 import {
@@ -187,6 +215,10 @@ export class Client implements FutureOwner, AsyncDisposable {
   /** Keys computing collections: a failure is reported with the chunk the scheduler blames. */
   readonly #collectionOutputs = new WeakSet<KeyState>();
   #graphCounter = 0;
+  /** Waiting for the scheduler's `restart` announcement (see {@link ClientOps.restarted}). */
+  readonly #restartWaiters: Array<() => void> = [];
+  /** What the operations in their own files use (see client_ops.ts). */
+  readonly #ops: ClientOps;
 
   private constructor(
     address: string,
@@ -215,6 +247,25 @@ export class Client implements FutureOwner, AsyncDisposable {
     );
     this.#readLoop = this.#read();
     this.#scheduleHeartbeat();
+    this.#ops = {
+      client: this,
+      dialect,
+      timeoutMs: this.#timeoutMs,
+      call: (msg, timeoutMs) => {
+        this.#checkOpen();
+        return this.#call(msg, timeoutMs);
+      },
+      send: (op) => {
+        this.#checkOpen();
+        this.#stream.send(op);
+      },
+      submit: (nodes) => this.#submit(nodes),
+      checkOwn: (future) => this.#checkOwn(future),
+      submitPrebuilt: (payload, wireKeys, attrs) =>
+        this.#submitPrebuilt(payload, wireKeys, attrs, false),
+      adopt: (wireKeys, attrs) => this.#adopt(wireKeys, attrs),
+      restarted: () => new Promise((resolve) => this.#restartWaiters.push(resolve)),
+    };
   }
 
   /**
@@ -363,7 +414,7 @@ export class Client implements FutureOwner, AsyncDisposable {
           `expected one`,
       );
     }
-    return this.#submitPrebuilt(graph, collection.attrs)[0];
+    return this.#submitPrebuilt(graph.payload, graph.keys, collection.attrs, true)[0];
   }
 
   /**
@@ -427,7 +478,11 @@ export class Client implements FutureOwner, AsyncDisposable {
   async cancel(futures: readonly Future[], reason = "cancelled by the client"): Promise<void> {
     this.#checkOpen();
     const keys = [...new Set(futures.map((f) => f.key))];
-    const op: StreamOp = { op: "cancel-keys", keys, force: false };
+    const op: StreamOp = {
+      op: "cancel-keys",
+      keys: keys.map((k) => this.#wireKey(k)),
+      force: false,
+    };
     if (this.dialect.cancelNeedsReason) Object.assign(op, { reason, msg: reason });
     for (const key of keys) {
       const state = this.#keys.get(key);
@@ -471,6 +526,127 @@ export class Client implements FutureOwner, AsyncDisposable {
   ): Promise<unknown> {
     this.#checkOpen();
     return await this.#call({ ...fields, op }, options.timeoutMs ?? this.#timeoutMs);
+  }
+
+  // --- cluster operations (each in its own file; see client_ops.ts) ---
+
+  /**
+   * Makes your own Python module importable on the scheduler and on every worker, including
+   * workers that join later (adaptive scaling), like Python's `client.upload_file`: afterwards
+   * `py.fn("flood_severity.classify")` names its functions. Uploading a module of the same file
+   * name again replaces it.
+   *
+   * ```ts
+   * await client.uploadFile("./flood_severity.py"); // or { name: "x.py", source: "def f(): …" }
+   * const classes = client.submit("flood_severity.classify", [0.05, 0.4, 0.9]);
+   * ```
+   * @throws {InvalidModuleError} when the file cannot be read or is no importable module name.
+   * @throws {ModuleSyntaxError} for a syntax error, naming the file and line.
+   * @throws {ModuleImportError} when importing fails on the cluster (e.g. a missing package).
+   */
+  async uploadFile(source: ModuleSource, options: UploadFileOptions = {}): Promise<UploadedModule> {
+    this.#checkOpen();
+    return await uploadModule(this.#ops, await readModuleFile(source), options);
+  }
+
+  /**
+   * Computes a node or a lazy collection and keeps it on the cluster, like Python's
+   * `client.persist`: resolves once it is in memory, with a future that later computations take
+   * as an argument (`py.call(fn, kept)`, `py.ref(kept).method(…)`); no data comes here.
+   * `kept.release()` frees it. For a collection (`py.collection(node)`) every chunk is kept, and
+   * the future's value is the collection rebuilt over the kept chunks, so a later
+   * `py.collection(py.ref(kept).method("mean"))` reads them instead of computing them again.
+   *
+   * ```ts
+   * const flood = py.call("xarray.open_zarr", url).item("flood");
+   * const kept = await client.persist(py.collection(flood));
+   * const total = await client.computeCollection(py.collection(py.ref(kept).method("sum")));
+   * kept.release(); // the scheduler frees the chunks
+   * ```
+   * @param options `timeoutMs` bounds the whole wait; on timeout or failure nothing stays kept.
+   * @throws {RemoteError} when a task or chunk fails.
+   * @throws {GraphBuildError} for something that is neither a node nor a collection.
+   */
+  persist(target: Persistable, options?: ResultOptions): Promise<Future>;
+  /** Persists several nodes and collections at once; futures in the same order. */
+  persist(targets: readonly Persistable[], options?: ResultOptions): Promise<Future[]>;
+  async persist(
+    target: Persistable | readonly Persistable[],
+    options: ResultOptions = {},
+  ): Promise<Future | Future[]> {
+    this.#checkOpen();
+    if (Array.isArray(target)) return await persistAll(this.#ops, target, options);
+    return (await persistAll(this.#ops, [target as Persistable], options))[0];
+  }
+
+  /**
+   * Calls a Python function on every worker, outside any task, like Python's `client.run`;
+   * results by worker address. Arguments are plain values (`py.kwargs({...})` for keywords). A
+   * function with a `dask_worker` parameter gets the worker object.
+   *
+   * ```ts
+   * await client.run("importlib.metadata.version", "xarray"); // { "tcp://…": "2024.11.0", … }
+   * ```
+   * @throws {WorkerRunError} when it raises on a worker, naming the worker.
+   */
+  async run(fn: PyFunction | string, ...args: unknown[]): Promise<Record<string, unknown>> {
+    this.#checkOpen();
+    return await runOnWorkers(this.#ops, fn, args);
+  }
+
+  /**
+   * Forgets every task of every client and restarts every worker, like Python's
+   * `client.restart` (e.g. to recover a wedged cluster). Pending futures reject with
+   * {@link CancelledError}; resolves once as many workers as before are back.
+   * @throws {RestartError} when they did not come back in time (workers without a nanny are
+   *   only stopped).
+   */
+  async restart(options: RestartOptions = {}): Promise<void> {
+    this.#checkOpen();
+    await restartCluster(this.#ops, options);
+  }
+
+  /** The packages the scheduler and each worker run (Python's `client.get_versions()`). */
+  async versions(options: { readonly timeoutMs?: number } = {}): Promise<ClusterVersions> {
+    this.#checkOpen();
+    return await clusterVersions(this.#ops, options);
+  }
+
+  /**
+   * Keeps futures on the scheduler under a name, for another client (a later script) to read
+   * with {@link getDataset}, like Python's `client.publish_dataset`; the scheduler holds the
+   * values until {@link unpublishDataset}, whatever this client does.
+   * @throws {DatasetExistsError} when the name is taken (unless `override`).
+   */
+  async publishDataset(
+    name: string,
+    value: Future | readonly Future[],
+    options: PublishOptions = {},
+  ): Promise<void> {
+    this.#checkOpen();
+    await publishDataset(this.#ops, name, value, options);
+  }
+
+  /**
+   * A published dataset as futures of this client: one future if one was published, a list
+   * for a list.
+   * @throws {DatasetNotFoundError} naming the published datasets.
+   */
+  async getDataset(name: string): Promise<Future | Future[]> {
+    this.#checkOpen();
+    return await getDataset(this.#ops, name);
+  }
+
+  /** Names of the datasets published on this scheduler. */
+  async listDatasets(): Promise<string[]> {
+    this.#checkOpen();
+    return await listDatasets(this.#ops);
+  }
+
+  /** Removes a published dataset (a missing one is no error). */
+  async unpublishDataset(name: string): Promise<void> {
+    this.#checkOpen();
+    await unpublishDataset(this.#ops, name);
   }
 
   /**
@@ -532,18 +708,43 @@ export class Client implements FutureOwner, AsyncDisposable {
     return nodes.map((node) => this.#newFuture(node.key, node.attrs, this.#keys.get(node.key)!));
   }
 
-  /** Submits a graph pickled on a worker, its payload untouched. */
-  #submitPrebuilt(graph: CollectionGraph, attrs: Record<string, unknown>): Future[] {
+  /**
+   * Submits a graph pickled on a worker, its payload untouched, wanting `wireKeys`. With `blame`,
+   * a failure is reported with the chunk the scheduler's story blames.
+   */
+  #submitPrebuilt(
+    payload: Uint8Array,
+    wireKeys: readonly unknown[],
+    attrs: NodeAttrs,
+    blame: boolean,
+  ): Future[] {
     this.#checkOpen();
-    if (graph.keys.some((key) => !this.#keys.has(key))) {
-      const msg = prebuiltUpdateGraphMessage(this.dialect, graph.payload, graph.keys);
+    const keys = wireKeys.map(keyText);
+    if (keys.some((key) => !this.#keys.has(key))) {
+      const msg = prebuiltUpdateGraphMessage(this.dialect, payload, wireKeys);
       const sent = this.#stream.sendNow(msg as StreamOp);
-      for (const key of graph.keys) {
-        if (!this.#keys.has(key)) this.#collectionOutputs.add(this.#newState(key));
-      }
+      keys.forEach((key, i) => {
+        if (this.#keys.has(key)) return;
+        const state = this.#newState(key, wireKeys[i]);
+        if (blame) this.#collectionOutputs.add(state);
+      });
       sent.catch(() => {}); // a failed write is handled as a lost connection
     }
-    return graph.keys.map((key) => this.#newFuture(key, attrs, this.#keys.get(key)!));
+    return keys.map((key) => this.#newFuture(key, attrs, this.#keys.get(key)!));
+  }
+
+  /** Futures for keys already on the cluster; the scheduler reports them to this client. */
+  #adopt(wireKeys: readonly unknown[], attrs: NodeAttrs): Future[] {
+    this.#checkOpen();
+    const keys = wireKeys.map(keyText);
+    const fresh = wireKeys.filter((_, i) => !this.#keys.has(keys[i]));
+    keys.forEach((key, i) => {
+      if (!this.#keys.has(key)) this.#newState(key, wireKeys[i]);
+    });
+    if (fresh.length > 0) {
+      this.#stream.send({ op: "client-desires-keys", keys: fresh, client: this.id });
+    }
+    return keys.map((key) => this.#newFuture(key, attrs, this.#keys.get(key)!));
   }
 
   /**
@@ -563,16 +764,16 @@ export class Client implements FutureOwner, AsyncDisposable {
       const erred = (Array.isArray(reply) ? reply : []).filter((t): t is unknown[] =>
         Array.isArray(t) && t[2] === "erred"
       );
-      stimulus ??= erred.findLast((t) => formatKey(t[0]) === key)?.[4];
+      stimulus ??= erred.findLast((t) => keyText(t[0]) === key)?.[4];
       if (stimulus === undefined) return undefined;
-      const wanted = new Set(frontier.map(formatKey));
+      const wanted = new Set(frontier.map(keyText));
       const causes = erred.filter((t) =>
-        t[4] === stimulus && recommendedKeys(t[3]).some((k) => wanted.has(formatKey(k)))
+        t[4] === stimulus && recommendedKeys(t[3]).some((k) => wanted.has(keyText(k)))
       );
       const root = causes.find((t) => t[1] === "processing");
-      if (root) return formatKey(root[0]);
-      frontier = causes.map((t) => t[0]).filter((k) => !seen.has(formatKey(k)));
-      for (const k of frontier) seen.add(formatKey(k));
+      if (root) return keyText(root[0]);
+      frontier = causes.map((t) => t[0]).filter((k) => !seen.has(keyText(k)));
+      for (const k of frontier) seen.add(keyText(k));
     }
     return undefined;
   }
@@ -590,8 +791,13 @@ export class Client implements FutureOwner, AsyncDisposable {
     });
   }
 
-  #newState(key: string): KeyState {
-    const state = new KeyState(key);
+  /** The key as the scheduler knows it (tuple keys as they came). */
+  #wireKey(key: string): unknown {
+    return this.#keys.get(key)?.wire ?? key;
+  }
+
+  #newState(key: string, wire: unknown = key): KeyState {
+    const state = new KeyState(key, wire);
     this.#keys.set(key, state);
     return state;
   }
@@ -609,8 +815,9 @@ export class Client implements FutureOwner, AsyncDisposable {
     const key = state.key;
     if (state.refs > 0 || this.#keys.get(key) !== state) return;
     this.#keys.delete(key);
+    state.onRelease?.();
     if (!this.closed) {
-      this.#stream.send({ op: "client-releases-keys", keys: [key], client: this.id });
+      this.#stream.send({ op: "client-releases-keys", keys: [state.wire], client: this.id });
     }
   }
 
@@ -619,7 +826,7 @@ export class Client implements FutureOwner, AsyncDisposable {
   async #gatherKeys(keys: readonly string[]): Promise<Map<string, unknown>> {
     for (let attempt = 1;; attempt++) {
       const reply = await this.#call(
-        { op: "gather", keys: [...keys], serializers: GATHER_SERIALIZERS },
+        { op: "gather", keys: keys.map((k) => this.#wireKey(k)), serializers: GATHER_SERIALIZERS },
         this.#transferTimeoutMs,
       );
       if (!isRecord(reply)) {
@@ -629,7 +836,7 @@ export class Client implements FutureOwner, AsyncDisposable {
         return new Map(keys.map((key) => [key, decodeValue(lookup(reply.data, key))]));
       }
       // Keys lost between completion and transfer: ask for a fresh report, wait, retry.
-      const missing = Array.isArray(reply.keys) ? reply.keys.map(String) : [...keys];
+      const missing = Array.isArray(reply.keys) ? reply.keys.map(keyText) : [...keys];
       if (attempt >= GATHER_ATTEMPTS) {
         throw new DaskProtocolError(
           `gather could not fetch ${missing.join(", ")} after ${attempt} attempts: the workers ` +
@@ -638,7 +845,7 @@ export class Client implements FutureOwner, AsyncDisposable {
       }
       for (const key of missing) {
         this.#keys.get(key)?.reset();
-        this.#stream.send({ op: "report-key", key });
+        this.#stream.send({ op: "report-key", key: this.#wireKey(key) });
       }
       await Promise.all(missing.map((k) => this.#keys.get(k)?.wait()));
     }
@@ -664,10 +871,10 @@ export class Client implements FutureOwner, AsyncDisposable {
   #handle(msg: Record<string, unknown>): void {
     switch (msg.op) {
       case "key-in-memory":
-        this.#keys.get(String(msg.key))?.finish();
+        this.#keys.get(keyText(msg.key))?.finish();
         break;
       case "task-erred": {
-        const key = String(msg.key);
+        const key = keyText(msg.key);
         const state = this.#keys.get(key);
         if (!state) break;
         const error = taskErredToRemoteError(key, msg.exception, msg.traceback);
@@ -676,7 +883,7 @@ export class Client implements FutureOwner, AsyncDisposable {
         break;
       }
       case "cancelled-keys": {
-        const keys = Array.isArray(msg.keys) ? msg.keys.map(String) : [];
+        const keys = Array.isArray(msg.keys) ? msg.keys.map(keyText) : [];
         const reason = [msg.reason, msg.msg].filter((x) => typeof x === "string" && x).join(": ");
         for (const key of keys) {
           const state = this.#keys.get(key);
@@ -688,9 +895,10 @@ export class Client implements FutureOwner, AsyncDisposable {
       }
       case "lost-data":
       case "task-retried":
-        this.#keys.get(String(msg.key))?.reset();
+        this.#keys.get(keyText(msg.key))?.reset();
         break;
       case "restart":
+        for (const announced of this.#restartWaiters.splice(0)) announced();
         for (const [key, state] of [...this.#keys]) {
           this.#keys.delete(key);
           state.fail("cancelled", new CancelledError(key, "the scheduler restarted"));
@@ -809,31 +1017,16 @@ function recommendedKeys(recommendations: unknown): unknown[] {
   return isRecord(recommendations) ? Object.keys(recommendations) : [];
 }
 
-/** A key as Python prints it: tuple keys (msgpack arrays) as `('name', 0, 1)`. */
-function formatKey(key: unknown): string {
-  if (!Array.isArray(key)) return String(key);
-  const items = key.map((k) => typeof k === "string" ? `'${k}'` : formatKey(k));
-  return `(${items.join(", ")}${items.length === 1 ? "," : ""})`;
-}
-
-function parseVersions(reply: unknown): SchedulerVersions {
-  const r = isRecord(reply) ? reply : {};
-  const packages = isRecord(r.packages) ? r.packages as Record<string, string | null> : {};
-  return {
-    distributed: String(packages.distributed ?? "unknown"),
-    dask: String(packages.dask ?? "unknown"),
-    python: String(packages.python ?? "unknown"),
-    packages,
-    host: isRecord(r.host) ? r.host : {},
-  };
-}
-
 function decodeValue(value: unknown): unknown {
   return value instanceof Serialized ? deserialize(value) : value;
 }
 
 function lookup(data: unknown, key: string): unknown {
-  if (data instanceof Map) return data.get(key);
+  if (data instanceof Map) {
+    if (data.has(key)) return data.get(key);
+    for (const [k, v] of data) if (keyText(k) === key) return v;
+    return undefined;
+  }
   if (isRecord(data)) return data[key];
   return undefined;
 }

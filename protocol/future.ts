@@ -14,11 +14,16 @@ export type FutureStatus = "pending" | "finished" | "error" | "cancelled" | "los
 
 /** @internal The client's shared record of one key, referenced by all futures of that key. */
 export class KeyState {
-  constructor(readonly key: string) {}
+  /** `key` is the key's text; `wire` its form on the wire when that is not the text (tuples). */
+  constructor(readonly key: string, readonly wire: unknown = key) {}
   status: FutureStatus = "pending";
   error: Error | undefined;
   /** Live futures for this key; the key is released on the cluster when it drops to zero. */
   refs = 0;
+  /** Called once when the client releases the key (e.g. to release what it keeps alive). */
+  onRelease: (() => void) | undefined;
+  /** Keys this key's value stands on (a persisted collection's chunks), kept alive with it. */
+  parts: KeyState[] | undefined;
   #waiter: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | undefined;
 
   /** Resolves once the key is in memory; rejects with the failure otherwise. */

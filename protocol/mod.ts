@@ -26,6 +26,13 @@ export {
   type WorkerInfo,
 } from "./client.ts";
 export { type ClientWarning, VersionMismatchWarning } from "./client_warning.ts";
+export { asCompleted, type AsCompletedOptions, type Completed } from "./as_completed.ts";
+export { type ReturnWhen, wait, type WaitOptions, type WaitResult } from "./wait.ts";
+export type { ModuleSource, UploadedModule, UploadFileOptions } from "./upload_file.ts";
+export type { Persistable } from "./persist.ts";
+export type { ClusterVersions } from "./cluster_versions.ts";
+export type { RestartOptions } from "./restart.ts";
+export type { PublishOptions } from "./published_datasets.ts";
 export { Future, type FutureStatus, type ResultOptions } from "./future.ts";
 export {
   Collection,
@@ -51,7 +58,12 @@ export {
   PyTuple,
   type PyValue,
 } from "./pickle/writer.ts";
-export { type GraphEra, type SchedulerDialect, SUPPORTED_RANGE } from "./scheduler_era.ts";
+export {
+  type GraphEra,
+  type PublishDialect,
+  type SchedulerDialect,
+  SUPPORTED_RANGE,
+} from "./scheduler_era.ts";
 export {
   type AddressScheme,
   formatAddress,

@@ -5,6 +5,7 @@
  */
 import { Comm, type CommOptions } from "./comm.ts";
 import { ClientClosedError, RequestTimeoutError, RpcError } from "./errors.ts";
+import { decodeRemoteException } from "./task_error.ts";
 import type { SchedulerAddress } from "./transport/address.ts";
 
 /** Options of {@link RpcPool}. */
@@ -142,6 +143,13 @@ function checkReply(op: string, reply: unknown): void {
   if (reply === null || typeof reply !== "object" || reply instanceof Uint8Array) return;
   const r = reply as Record<string, unknown>;
   if ((r.status === "error" || r.status === "uncaught-error") && "exception_text" in r) {
-    throw new RpcError(op, String(r.exception_text ?? ""), String(r.traceback_text ?? ""));
+    // The revived Python exception (when readable) is the cause: its args say more than text.
+    const { exception } = decodeRemoteException(r.exception, r.traceback);
+    throw new RpcError(
+      op,
+      String(r.exception_text ?? ""),
+      String(r.traceback_text ?? ""),
+      exception ? { cause: exception } : undefined,
+    );
   }
 }

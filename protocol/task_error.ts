@@ -1,7 +1,9 @@
 /**
- * Turns a scheduler's `task-erred` report into a {@link RemoteError}. The exception arrives as
- * a `Serialized` value whose payload is a (tblib) pickle of the Python exception, the traceback
- * as a pickled `tblib.Traceback`; both are read by the safe pickle reader, never executed.
+ * Turns a Python exception reported by the cluster into something the client can use: the
+ * scheduler's `task-erred` report into a {@link RemoteError}, and the `error_message` replies of
+ * RPCs and broadcasts into a {@link RemoteException}. The exception arrives as a `Serialized`
+ * value whose payload is a (tblib) pickle of the Python exception, the traceback as a pickled
+ * `tblib.Traceback`; both are read by the safe pickle reader, never executed.
  * @module
  */
 import { RemoteError } from "./errors.ts";
@@ -9,26 +11,37 @@ import { loads } from "./pickle/reader.ts";
 import { PyException, PyObject } from "./pickle/python_objects.ts";
 import { deserialize, Serialized } from "./serialize.ts";
 
-/** Builds the error a future of `key` rejects with, from `task-erred`'s fields. */
-export function taskErredToRemoteError(
-  key: string,
-  exception: unknown,
-  traceback: unknown,
-): RemoteError {
+/** A Python exception as far as the client could read it. */
+export interface RemoteException {
+  /** Python exception class name, e.g. `"ZeroDivisionError"`. */
+  readonly type: string;
+  /** Python module of the exception class. */
+  readonly module: string;
+  /** `str(exc)`. */
+  readonly message: string;
+  /** The remote traceback, formatted like Python's (may be empty). */
+  readonly traceback: string;
+  /** The revived exception (its `args` and attributes), when it was readable as one. */
+  readonly exception?: PyException;
+  /** Why the exception could not be read, when it could not. */
+  readonly decodeError?: unknown;
+}
+
+/** Reads an `exception` / `traceback` pair as the cluster sends it (never throws). */
+export function decodeRemoteException(exception: unknown, traceback: unknown): RemoteException {
   let exc: unknown;
   let tb: unknown;
   try {
     exc = unwrap(exception);
     tb = unwrap(traceback);
   } catch (e) {
-    return new RemoteError(
-      key,
-      "UndecodableError",
-      "",
-      `the task failed, but its exception could not be decoded: ${e}`,
-      "",
-      { cause: e },
-    );
+    return {
+      type: "UndecodableError",
+      module: "",
+      message: `the exception could not be decoded: ${e}`,
+      traceback: "",
+      decodeError: e,
+    };
   }
   const tracebackText = typeof tb === "string"
     ? tb
@@ -36,21 +49,51 @@ export function taskErredToRemoteError(
     ? exc.traceback ?? ""
     : "";
   if (exc instanceof PyException) {
-    return new RemoteError(key, exc.type, exc.module, exc.message, tracebackText, {
-      cause: exc,
-    });
+    return {
+      type: exc.type,
+      module: exc.module,
+      message: exc.message,
+      traceback: tracebackText,
+      exception: exc,
+    };
   }
   if (exc instanceof PyObject) {
     // An exception class the reader does not know as one: report what it was called with.
-    return new RemoteError(
-      key,
-      exc.name,
-      exc.module,
-      exc.args.map(String).join(", "),
-      tracebackText,
-    );
+    return {
+      type: exc.name,
+      module: exc.module,
+      message: exc.args.map(String).join(", "),
+      traceback: tracebackText,
+    };
   }
-  return new RemoteError(key, "Exception", "builtins", String(exc ?? ""), tracebackText);
+  return {
+    type: "Exception",
+    module: "builtins",
+    message: String(exc ?? ""),
+    traceback: tracebackText,
+  };
+}
+
+/** Builds the error a future of `key` rejects with, from `task-erred`'s fields. */
+export function taskErredToRemoteError(
+  key: string,
+  exception: unknown,
+  traceback: unknown,
+): RemoteError {
+  const r = decodeRemoteException(exception, traceback);
+  if (r.decodeError !== undefined) {
+    return new RemoteError(key, r.type, "", `the task failed, but ${r.message}`, "", {
+      cause: r.decodeError,
+    });
+  }
+  return new RemoteError(
+    key,
+    r.type,
+    r.module,
+    r.message,
+    r.traceback,
+    r.exception ? { cause: r.exception } : undefined,
+  );
 }
 
 /** Deserializes a `Serialized` and unpickles bytes payloads (the `dask` bytes wrapper). */

@@ -1,0 +1,55 @@
+/**
+ * `client.restart()`: forget every task and restart every worker process, like Python's
+ * `Client.restart` (the scheduler's `restart` RPC). The scheduler releases all keys of all
+ * clients, announces `restart` on each client's stream (this client then rejects its pending
+ * futures with `CancelledError`), asks each worker's nanny to restart its worker and waits until
+ * as many workers as before are back. Workers without a nanny are only shut down, hoping the
+ * deployment starts new ones (dask-gateway's adaptive scaling does); when none come back within
+ * the timeout the scheduler gives up.
+ * @module
+ */
+import type { ClientOps } from "./client_ops.ts";
+import { InvalidArgumentError, RestartError, RpcError } from "./errors.ts";
+
+/** Options of {@link Client.restart}. */
+export interface RestartOptions {
+  /** Milliseconds for the workers to shut down and come back. Default 120 000 (Python's). */
+  readonly timeoutMs?: number;
+  /** Wait until as many workers as before are back (default `true`), or only until they stop. */
+  readonly waitForWorkers?: boolean;
+}
+
+/** How long to wait for the scheduler's `restart` announcement after its reply. */
+const ANNOUNCE_MS = 5_000;
+
+/**
+ * Restarts the workers; every key of every client is forgotten.
+ * @throws {RestartError} when the workers did not stop or come back in time.
+ */
+export async function restartCluster(ops: ClientOps, options: RestartOptions = {}): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  if (!(timeoutMs > 0)) {
+    throw new InvalidArgumentError(`restart(): timeoutMs is ${timeoutMs}; give a positive number`);
+  }
+  // The announcement arrives on the stream, the reply on an RPC connection: wait for both, so
+  // that nothing submitted after restart() returns is cancelled by a late announcement.
+  const announced = ops.restarted();
+  try {
+    await ops.call({
+      op: "restart",
+      timeout: timeoutMs / 1000,
+      wait_for_workers: options.waitForWorkers ?? true,
+      ...(ops.dialect.restartStimulusId ? { stimulus_id: `client-restart-${Date.now()}` } : {}),
+    }, timeoutMs + ops.timeoutMs);
+  } catch (e) {
+    if (!(e instanceof RpcError)) throw e;
+    throw new RestartError(
+      `the scheduler could not restart the workers: ${e.exceptionText}; workers without a ` +
+        `nanny are only stopped, and come back only if the deployment starts new ones`,
+      { cause: e },
+    );
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([announced, new Promise((r) => (timer = setTimeout(r, ANNOUNCE_MS)))]);
+  clearTimeout(timer);
+}

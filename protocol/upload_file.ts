@@ -1,0 +1,240 @@
+/**
+ * Your own Python on the cluster: `client.uploadFile(...)` makes a module importable on the
+ * scheduler and on every worker, including workers that join later, the way Python's
+ * `Client.upload_file` does (distributed 2023.8.0 – 2026.x, `distributed/client.py`):
+ *
+ * - the scheduler gets a `SchedulerUploadFile` scheduler plugin (`register_scheduler_plugin`):
+ *   its `start` writes the file into the scheduler's local directory, puts that directory on
+ *   `sys.path` and imports the module. The scheduler needs it because it unpickles the graphs
+ *   that name the module's functions.
+ * - the workers get an `UploadFile` worker plugin (`register_worker_plugin`): the scheduler
+ *   keeps the pickled plugin and hands it to every worker now and every worker that registers
+ *   later (adaptive scaling), whose `setup` writes and imports the file the same way.
+ *
+ * Both plugins are built here without Python: an instance of distributed's own class with its
+ * `filename`, `load` and `data` attributes set directly (NEWOBJ + BUILD, {@link PyInstance}),
+ * since their `__init__` would read the file from a local path on the cluster. Both carry one
+ * name per module file, so uploading a module again replaces it. A module that does not import
+ * (syntax error, missing package, error at import time) is reported with a typed error and its
+ * plugins are unregistered again, so later workers do not trip over it.
+ * @module
+ */
+import { basename } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ClientOps } from "./client_ops.ts";
+import { InvalidModuleError, ModuleImportError, ModuleSyntaxError, RpcError } from "./errors.ts";
+import { dumps, PyGlobal, PyInstance } from "./pickle/writer.ts";
+import { decodeRemoteException, type RemoteException } from "./task_error.ts";
+
+/**
+ * A module for {@link Client.uploadFile}: a local path (`string` or `file:` URL) to a `.py`
+ * file (or a `.zip`/`.egg` archive), or its name and source.
+ */
+export type ModuleSource =
+  | string
+  | URL
+  | {
+    /** File name on the cluster, e.g. `"flood_severity.py"`: the module is `flood_severity`. */
+    readonly name: string;
+    /** The file's content. */
+    readonly source: string | Uint8Array;
+  };
+
+/** Options of {@link Client.uploadFile}. */
+export interface UploadFileOptions {
+  /** Milliseconds for each registration (scheduler, then workers). Default: the client's. */
+  readonly timeoutMs?: number;
+}
+
+/** What {@link Client.uploadFile} did. */
+export interface UploadedModule {
+  /** The file name on the cluster. */
+  readonly name: string;
+  /** Its size in bytes. */
+  readonly bytes: number;
+  /** Addresses of the workers that imported it now (later workers import it as they join). */
+  readonly workers: readonly string[];
+}
+
+/** A module read and checked, ready to upload to any number of clusters. */
+export interface ModuleFile {
+  /** The file name on the cluster. */
+  readonly name: string;
+  /** The module as the caller named it (the path given, or `name`), for errors. */
+  readonly label: string;
+  /** The file's bytes. */
+  readonly data: Uint8Array;
+}
+
+const SCHEDULER_UPLOAD_FILE = new PyGlobal(
+  "distributed.diagnostics.plugin",
+  "SchedulerUploadFile",
+);
+const UPLOAD_FILE = new PyGlobal("distributed.diagnostics.plugin", "UploadFile");
+const SYNTAX_ERRORS = new Set(["SyntaxError", "IndentationError", "TabError"]);
+
+/**
+ * Reads and checks a module: the file exists, and its name is a module Python can import.
+ * @throws {InvalidModuleError} naming the path and what is wrong.
+ */
+export async function readModuleFile(source: ModuleSource): Promise<ModuleFile> {
+  if (typeof source === "string" || source instanceof URL) {
+    const path = source instanceof URL ? fileURLToPath(source) : source;
+    const label = String(source);
+    const name = basename(path);
+    checkModuleName(name, label);
+    let data: Uint8Array;
+    try {
+      data = await Deno.readFile(path);
+    } catch (e) {
+      throw new InvalidModuleError(
+        `cannot read the module ${label}: ${e instanceof Error ? e.message : e}`,
+        { cause: e },
+      );
+    }
+    return { name, label, data };
+  }
+  if (source === null || typeof source !== "object" || typeof source.name !== "string") {
+    throw new InvalidModuleError(
+      "uploadFile() takes a path or { name, source }, e.g. " +
+        '{ name: "flood_severity.py", source: "def classify(x): ..." }',
+    );
+  }
+  checkModuleName(source.name, source.name);
+  const data = typeof source.source === "string"
+    ? new TextEncoder().encode(source.source)
+    : source.source;
+  if (!(data instanceof Uint8Array)) {
+    throw new InvalidModuleError(`the source of ${source.name} must be a string or Uint8Array`);
+  }
+  return { name: source.name, label: source.name, data };
+}
+
+function checkModuleName(name: string, label: string): void {
+  const m = /^(.+)\.(py|zip|egg)$/.exec(name);
+  if (!m || name.includes("/") || name.includes("\\")) {
+    throw new InvalidModuleError(
+      `cannot upload ${label}: give a Python file "name.py" (or a .zip/.egg archive)`,
+    );
+  }
+  if (m[2] === "py" && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(m[1])) {
+    throw new InvalidModuleError(
+      `cannot upload ${label}: "${m[1]}" is not a module name Python can import; use letters, ` +
+        `digits and underscores, e.g. "flood_severity.py"`,
+    );
+  }
+}
+
+/**
+ * Uploads a module to the scheduler and every worker (now and later ones) and imports it there.
+ * @throws {ModuleSyntaxError} when Python cannot compile it (file, line, text).
+ * @throws {ModuleImportError} when importing it fails otherwise (missing package, error at
+ *   import time), naming where.
+ */
+export async function uploadModule(
+  ops: ClientOps,
+  module: ModuleFile,
+  options: UploadFileOptions = {},
+): Promise<UploadedModule> {
+  const timeoutMs = options.timeoutMs ?? ops.timeoutMs;
+  const name = `dedl-upload-${module.name}`;
+  const state = { filename: module.name, load: true, data: module.data };
+  // The scheduler first: a module that does not import stops here, before any worker has it.
+  try {
+    await ops.call({
+      op: "register_scheduler_plugin",
+      plugin: dumps(new PyInstance(SCHEDULER_UPLOAD_FILE, state)),
+      name,
+      idempotent: false,
+    }, timeoutMs);
+  } catch (e) {
+    if (!(e instanceof RpcError)) throw e;
+    throw moduleFailure(module.label, "the scheduler", exceptionOf(e), e);
+  }
+  let responses: unknown;
+  try {
+    responses = await ops.call({
+      op: "register_worker_plugin",
+      plugin: dumps(new PyInstance(UPLOAD_FILE, state)),
+      name,
+      ...(ops.dialect.pluginIdempotent ? { idempotent: false } : {}),
+    }, timeoutMs);
+  } catch (e) {
+    await unregister(ops, name, timeoutMs);
+    throw e;
+  }
+  const entries = responses instanceof Map
+    ? [...responses].map(([k, v]) => [String(k), v] as const)
+    : Object.entries(responses ?? {});
+  const failed = entries.find(([, r]) => isRecord(r) && r.status === "error");
+  if (failed) {
+    await unregister(ops, name, timeoutMs);
+    const reply = failed[1] as Record<string, unknown>;
+    throw moduleFailure(
+      module.label,
+      `worker ${failed[0]}`,
+      decodeRemoteException(reply.exception, reply.traceback),
+    );
+  }
+  return { name: module.name, bytes: module.data.length, workers: entries.map(([w]) => w) };
+}
+
+/** Removes both plugins again (best effort: the error being reported matters more). */
+async function unregister(ops: ClientOps, name: string, timeoutMs: number): Promise<void> {
+  await Promise.allSettled([
+    ops.call({ op: "unregister_worker_plugin", name }, timeoutMs),
+    ops.call({ op: "unregister_scheduler_plugin", name }, timeoutMs),
+  ]);
+}
+
+/** The Python exception an RPC error carries (revived by the RPC pool), or its text. */
+function exceptionOf(e: RpcError): RemoteException {
+  const cause = e.cause as { type?: unknown } | undefined;
+  if (cause && typeof cause.type === "string") {
+    return decodeRemoteException(cause, e.tracebackText);
+  }
+  const m = /^(\w+)\((.*)\)$/s.exec(e.exceptionText);
+  return {
+    type: m?.[1] ?? "Exception",
+    module: "",
+    message: m?.[2] ?? e.exceptionText,
+    traceback: e.tracebackText,
+  };
+}
+
+function moduleFailure(
+  label: string,
+  where: string,
+  remote: RemoteException,
+  cause?: unknown,
+): Error {
+  if (SYNTAX_ERRORS.has(remote.type) && remote.exception) {
+    // SyntaxError(msg, (filename, lineno, offset, text, end_lineno, end_offset))
+    const [msg, details] = remote.exception.args as [unknown, unknown];
+    const d = Array.isArray(details) ? details : [];
+    return new ModuleSyntaxError(
+      label,
+      toInt(d[1]),
+      toInt(d[2]),
+      typeof d[3] === "string" ? d[3] : "",
+      typeof msg === "string" ? msg : remote.message,
+      { cause: cause ?? remote.exception },
+    );
+  }
+  return new ModuleImportError(
+    label,
+    where,
+    remote.type,
+    remote.message,
+    remote.traceback,
+    { cause: cause ?? remote.exception },
+  );
+}
+
+function toInt(v: unknown): number {
+  return typeof v === "number" ? v : typeof v === "bigint" ? Number(v) : 0;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Map);
+}
