@@ -3,7 +3,6 @@
  * says what went wrong and what to do.
  * @module
  */
-import type { ErrorKind } from "../base/mod.ts";
 
 /** Base class of every error the protocol layer raises. */
 export class DaskProtocolError extends Error {
@@ -186,7 +185,7 @@ export class InvalidModuleError extends DaskProtocolError {
   /** Stable identifier of the condition. */
   readonly code = "ERR_INVALID_MODULE";
   /** What sort of failure this is. */
-  readonly kind: ErrorKind = "usage";
+  readonly kind = "usage" as const;
 }
 
 /** An uploaded module has a syntax error: Python could not compile it on the cluster. */
@@ -194,7 +193,7 @@ export class ModuleSyntaxError extends DaskProtocolError {
   /** Stable identifier of the condition. */
   readonly code = "ERR_MODULE_SYNTAX";
   /** What sort of failure this is. */
-  readonly kind: ErrorKind = "usage";
+  readonly kind = "usage" as const;
 
   /** Creates the error; the message names the file, the line and the offending text. */
   constructor(
@@ -229,7 +228,7 @@ export class ModuleImportError extends DaskProtocolError {
   /** Stable identifier of the condition. */
   readonly code = "ERR_MODULE_IMPORT";
   /** What sort of failure this is. */
-  readonly kind: ErrorKind = "remote";
+  readonly kind = "remote" as const;
 
   /** Creates the error from the Python exception raised while importing. */
   constructor(
@@ -258,7 +257,7 @@ export class WorkerRunError extends DaskProtocolError {
   /** Stable identifier of the condition. */
   readonly code = "ERR_WORKER_RUN";
   /** What sort of failure this is. */
-  readonly kind: ErrorKind = "remote";
+  readonly kind = "remote" as const;
 
   /** Creates the error from the worker's reply. */
   constructor(
@@ -287,7 +286,7 @@ export class RestartError extends DaskProtocolError {
   /** Stable identifier of the condition. */
   readonly code = "ERR_RESTART";
   /** What sort of failure this is. */
-  readonly kind: ErrorKind = "remote";
+  readonly kind = "remote" as const;
 }
 
 /** No dataset of that name is published on the scheduler. */
@@ -295,7 +294,7 @@ export class DatasetNotFoundError extends DaskProtocolError {
   /** Stable identifier of the condition. */
   readonly code = "ERR_DATASET_NOT_FOUND";
   /** What sort of failure this is. */
-  readonly kind: ErrorKind = "usage";
+  readonly kind = "usage" as const;
 
   /** Creates the error for `dataset`; `published` are the names that exist. */
   constructor(readonly dataset: string, published: readonly string[], options?: ErrorOptions) {
@@ -313,7 +312,7 @@ export class DatasetExistsError extends DaskProtocolError {
   /** Stable identifier of the condition. */
   readonly code = "ERR_DATASET_EXISTS";
   /** What sort of failure this is. */
-  readonly kind: ErrorKind = "usage";
+  readonly kind = "usage" as const;
 
   /** Creates the error for `dataset`. */
   constructor(readonly dataset: string, options?: ErrorOptions) {
@@ -330,5 +329,5 @@ export class InvalidArgumentError extends DaskProtocolError {
   /** Stable identifier of the condition. */
   readonly code = "ERR_INVALID_ARGUMENT";
   /** What sort of failure this is. */
-  readonly kind: ErrorKind = "usage";
+  readonly kind = "usage" as const;
 }
