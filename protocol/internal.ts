@@ -7,3 +7,4 @@
 export { formatAddress, parseAddress, type SchedulerAddress } from "./transport/address.ts";
 export type { TlsMaterial } from "./transport/transport.ts";
 export { warmUpTls } from "./transport/tls_warm_up.ts";
+export { type ModuleFile, readModuleFile } from "./upload_file.ts";
