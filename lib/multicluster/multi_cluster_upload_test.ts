@@ -28,7 +28,7 @@ function classifyOnWorker() {
   ]);
 }
 
-Deno.test("upload file on gateway clusters - both images, a worker added by scale runs it too", async (t) => {
+Deno.test("upload file on gateway clusters - both images, a worker added by scale runs it too, restart", async (t) => {
   await using auth = await replicaLogin(0);
   const site = ep.sites.central;
   const gateway = new Gateway({ address: site.address, proxyAddress: site.proxy_address, auth });
@@ -71,6 +71,19 @@ Deno.test("upload file on gateway clusters - both images, a worker added by scal
           return true;
         },
       );
+
+      // restart: the gateway's workers run under nannies; the new processes get the module too.
+      const pids = await client.run("os.getpid");
+      await client.restart({ timeoutMs: 60_000 });
+      assert.equal(Object.keys((await client.identity()).workers).length, 2);
+      const newPids = await client.run("os.getpid");
+      assert.equal(Object.keys(newPids).length, 2);
+      for (const pid of Object.values(newPids)) assert.ok(!Object.values(pids).includes(pid));
+      const [, afterRestart] = await client.compute(classifyOnWorker()).result(WAIT) as [
+        string,
+        number[],
+      ];
+      assert.deepEqual(afterRestart, [0, 1, 2, 3]);
     });
   }
 });
