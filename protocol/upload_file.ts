@@ -28,7 +28,8 @@ import { decodeRemoteException, type RemoteException } from "./task_error.ts";
 
 /**
  * A module for {@link Client.uploadFile}: a local path (`string` or `file:` URL) to a `.py`
- * file (or a `.zip`/`.egg` archive), or its name and source.
+ * file (or a `.zip`/`.egg` archive), an `http(s):` URL to fetch it from (e.g. a module beside a
+ * script imported by URL: `new URL("./mine.py", import.meta.url)`), or its name and source.
  */
 export type ModuleSource =
   | string
@@ -78,7 +79,15 @@ const SYNTAX_ERRORS = new Set(["SyntaxError", "IndentationError", "TabError"]);
  * @throws {InvalidModuleError} naming the path and what is wrong.
  */
 export async function readModuleFile(source: ModuleSource): Promise<ModuleFile> {
+  if (source instanceof URL && (source.protocol === "http:" || source.protocol === "https:")) {
+    return await fetchModuleFile(source);
+  }
   if (typeof source === "string" || source instanceof URL) {
+    if (source instanceof URL && source.protocol !== "file:") {
+      throw new InvalidModuleError(
+        `cannot upload ${source}: give a path, a file: or http(s): URL, or { name, source }`,
+      );
+    }
     const path = source instanceof URL ? fileURLToPath(source) : source;
     const label = String(source);
     const name = basename(path);
@@ -108,6 +117,28 @@ export async function readModuleFile(source: ModuleSource): Promise<ModuleFile> 
     throw new InvalidModuleError(`the source of ${source.name} must be a string or Uint8Array`);
   }
   return { name: source.name, label: source.name, data };
+}
+
+/** How long fetching a module by URL may take. */
+const FETCH_TIMEOUT_MS = 30_000;
+
+async function fetchModuleFile(url: URL): Promise<ModuleFile> {
+  const label = url.href;
+  const name = decodeURIComponent(url.pathname.split("/").pop() ?? "");
+  checkModuleName(name, label);
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new Error(`HTTP ${response.status} ${response.statusText}`);
+    }
+    return { name, label, data: new Uint8Array(await response.arrayBuffer()) };
+  } catch (e) {
+    throw new InvalidModuleError(
+      `cannot fetch the module ${label}: ${e instanceof Error ? e.message : e}`,
+      { cause: e },
+    );
+  }
 }
 
 function checkModuleName(name: string, label: string): void {

@@ -183,3 +183,27 @@ result = [s.filename, str(s.load), s.data.decode(), w.filename, str(w.load), w.d
     await Deno.remove(dir, { recursive: true });
   });
 }
+
+Deno.test("upload file - a module is fetched from an http(s) URL", async () => {
+  const served = "def f():\n    return 1\n";
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, (req) => {
+    const path = new URL(req.url).pathname;
+    return path === "/mods/mine.py" ? new Response(served) : new Response("no", { status: 404 });
+  });
+  try {
+    const base = `http://127.0.0.1:${server.addr.port}/mods/`;
+    const read = await readModuleFile(new URL("mine.py", base));
+    assert.equal(read.name, "mine.py");
+    assert.equal(new TextDecoder().decode(read.data), served);
+    await assert.rejects(
+      readModuleFile(new URL("gone.py", base)),
+      (e: unknown) => e instanceof InvalidModuleError && /HTTP 404/.test(e.message),
+    );
+    await assert.rejects(
+      readModuleFile(new URL("ftp://example.org/m.py")),
+      (e: unknown) => e instanceof InvalidModuleError && /file: or http\(s\): URL/.test(e.message),
+    );
+  } finally {
+    await server.shutdown();
+  }
+});

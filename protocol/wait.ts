@@ -80,8 +80,6 @@ export async function wait(
   } finally {
     clearTimeout(timer);
   }
-  // Let every future that finished meanwhile report its status.
-  await Promise.resolve();
   const done = list.filter((f) => f.status !== "pending");
   return { done, notDone: list.filter((f) => f.status === "pending") };
 }
