@@ -7,6 +7,7 @@ import { isPlainObject } from "../../base/mod.ts";
 import { deserialize, Serialized } from "../codec/serialize.ts";
 import { DataLost, UnexpectedReply } from "../errors.ts";
 import type { ClientContext } from "./client_context.ts";
+import { keyText } from "./key_state.ts";
 
 /**
  * Serializer families asked for when gathering, in order of preference (see
@@ -27,7 +28,7 @@ export async function gatherKeys(
 ): Promise<Map<string, unknown>> {
   for (let attempt = 1;; attempt++) {
     const reply = await ctx.call(
-      { op: "gather", keys: [...keys], serializers: GATHER_SERIALIZERS },
+      { op: "gather", keys: keys.map((k) => ctx.keys.wire(k)), serializers: GATHER_SERIALIZERS },
       ctx.transferTimeoutMs,
     );
     if (!isPlainObject(reply)) {
@@ -37,7 +38,7 @@ export async function gatherKeys(
       return new Map(keys.map((key) => [key, decodeValue(lookup(reply.data, key))]));
     }
     // Keys lost between completion and transfer: ask for a fresh report, wait, retry.
-    const missing = Array.isArray(reply.keys) ? reply.keys.map(String) : [...keys];
+    const missing = Array.isArray(reply.keys) ? reply.keys.map(keyText) : [...keys];
     if (attempt >= GATHER_ATTEMPTS) {
       throw new DataLost(
         `gather could not fetch ${missing.join(", ")} after ${attempt} attempts: the workers ` +
@@ -46,7 +47,7 @@ export async function gatherKeys(
     }
     for (const key of missing) {
       ctx.keys.get(key)?.reset();
-      ctx.stream.send({ op: "report-key", key });
+      ctx.stream.send({ op: "report-key", key: ctx.keys.wire(key) });
     }
     await Promise.all(missing.map((k) => ctx.keys.get(k)?.wait()));
   }
@@ -56,8 +57,13 @@ function decodeValue(value: unknown): unknown {
   return value instanceof Serialized ? deserialize(value) : value;
 }
 
+/** The value of `key` (its text) in a reply's `data`, whose keys may be tuples (arrays). */
 function lookup(data: unknown, key: string): unknown {
-  if (data instanceof Map) return data.get(key);
+  if (data instanceof Map) {
+    if (data.has(key)) return data.get(key);
+    for (const [k, v] of data) if (keyText(k) === key) return v;
+    return undefined;
+  }
   if (isPlainObject(data)) return data[key];
   return undefined;
 }
