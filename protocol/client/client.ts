@@ -110,11 +110,16 @@ export class Client implements AsyncDisposable {
         this.#stream.send({ op: "client-releases-keys", keys: [wireKey], client: this.id });
       }
     });
+    const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 60_000;
     this.#stream = new SchedulerStream(registration.stream, this.#keys, {
       address,
       batchIntervalMs: options.batchIntervalMs ?? 10,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 5_000,
-      heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 60_000,
+      heartbeatTimeoutMs: heartbeatTimeoutMs,
+      // Older schedulers never answer heartbeats: while a long task runs, the stream is quiet.
+      probe: this.dialect.heartbeatReplies
+        ? undefined
+        : async () => void await this.#call({ op: "echo" }, heartbeatTimeoutMs),
     }, {
       taskErred: (state, error) => {
         if (this.#keys.isCollectionOutput(state)) failCollection(this.#context, state, error);

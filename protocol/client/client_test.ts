@@ -346,28 +346,48 @@ for (const era of PYTHON_ERAS) {
   });
 }
 
-Deno.test("client (dedl) - a hung scheduler is detected by the heartbeat timeout", async () => {
-  await using cluster = await LocalCluster.start();
-  await using client = await Client.connect(cluster.address, {
-    heartbeatIntervalMs: 200,
-    heartbeatTimeoutMs: 1500,
-  });
-  const pending = client.submit("time.sleep", 20);
-  await eventually(
-    "the task runs",
-    async () => (await taskState(client, pending.key)) === "processing",
-  );
-  cluster.signalScheduler("SIGSTOP");
-  try {
-    await assert.rejects(pending.result(), (e: unknown) => {
-      assert.ok(e instanceof ConnectionLost, String(e));
-      assert.match(e.message, /sent nothing for \d+ ms/);
-      return true;
+for (const era of ["dedl", "current"] as const) {
+  Deno.test(`client (${era}) - a task longer than the heartbeat timeout completes`, async () => {
+    // Schedulers before 2025.4.0 never answer heartbeats: a quiet stream is not a dead one.
+    await using cluster = await LocalCluster.start({ era });
+    await using client = await Client.connect(cluster.address, {
+      heartbeatIntervalMs: 200,
+      heartbeatTimeoutMs: 1000,
     });
-  } finally {
-    cluster.signalScheduler("SIGCONT");
-  }
-});
+    const started = Date.now();
+    assert.equal(await client.submit("time.sleep", 3.5).result(WAIT), null);
+    assert.ok(Date.now() - started >= 3000);
+    assert.equal(client.closed, false);
+  });
+}
+
+for (const era of ["dedl", "current"] as const) {
+  Deno.test(`client (${era}) - a hung scheduler is detected by the heartbeat timeout`, async () => {
+    await using cluster = await LocalCluster.start({ era });
+    await using client = await Client.connect(cluster.address, {
+      heartbeatIntervalMs: 200,
+      heartbeatTimeoutMs: 1500,
+    });
+    const started = Date.now();
+    const pending = client.submit("time.sleep", 20);
+    await eventually(
+      "the task runs",
+      async () => (await taskState(client, pending.key)) === "processing",
+    );
+    cluster.signalScheduler("SIGSTOP");
+    try {
+      await assert.rejects(pending.result(), (e: unknown) => {
+        assert.ok(e instanceof ConnectionLost, String(e));
+        assert.match(e.message, /sent nothing for \d+ ms/);
+        return true;
+      });
+      // Detected within two heartbeat timeouts (the silence, then an unanswered probe).
+      assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+    } finally {
+      cluster.signalScheduler("SIGCONT");
+    }
+  });
+}
 
 for (const era of ["dedl", "current"] as const) {
   Deno.test(`client (${era}) - 200 MB result arrives intact in split frames`, async () => {

@@ -38,7 +38,7 @@ export async function gatherKeys(
       return new Map(keys.map((key) => [key, decodeValue(lookup(reply.data, key))]));
     }
     // Keys lost between completion and transfer: ask for a fresh report, wait, retry.
-    const missing = Array.isArray(reply.keys) ? reply.keys.map(keyText) : [...keys];
+    const missing = missingKeys(reply.keys) ?? [...keys];
     if (attempt >= GATHER_ATTEMPTS) {
       throw new DataLost(
         `gather could not fetch ${missing.join(", ")} after ${attempt} attempts: the workers ` +
@@ -65,5 +65,16 @@ function lookup(data: unknown, key: string): unknown {
     return undefined;
   }
   if (isPlainObject(data)) return data[key];
+  return undefined;
+}
+
+/**
+ * The keys a failed gather names: a list, or (distributed 2023.8.0 and older) a map from each
+ * missing key to the workers that were asked for it.
+ */
+function missingKeys(keys: unknown): string[] | undefined {
+  if (Array.isArray(keys)) return keys.map(keyText);
+  if (keys instanceof Map) return [...keys.keys()].map(keyText);
+  if (isPlainObject(keys)) return Object.keys(keys);
   return undefined;
 }

@@ -23,6 +23,13 @@ export interface SchedulerStreamOptions {
   readonly heartbeatIntervalMs: number;
   /** The stream counts as lost when the scheduler sent nothing for this long. */
   readonly heartbeatTimeoutMs: number;
+  /**
+   * For schedulers that never answer heartbeats (before distributed 2025.4.0): asks the
+   * scheduler something else when the stream has been quiet that long; it resolves when the
+   * scheduler answered and rejects when it did not within the heartbeat timeout. Without it a
+   * quiet stream counts as lost.
+   */
+  readonly probe?: () => Promise<void>;
 }
 
 /** What the stream cannot decide by itself. */
@@ -41,6 +48,7 @@ export class SchedulerStream {
   readonly #events: SchedulerStreamEvents;
   readonly #address: string;
   readonly #heartbeatTimeoutMs: number;
+  readonly #probe: (() => Promise<void>) | undefined;
   #heartbeatMs: number;
   #heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
   #heartbeatStopped = false;
@@ -62,6 +70,7 @@ export class SchedulerStream {
     this.#address = options.address;
     this.#heartbeatMs = options.heartbeatIntervalMs;
     this.#heartbeatTimeoutMs = options.heartbeatTimeoutMs;
+    this.#probe = options.probe;
     this.#batched = new BatchedStream(comm, options.batchIntervalMs, (e) => events.lost(e));
     this.#reading = this.#read();
     this.#scheduleHeartbeat();
@@ -170,17 +179,22 @@ export class SchedulerStream {
 
   #scheduleHeartbeat(): void {
     const period = Math.min(this.#heartbeatMs, this.#heartbeatTimeoutMs / 3);
-    this.#heartbeatTimer = setTimeout(() => {
+    this.#heartbeatTimer = setTimeout(async () => {
       if (this.#heartbeatStopped) return;
-      const silent = Date.now() - this.#lastHeard;
-      if (silent > this.#heartbeatTimeoutMs) {
-        this.#events.lost(
-          new ConnectionLost(
-            `scheduler ${this.#address} sent nothing for ${silent} ms (heartbeat timeout ` +
-              `${this.#heartbeatTimeoutMs} ms)`,
-          ),
-        );
-        return;
+      if (Date.now() - this.#lastHeard > this.#heartbeatTimeoutMs) {
+        const probed = this.#probe ? await this.#probe().then(() => true, () => false) : false;
+        if (this.#heartbeatStopped) return;
+        if (!probed) {
+          const silent = Date.now() - this.#lastHeard;
+          this.#events.lost(
+            new ConnectionLost(
+              `scheduler ${this.#address} sent nothing for ${silent} ms (heartbeat timeout ` +
+                `${this.#heartbeatTimeoutMs} ms)`,
+            ),
+          );
+          return;
+        }
+        this.#lastHeard = Date.now();
       }
       this.#batched.send({ op: "heartbeat-client" });
       this.#scheduleHeartbeat();

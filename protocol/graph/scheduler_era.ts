@@ -33,6 +33,11 @@ export interface SchedulerDialect {
   /** The `identity` RPC takes `n_workers` (≥ 2025.4.0; older rejects it). */
   readonly identityTakesNWorkers: boolean;
   /**
+   * The scheduler answers `heartbeat-client` (≥ 2025.4.0); older ones never do, so a quiet
+   * stream there says nothing about the scheduler's health.
+   */
+  readonly heartbeatReplies: boolean;
+  /**
    * Tuple keys (a collection's chunks, e.g. `('x', 0)`) stay tuples on the wire, as msgpack
    * arrays (≥ 2023.9.0); older schedulers turn every key into its string, `"('x', 0)"`.
    */
@@ -98,6 +103,7 @@ export function schedulerDialect(version: unknown): SchedulerDialect {
     spanMetadata: atLeast(v, "2024.5.2"),
     cancelNeedsReason: atLeast(v, "2025.3.0"),
     identityTakesNWorkers: atLeast(v, "2025.4.0"),
+    heartbeatReplies: atLeast(v, "2025.4.0"),
     tupleKeys: atLeast(v, "2023.9.0"),
     pluginIdempotent: atLeast(v, "2023.9.2"),
     restartStimulusId: atLeast(v, "2024.4.0"),

@@ -9,6 +9,7 @@ Deno.test("scheduler era - versions map to graph envelopes and field gates", () 
     spanMetadata: true,
     cancelNeedsReason: true,
     identityTakesNWorkers: true,
+    heartbeatReplies: true,
     tupleKeys: true,
     pluginIdempotent: true,
     restartStimulusId: true,
@@ -18,6 +19,8 @@ Deno.test("scheduler era - versions map to graph envelopes and field gates", () 
   assert.equal(schedulerDialect("2025.3.0").era, "hlg");
   assert.equal(schedulerDialect("2025.3.0").cancelNeedsReason, true);
   assert.equal(schedulerDialect("2025.3.0").identityTakesNWorkers, false);
+  assert.equal(schedulerDialect("2025.3.0").heartbeatReplies, false);
+  assert.equal(schedulerDialect("2025.4.0").heartbeatReplies, true);
   assert.equal(schedulerDialect("2025.1.1").cancelNeedsReason, false);
   assert.equal(schedulerDialect("2024.11.0").era, "hlg");
   assert.equal(schedulerDialect("2026.8.0+12.gabcdef").era, "expr");
@@ -28,6 +31,7 @@ Deno.test("scheduler era - versions map to graph envelopes and field gates", () 
     spanMetadata: false,
     cancelNeedsReason: false,
     identityTakesNWorkers: false,
+    heartbeatReplies: false,
     tupleKeys: false,
     pluginIdempotent: false,
     restartStimulusId: false,
