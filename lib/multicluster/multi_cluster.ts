@@ -19,11 +19,16 @@ import {
   type ClientOptions,
   Collection,
   type Future,
+  InvalidModuleSyntax,
+  type ModuleSource,
   type Node,
   type ResultOptions,
   type TaskOptions,
+  type UploadedModule,
+  type UploadFileOptions,
 } from "../../protocol/mod.ts";
 import { ClusterJournal, defaultJournalDir, type JournalEntry } from "./cluster_journal.ts";
+import { type ModuleFile, readModuleFile } from "../../protocol/internal.ts";
 import { MissingLocation, SiteUnavailable, UnknownLocation } from "./errors.ts";
 import { resolveSiteRegistry, type SiteConfig, type SiteRegistry } from "./registry.ts";
 import { isSiteComputation, type SiteComputation } from "./site_computation.ts";
@@ -206,6 +211,8 @@ export class MultiCluster implements AsyncDisposable {
   /** The listeners of the deprecated `handleSignals` option. */
   #signalGuard: Disposable | undefined;
   #shuttingDown: Promise<SiteOutcome<ClusterStatus>[]> | undefined;
+  /** Modules uploaded with {@link uploadFile}: every cluster started later gets them too. */
+  readonly #uploads: ModuleFile[] = [];
 
   private constructor(
     sites: Map<string, SiteState>,
@@ -436,6 +443,16 @@ export class MultiCluster implements AsyncDisposable {
         throw adapted.reason;
       }
       if (connected.status === "rejected") throw connected.reason;
+      try {
+        // Modules uploaded before (or while) this cluster started, in upload order.
+        for (let i = 0; i < this.#uploads.length; i++) {
+          const m = this.#uploads[i];
+          await connected.value.uploadFile({ name: m.name, source: m.data });
+        }
+      } catch (e) {
+        await connected.value.close().catch(() => {});
+        throw e;
+      }
       state.client = connected.value;
     } catch (e) {
       state.cluster = undefined;
@@ -507,6 +524,47 @@ export class MultiCluster implements AsyncDisposable {
     await this.#journal?.forget({ pid: Deno.pid, gateway: state.gateway.address, name })
       .catch(() => {});
     return status;
+  }
+
+  /**
+   * Makes your own Python module importable at every site, like `client.uploadFile` on each
+   * site's cluster (workers that join later included), and on every cluster started afterwards
+   * with {@link newCluster}. Uploading a module of the same file name again replaces it.
+   *
+   * ```ts
+   * await mc.uploadFile("./flood_severity.py"); // before or after newCluster
+   * await mc.compute(py.call("flood_severity.classify", [0.3]).withAttrs({ location: "lumi" }));
+   * ```
+   * @returns One outcome per site that has a cluster now (in registry order); a site's failure
+   *   (e.g. {@link ModuleImportFailed}: a package its workers lack) does not stop the others. A
+   *   module with a syntax error is not kept for later clusters.
+   * @throws {InvalidModule} when the file cannot be read or is no importable module name.
+   */
+  async uploadFile(
+    source: ModuleSource,
+    options: UploadFileOptions = {},
+  ): Promise<SiteOutcome<UploadedModule>[]> {
+    const module = await readModuleFile(source);
+    const earlier = this.#uploads.findIndex((m) => m.name === module.name);
+    if (earlier >= 0) this.#uploads.splice(earlier, 1);
+    this.#uploads.push(module);
+    const held = [...this.#sites.values()].filter((s) => s.client);
+    const outcomes = await Promise.all(held.map(async (s): Promise<SiteOutcome<UploadedModule>> => {
+      try {
+        const value = await s.client!.uploadFile(
+          { name: module.name, source: module.data },
+          options,
+        );
+        return { site: s.site, ok: true, value };
+      } catch (e) {
+        return { site: s.site, ok: false, error: e as Error };
+      }
+    }));
+    if (outcomes.some((o) => !o.ok && o.error instanceof InvalidModuleSyntax)) {
+      const i = this.#uploads.indexOf(module);
+      if (i >= 0) this.#uploads.splice(i, 1);
+    }
+    return outcomes;
   }
 
   /**
