@@ -489,6 +489,23 @@ for (const era of ["dedl", "current"] as const) {
   });
 }
 
+for (const era of ["dedl", "current"] as const) {
+  Deno.test(`client (${era}) - a task that kills its workers ends in a readable KilledWorker`, async () => {
+    await using cluster = await LocalCluster.start({ era, nanny: true });
+    await using client = await Client.connect(cluster.address);
+    await assert.rejects(client.submit("os._exit", 1).result(WAIT), (e: unknown) => {
+      assert.ok(e instanceof RemoteError, String(e));
+      assert.equal(e.type, "KilledWorker");
+      assert.match(
+        e.pythonMessage,
+        /on 3 different workers, but all those workers died .*the last one was tcp:\/\/127\.0\.0\.1:\d+/,
+      );
+      assert.doesNotMatch(e.message, /\[object Object\]/);
+      return true;
+    });
+  });
+}
+
 /** A toolz release other than each environment's, for workers that differ from the scheduler. */
 const OTHER_TOOLZ = { dedl: "toolz==0.12.1", current: "toolz==1.0.0" } as const;
 

@@ -7,7 +7,7 @@
  * @module
  */
 import { loads } from "./pickle/reader.ts";
-import { exceptionMessage } from "./pickle/revive.ts";
+import { exceptionMessage, objectLabel } from "./pickle/revive.ts";
 import { PyException, PyObject } from "./pickle/python_objects.ts";
 import { deserialize, Serialized } from "./serialize.ts";
 
@@ -75,7 +75,7 @@ export function decodeRemoteException(exception: unknown, traceback: unknown): R
     return {
       type: exc.name,
       module: exc.module,
-      message: exceptionMessage(exc.name, exc.args),
+      message: knownMessage(exc) ?? exceptionMessage(exc.name, exc.args),
       traceback: tracebackText,
     };
   }
@@ -101,4 +101,20 @@ const GRAPH_LOAD_FAILED = "Error during deserialization of the task graph";
 function graphLoadCause(exc: PyException): PyException | undefined {
   if (exc.type !== "RuntimeError" || !exc.message.includes(GRAPH_LOAD_FAILED)) return undefined;
   return exc.cause ?? exc.context;
+}
+
+/**
+ * The text Dask's own `__str__` gives exceptions that arrive as plain objects, for those whose
+ * arguments alone say little: `KilledWorker(task, last_worker, allowed_failures)`.
+ */
+function knownMessage(exc: PyObject): string | undefined {
+  if (exc.module === "distributed.scheduler" && exc.name === "KilledWorker") {
+    const [task, worker, failures] = exc.args;
+    const address = worker instanceof PyObject ? objectLabel(worker) : undefined;
+    return `attempted to run task ${String(task)} on ${String(failures)} different workers, ` +
+      "but all those workers died while running it" +
+      (address ? `; the last one was ${address}` : "") +
+      ". Its workers' logs tell why (memory limit, a crash in native code, os._exit)";
+  }
+  return undefined;
 }

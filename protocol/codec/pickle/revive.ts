@@ -406,13 +406,19 @@ function pyRepr(v: unknown, tuple = false, depth = 0): string {
  * one (e.g. a scheduler's `WorkerState` in `KilledWorker`), as Dask's own reprs show them.
  */
 function objectRepr(o: PyObject): string {
+  const label = objectLabel(o);
+  return label ? `<${o.name} ${quote(label)}>` : `<${o.module}.${o.name} object>`;
+}
+
+/** The `address`, `name` or `key` an unrevived object's state holds, if any. */
+export function objectLabel(o: PyObject): string | undefined {
   const state = o.state instanceof Map ? Object.fromEntries(o.state) : o.state;
   const slots = Array.isArray(state) && state.length === 2 ? state[1] : state; // (dict, slots)
   const fields = typeof slots === "object" && slots !== null
     ? slots as Record<string, unknown>
     : {};
   const label = ["address", "name", "key"].map((f) => fields[f]).find((v) => typeof v === "string");
-  return label ? `<${o.name} ${quote(label as string)}>` : `<${o.module}.${o.name} object>`;
+  return label as string | undefined;
 }
 
 function quote(s: string): string {
