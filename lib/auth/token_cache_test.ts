@@ -130,9 +130,10 @@ Deno.test("token cache - a cached session ended by an administrator falls back t
   await (await OidcAuth.password({ ...options, password: user.password }))[Symbol.asyncDispose]();
   await admin.logoutUser(user.id);
   const http = new HttpRecorder();
+  // Asked for only when needed (a password given up front is always checked, never resumed).
   await using auth = await OidcAuth.password({
     ...options,
-    password: user.password,
+    prompt: () => Promise.resolve(user.password),
     fetch: http.fetch,
   });
   assert.equal(http.grants("refresh_token"), 1);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Client } from "./client.ts";
 import { py } from "../graph/py.ts";
-import { InvalidModule, InvalidModuleSyntax, ModuleImportFailed } from "../errors.ts";
+import { InvalidModule, InvalidModuleSyntax, ModuleImportFailed, RemoteError } from "../errors.ts";
 import { pyGlobal, PyInstance } from "../codec/pickle/python_values.ts";
 import { dumps } from "../codec/pickle/writer.ts";
 import { CODEC_ERAS, PythonCodecDriver } from "../testing/python_codec_driver.ts";
@@ -101,7 +101,12 @@ result = [s.filename, str(s.load), s.data.decode(), w.filename, str(w.load), w.d
       async () => {
         await assert.rejects(
           client.submit("flood_severity.classify", [0.5]).result(WAIT),
-          /Error during deserialization of the task graph/,
+          (e: unknown) => {
+            assert.ok(e instanceof RemoteError, String(e));
+            assert.equal(e.type, "ModuleNotFoundError");
+            assert.match(e.pythonMessage, /could not load the task graph: No module named/);
+            return true;
+          },
         );
       },
     );
