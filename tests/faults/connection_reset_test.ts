@@ -1,11 +1,13 @@
 /**
- * Fault: connections cut under the client. A link to the scheduler proxy that closes after 4 MiB
- * (`limit_data`) cuts a 32 MiB gather mid-frame: that gather fails typed at once, with bounded
- * memory, and the client stays usable. A TCP reset of every connection (`reset_peer`) makes the
- * client report `ConnectionLost`: pending futures reject at once, later calls fail the same way,
- * nothing hangs, and the cluster is still stopped through the gateway's API.
+ * Fault: connections cut under the client. Links to the scheduler proxy that close after a few
+ * MiB (`limit_data`) cut a 32 MiB gather and a 32 MiB scatter mid-frame: each fails typed at
+ * once (`ConnectionClosed`), with bounded memory, and the client stays usable. Cutting the
+ * client's stream mid-frame (a large graph), or a TCP reset of every connection (`reset_peer`),
+ * makes the client report `ConnectionLost`: pending futures reject at once, later calls fail
+ * the same way, nothing hangs, and the cluster is still stopped through the gateway's API.
  */
 import assert from "node:assert/strict";
+import { sleep } from "../../base/mod.ts";
 import { replicaLogin } from "../../lib/gateway/testing/replica_login.ts";
 import { MultiCluster } from "../../lib/multicluster/mod.ts";
 import { ConnectionClosed, ConnectionLost, py } from "../../protocol/mod.ts";
@@ -17,12 +19,7 @@ const PAYLOAD = 32 * MIB;
 Deno.test("faults - connection reset: mid-frame cut fails typed, a reset is ConnectionLost", async (t) => {
   await using auth = await replicaLogin(0);
   await using sites = await FaultySites.start(["lumi"]);
-  const mc = await MultiCluster.connect({
-    auth,
-    sites: sites.registry,
-    // Heartbeats every second, so that even an idle stream crosses the reset soon.
-    client: { heartbeatIntervalMs: 1_000 },
-  });
+  const mc = await MultiCluster.connect({ auth, sites: sites.registry });
   try {
     const [started] = await mc.newCluster(SMALL_CLUSTER, {
       adapt: ONE_WORKER,
@@ -51,11 +48,49 @@ Deno.test("faults - connection reset: mid-frame cut fails typed, a reset is Conn
       assert.equal(site.value, "lumi", String(site.error));
     });
 
+    await t.step("a scatter cut mid-frame fails typed; the client stays usable", async () => {
+      // Every connection now closes after 1 MiB sent to the scheduler.
+      await sites.scheduler("lumi").addToxic({
+        type: "limit_data",
+        stream: "upstream",
+        attributes: { bytes: MIB },
+      });
+      const cut = await timed(() => client.scatter([new Float64Array(PAYLOAD / 8)]));
+      assert.ok(cut.error instanceof ConnectionClosed, `got ${cut.value ?? cut.error}`);
+      assert.ok(cut.ms < 5_000, `failed after ${cut.ms} ms`);
+      assert.ok(!client.closed);
+      const site = await timed(() =>
+        client.submit(py.fn("os.getenv"), "DEDL_SITE").result({ timeoutMs: 10_000 })
+      );
+      assert.equal(site.value, "lumi", String(site.error));
+    });
+
+    await t.step(
+      "a graph cut mid-frame on the stream: ConnectionLost, pending futures reject",
+      async () => {
+        const pending = timed(() => client.submit(py.fn("time.sleep"), 3).result());
+        // A 4 MiB argument travels inside the graph, on the client's stream.
+        const big = timed(() => client.submit(py.fn("builtins.len"), "x".repeat(4 * MIB)).result());
+        for (const { ms, error } of await Promise.all([pending, big])) {
+          assert.ok(error instanceof ConnectionLost, `got ${error}`);
+          assert.ok(ms < 5_000, `rejected after ${ms} ms`);
+        }
+        assert.ok(client.closed);
+        await assert.rejects(
+          mc.compute(py.call(py.fn("os.getenv"), "DEDL_SITE").withAttrs({ location: "lumi" })),
+          ConnectionLost,
+        );
+      },
+    );
+
     await t.step(
       "a reset of every connection: ConnectionLost, pending futures reject",
       async () => {
-        const pending = client.submit(py.fn("time.sleep"), 5);
-        const outcome = timed(() => pending.result());
+        // A new client (small messages pass the limits above); heartbeats every second, so that
+        // even its quiet stream crosses the reset soon.
+        await using fresh = await mc.site("lumi").cluster.getClient({ heartbeatIntervalMs: 1_000 });
+        const pending = timed(() => fresh.submit(py.fn("time.sleep"), 3).result());
+        await sleep(200);
         for (const stream of ["upstream", "downstream"] as const) {
           await sites.scheduler("lumi").addToxic({
             type: "reset_peer",
@@ -64,15 +99,12 @@ Deno.test("faults - connection reset: mid-frame cut fails typed, a reset is Conn
             attributes: { timeout: 0 },
           });
         }
-        const { ms, error } = await outcome;
+        const { ms, error } = await pending;
         assert.ok(error instanceof ConnectionLost, `got ${error}`);
-        // The next heartbeat (1 s) at the latest crosses the reset.
         assert.ok(ms < 5_000, `rejected after ${ms} ms`);
-        assert.ok(client.closed);
-        await assert.rejects(
-          mc.compute(py.call(py.fn("os.getenv"), "DEDL_SITE").withAttrs({ location: "lumi" })),
-          ConnectionLost,
-        );
+        assert.ok(fresh.closed);
+        // A lost client refuses new work at once.
+        assert.throws(() => fresh.submit(py.fn("os.getenv"), "DEDL_SITE"), ConnectionLost);
       },
     );
   } finally {
