@@ -4,13 +4,23 @@
  * once (`ConnectionClosed`), with bounded memory, and the client stays usable. Cutting the
  * client's stream mid-frame (a large graph), or a TCP reset of every connection (`reset_peer`),
  * makes the client report `ConnectionLost`: pending futures reject at once, later calls fail
- * the same way, nothing hangs, and the cluster is still stopped through the gateway's API.
+ * the same way, nothing hangs, and the cluster is still stopped through the gateway's API. A
+ * connection reset during the TLS handshake to a running cluster is reported as a failed connect
+ * (`ConnectFailed`), not as the cluster missing (`GatewayClusterNotFound`, what the proxy's own
+ * close means and what a stopped cluster still gets).
  */
 import assert from "node:assert/strict";
 import { sleep } from "../../base/mod.ts";
 import { replicaLogin } from "../../lib/gateway/testing/replica_login.ts";
 import { MultiCluster } from "../../lib/multicluster/mod.ts";
-import { ConnectionClosed, ConnectionLost, py } from "../../protocol/mod.ts";
+import { Gateway } from "../../lib/gateway/mod.ts";
+import {
+  ConnectFailed,
+  ConnectionClosed,
+  ConnectionLost,
+  GatewayClusterNotFound,
+  py,
+} from "../../protocol/mod.ts";
 import { FaultySites, ONE_WORKER, peakRss, SMALL_CLUSTER, timed } from "./faulty_sites.ts";
 
 const MIB = 1024 * 1024;
@@ -105,6 +115,28 @@ Deno.test("faults - connection reset: mid-frame cut fails typed, a reset is Conn
         assert.ok(fresh.closed);
         // A lost client refuses new work at once.
         assert.throws(() => fresh.submit(py.fn("os.getenv"), "DEDL_SITE"), ConnectionLost);
+      },
+    );
+
+    await t.step(
+      "a handshake cut to a running cluster is not taken for a missing one",
+      async () => {
+        // Every new connection is reset during its TLS handshake now.
+        const { ms, error } = await timed(() => mc.site("lumi").cluster.getClient());
+        assert.ok(error instanceof ConnectFailed, `got ${error}`);
+        assert.match(error.message, /gateway reports the cluster RUNNING/);
+        assert.ok(error.cause instanceof GatewayClusterNotFound);
+        assert.ok(ms < 5_000, `failed after ${ms} ms`);
+        // Whereas a cluster that is gone is reported as such (asked directly, not through the
+        // toxic link).
+        const direct = new Gateway({
+          address: sites.direct.lumi.address,
+          proxyAddress: sites.direct.lumi.proxy_address,
+          auth,
+        });
+        const stale = await direct.connect(mc.site("lumi").cluster.name);
+        assert.equal(await direct.stopCluster(stale.name), "STOPPED");
+        await assert.rejects(stale.getClient(), GatewayClusterNotFound);
       },
     );
   } finally {
