@@ -6,9 +6,11 @@
 import { withTimeout } from "../../base/mod.ts";
 import type { TokenSource } from "../auth/mod.ts";
 import {
+  ClusterFailed,
   type ClusterOptionValues,
   type ClusterProgress,
   type ClusterReport,
+  ClusterStartTimeout,
   type ClusterStatus,
   Gateway,
   type GatewayCluster,
@@ -151,6 +153,11 @@ interface SiteState {
   error?: Error;
   cluster?: GatewayCluster;
   client?: Client;
+  /**
+   * Clusters the gateway named for a start of ours that failed, and that could not be stopped
+   * then (the gateway was unreachable): {@link MultiCluster.shutdown} stops them.
+   */
+  readonly strays: Set<string>;
 }
 
 /**
@@ -211,6 +218,7 @@ export class MultiCluster implements AsyncDisposable {
           fetch: options.fetch,
         }),
         available: false,
+        strays: new Set(),
       });
     }
     const probeTimeoutMs = options.probeTimeoutMs ?? 10_000;
@@ -290,9 +298,14 @@ export class MultiCluster implements AsyncDisposable {
     options: ClusterOptionValues,
     settings: MultiNewClusterOptions,
   ): Promise<GatewayCluster> {
-    const onProgress = settings.onProgress
-      ? (event: ClusterProgress) => settings.onProgress!(state.site, event)
-      : undefined;
+    // The name the gateway gave a cluster we start (its first progress event follows the create
+    // answer), so that a start that fails after it cannot leave the cluster behind.
+    let starting = false;
+    let named: string | undefined;
+    const onProgress = (event: ClusterProgress) => {
+      if (starting) named ??= event.cluster;
+      settings.onProgress?.(state.site, event);
+    };
     let cluster: GatewayCluster | undefined;
     if (settings.reuse) {
       const running = await state.gateway.listClusters({ status: "RUNNING" });
@@ -306,10 +319,22 @@ export class MultiCluster implements AsyncDisposable {
         });
       }
     }
-    cluster ??= await state.gateway.newCluster(options, {
-      onProgress,
-      startTimeoutMs: settings.startTimeoutMs,
-    });
+    try {
+      starting = !cluster;
+      cluster ??= await state.gateway.newCluster(options, {
+        onProgress,
+        startTimeoutMs: settings.startTimeoutMs,
+      });
+    } catch (e) {
+      // Gateway.newCluster tries once to stop a cluster it could not bring up; when the gateway
+      // could not be reached for that (found by tests/faults: an API link frozen during the
+      // start), the cluster would run on unseen. shutdown() tries again.
+      if (named !== undefined && !(e instanceof ClusterFailed)) {
+        const stopped = e instanceof ClusterStartTimeout && e.stopped;
+        if (!stopped) state.strays.add(named);
+      }
+      throw e;
+    }
     // Recorded at once so that shutdown() (e.g. on a signal) sees it whatever happens next.
     state.cluster = cluster;
     try {
@@ -330,7 +355,8 @@ export class MultiCluster implements AsyncDisposable {
       state.client = connected.value;
     } catch (e) {
       state.cluster = undefined;
-      await cluster.shutdown().catch(() => {});
+      // As above: a cluster that cannot be stopped now is stopped by shutdown().
+      await cluster.shutdown().catch(() => state.strays.add(cluster.name));
       throw e;
     }
     return cluster;
@@ -488,7 +514,9 @@ export class MultiCluster implements AsyncDisposable {
 
   /**
    * Closes every scheduler connection and stops every cluster this object holds, all sites in
-   * parallel. Idempotent; sites that never started a cluster are fine.
+   * parallel, and any cluster of a failed start that could not be stopped then (its gateway was
+   * unreachable). Idempotent; sites that never started a cluster are fine; what could not be
+   * stopped is tried again by the next call.
    * @returns One outcome per site that held a cluster.
    */
   shutdown(): Promise<SiteOutcome<ClusterStatus>[]> {
@@ -499,11 +527,15 @@ export class MultiCluster implements AsyncDisposable {
   }
 
   async #shutdown(): Promise<SiteOutcome<ClusterStatus>[]> {
-    const held = [...this.#sites.values()].filter((s) => s.cluster || s.client);
+    const held = [...this.#sites.values()].filter((s) => s.cluster || s.client || s.strays.size);
     const outcomes = await Promise.all(held.map(async (s): Promise<SiteOutcome<ClusterStatus>> => {
       try {
         await s.client?.close().catch(() => {});
         s.client = undefined;
+        for (const name of s.strays) {
+          await s.gateway.stopCluster(name);
+          s.strays.delete(name);
+        }
         const status = s.cluster ? await s.cluster.shutdown() : "STOPPED";
         s.cluster = undefined;
         return { site: s.site, ok: true, value: status };
