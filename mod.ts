@@ -13,6 +13,7 @@
  *    scheduler connection through the gateway's TLS proxy ({@linkcode GatewayCluster}).
  * 4. {@linkcode Client}: the native Dask client, with {@linkcode py} to build graphs of Python
  *    calls; results come back as JS values ({@linkcode NDArray}, {@linkcode PyObject}, …).
+ *    {@linkcode asCompleted} and {@linkcode wait} take several futures (of any clients).
  *
  * Every error is a {@linkcode DedlDaskError} with a stable `code` (e.g.
  * `ERR_INVALID_CREDENTIALS`) and a {@linkcode ErrorKind} (`usage`, `auth`, `unavailable`,
@@ -44,9 +45,13 @@
 export {
   type ComputeOptions,
   type ComputeOutcome,
+  type JournalEntry,
+  JournalUnavailable,
   MultiCluster,
   type MultiClusterOptions,
+  type MultiClusterWarning,
   type MultiNewClusterOptions,
+  OrphanedClusters,
   type SiteOutcome,
   type SiteRegistry,
   type SiteStatus,
@@ -69,6 +74,7 @@ export {
   type GatewayOptions,
 } from "./lib/gateway/mod.ts";
 export {
+  asCompleted,
   Client,
   type ClientOptions,
   Collection,
@@ -80,6 +86,7 @@ export {
   RemoteError,
   type TaskOptions,
   VersionMismatchWarning,
+  wait,
 } from "./protocol/mod.ts";
 export {
   ArrayExpr,

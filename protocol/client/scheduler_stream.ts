@@ -9,7 +9,7 @@ import { isPlainObject } from "../../base/mod.ts";
 import { BatchedStream, type StreamOp } from "../connection/batched_stream.ts";
 import type { Comm } from "../connection/comm.ts";
 import { ConnectionLost, type RemoteError, TaskCancelled } from "../errors.ts";
-import type { KeyState } from "./key_state.ts";
+import { type KeyState, keyText } from "./key_state.ts";
 import type { KeyTable } from "./key_table.ts";
 import { taskErredToRemoteError } from "./task_error.ts";
 
@@ -54,6 +54,8 @@ export class SchedulerStream {
   #heartbeatStopped = false;
   #lastHeard = Date.now();
   readonly #reading: Promise<void>;
+  /** Waiting for the scheduler's next `restart` announcement (see {@link restarted}). */
+  readonly #restartWaiters: Array<() => void> = [];
 
   /** Starts reading the scheduler's reports about `keys` and sending heartbeats on `comm`. */
   constructor(
@@ -85,6 +87,11 @@ export class SchedulerStream {
    */
   sendNow(op: StreamOp): Promise<void> {
     return this.#batched.sendNow(op);
+  }
+
+  /** Resolves when the scheduler next announces a restart on the stream. */
+  restarted(): Promise<void> {
+    return new Promise((resolve) => this.#restartWaiters.push(resolve));
   }
 
   /** Stops the heartbeat (the client is closing or lost). */
@@ -127,17 +134,17 @@ export class SchedulerStream {
     const keys = this.#keys;
     switch (msg.op) {
       case "key-in-memory":
-        keys.get(String(msg.key))?.finish();
+        keys.get(keyText(msg.key))?.finish();
         break;
       case "task-erred": {
-        const key = String(msg.key);
+        const key = keyText(msg.key);
         const state = keys.get(key);
         if (!state) break;
         this.#events.taskErred(state, taskErredToRemoteError(key, msg.exception, msg.traceback));
         break;
       }
       case "cancelled-keys": {
-        const cancelled = Array.isArray(msg.keys) ? msg.keys.map(String) : [];
+        const cancelled = Array.isArray(msg.keys) ? msg.keys.map(keyText) : [];
         const reason = [msg.reason, msg.msg].filter((x) => typeof x === "string" && x).join(": ");
         for (const key of cancelled) {
           keys.forget(key)?.fail(
@@ -149,9 +156,10 @@ export class SchedulerStream {
       }
       case "lost-data":
       case "task-retried":
-        keys.get(String(msg.key))?.reset();
+        keys.get(keyText(msg.key))?.reset();
         break;
       case "restart":
+        for (const announced of this.#restartWaiters.splice(0)) announced();
         for (const key of keys.keys()) {
           keys.forget(key)?.fail("cancelled", new TaskCancelled(key, "the scheduler restarted"));
         }
