@@ -185,6 +185,11 @@ interface SiteState {
   starting?: string;
   /** Clusters this site's gateway left by processes that are gone (found at connect). */
   orphans: JournalEntry[];
+  /**
+   * Clusters of this process whose start failed and which could not be stopped then (the
+   * gateway did not answer): {@link MultiCluster.shutdown} stops them.
+   */
+  readonly strays: Set<string>;
 }
 
 /**
@@ -255,6 +260,7 @@ export class MultiCluster implements AsyncDisposable {
         }),
         available: false,
         orphans: [],
+        strays: new Set(),
       });
     }
     const probeTimeoutMs = options.probeTimeoutMs ?? 10_000;
@@ -456,7 +462,9 @@ export class MultiCluster implements AsyncDisposable {
       state.client = connected.value;
     } catch (e) {
       state.cluster = undefined;
-      await this.#stop(state, cluster.name, () => cluster!.shutdown()).catch(() => {});
+      // A cluster that cannot be stopped now is stopped by shutdown() (see #create).
+      await this.#stop(state, cluster.name, () => cluster!.shutdown())
+        .catch(() => state.strays.add(cluster!.name));
       throw e;
     }
     return cluster;
@@ -489,7 +497,10 @@ export class MultiCluster implements AsyncDisposable {
       return cluster;
     } catch (e) {
       // The gateway stops what it created on most failures; a stop twice is harmless, a leak not.
-      if (created) await this.#stop(state, created).catch(() => {});
+      // When the gateway cannot be reached for it (found by tests/faults: an API link frozen
+      // after the create answer), the cluster would run on unseen until the process ends:
+      // shutdown() tries again.
+      if (created) await this.#stop(state, created).catch(() => state.strays.add(created!));
       throw e;
     } finally {
       answered();
@@ -719,7 +730,9 @@ export class MultiCluster implements AsyncDisposable {
 
   /**
    * Closes every scheduler connection and stops every cluster this object holds, all sites in
-   * parallel. Idempotent; sites that never started a cluster are fine.
+   * parallel, and any cluster of a failed start that could not be stopped then (its gateway did
+   * not answer). Idempotent; sites that never started a cluster are fine; what could not be
+   * stopped is tried again by the next call.
    * @returns One outcome per site that held a cluster.
    */
   shutdown(): Promise<SiteOutcome<ClusterStatus>[]> {
@@ -732,12 +745,18 @@ export class MultiCluster implements AsyncDisposable {
   async #shutdown(): Promise<SiteOutcome<ClusterStatus>[]> {
     // A create request under way names its cluster within the API timeout: wait for the name.
     await Promise.all([...this.#sites.values()].map((s) => s.creating));
-    const held = [...this.#sites.values()].filter((s) => s.cluster || s.client || s.starting);
+    const held = [...this.#sites.values()].filter((s) =>
+      s.cluster || s.client || s.starting || s.strays.size
+    );
     const outcomes = await Promise.all(held.map(async (s): Promise<SiteOutcome<ClusterStatus>> => {
       try {
         await s.client?.close().catch(() => {});
         s.client = undefined;
         let status: ClusterStatus = "STOPPED";
+        for (const name of s.strays) {
+          await this.#stop(s, name);
+          s.strays.delete(name);
+        }
         // Still starting: stopped by name (its start then fails as stopped).
         if (s.starting && s.starting !== s.cluster?.name) status = await this.#stop(s, s.starting);
         const cluster = s.cluster;
