@@ -13,6 +13,7 @@
  *    scheduler connection through the gateway's TLS proxy ({@linkcode GatewayCluster}).
  * 4. {@linkcode Client}: the native Dask client, with {@linkcode py} to build graphs of Python
  *    calls; results come back as JS values ({@linkcode NDArray}, {@linkcode PyObject}, …).
+ *    {@linkcode asCompleted} and {@linkcode wait} take several futures (of any clients).
  *
  * Long computations report their progress per site ({@linkcode TaskProgress}: `onProgress` in
  * `compute` / `computeAll`, or {@linkcode withProgress} to iterate the reports); in a Deno
@@ -49,9 +50,13 @@
 export {
   type ComputeOptions,
   type ComputeOutcome,
+  type JournalEntry,
+  JournalUnavailable,
   MultiCluster,
   type MultiClusterOptions,
+  type MultiClusterWarning,
   type MultiNewClusterOptions,
+  OrphanedClusters,
   type SiteOutcome,
   type SiteRegistry,
   type SiteStatus,
@@ -74,6 +79,7 @@ export {
   type GatewayOptions,
 } from "./lib/gateway/mod.ts";
 export {
+  asCompleted,
   Client,
   type ClientOptions,
   Collection,
@@ -88,6 +94,7 @@ export {
   type TaskOptions,
   type TaskProgress,
   VersionMismatchWarning,
+  wait,
   withProgress,
 } from "./protocol/mod.ts";
 export {

@@ -12,6 +12,10 @@
  * started it), `--sites <bridges.json file or URL>`, `--issuer <url>`, `--username <name>`,
  * `--flood <zarr url>`, `--precipitation <zarr url>`, `--workers <n>` (per site, default 4),
  * `--out <folder>` (write PNG quick-looks of the two maps there).
+ *
+ * One step is the scientist's own Python: `flood_severity.py` beside this script (a severity
+ * class per 500 m cell from its flooded share) is uploaded to the clusters with `mc.uploadFile`
+ * and runs on their workers, chunk by chunk.
  * @module
  */
 import { join } from "node:path";
@@ -117,6 +121,10 @@ try {
   for (const o of outcomes) if (!o.ok) throw new Error(`${o.site}: ${o.error.message}`);
   await Promise.all(where.map((s) => mc.site(s).cluster.waitForWorkers(workers)));
   console.log(`Clusters ready after ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+  // Our own Python, importable on every worker of every site (also workers that join later).
+  for (const o of await mc.uploadFile(new URL("./flood_severity.py", import.meta.url))) {
+    if (!o.ok) throw new Error(`${o.site}: ${o.error.message}`);
+  }
 
   // The notebook's steps, each routed by its dataset's location.
   const floodedArea = flood.sum().mul(20).mul(20).div(1000); // flood_map.sum() * 20 * 20 / 1000
@@ -125,15 +133,18 @@ try {
     .median().gt(0).astype("float32");
   const accumulated = rain.sel({ lat: py.slice(31, 23), lon: py.slice(65, 71) })
     .cumsum("time").mul(1000).isel({ time: -1 });
+  // flood_severity.classify(share): the uploaded module, per 500 m cell of the last day.
+  const severity = flood.isel({ time: -1 }).coarsen({ x: 25, y: 25 }, { boundary: "trim" })
+    .mean().call("pipe", py.fn("flood_severity.classify"));
 
   console.log("Computing at each dataset's site (in parallel)…");
   const computing = Date.now();
   // A live bar per site on stderr (plain lines when stderr is not a terminal).
-  const results = await mc.computeAll([floodedArea, areaPerDay, lastMap, accumulated], {
+  const results = await mc.computeAll([floodedArea, areaPerDay, lastMap, accumulated, severity], {
     onProgress: new TerminalProgress().onProgress,
   });
   console.log(`Done in ${((Date.now() - computing) / 1000).toFixed(1)} s.\n`);
-  const [area, perDay, map, rainfall] = results.map((o) => {
+  const [area, perDay, map, rainfall, classes] = results.map((o) => {
     if (!o.ok) throw o.error;
     return o.value;
   });
@@ -151,6 +162,15 @@ try {
       `${asArray(map).values.shape.join("×")}, ${
         (100 * share).toFixed(1)
       } % of 500 m cells flooded`,
+  );
+  const counts = [0, 0, 0, 0];
+  for (const c of (asArray(classes).values.toNested() as number[][]).flat()) {
+    if (!Number.isNaN(c)) counts[c]++;
+  }
+  const names = ["dry", "minor", "moderate", "severe"]; // flood_severity.NAMES
+  console.log(
+    `  flood severity per 500 m cell (${mapAt}, flood_severity.py): ` +
+      counts.map((n, c) => `${names[c]} ${n}`).join(", "),
   );
   const mm = (asArray(rainfall).values.toNested() as number[][]).flat();
   const mean = mm.reduce((a, b) => a + b, 0) / mm.length;

@@ -54,6 +54,39 @@ export class RemoteSerializationFailed extends DaskProtocolError {
   readonly code = "ERR_REMOTE_SERIALIZATION_FAILED";
   /** Kind of failure. */
   readonly kind = "remote";
+  /** The Python exception that made serialization fail, e.g. `"TypeError"` (`""` if unknown). */
+  readonly pythonType: string;
+  /** Its message, e.g. `cannot pickle '_thread.lock' object`. */
+  readonly pythonMessage: string;
+
+  /** Creates the error from the peer's text (its message and traceback). */
+  constructor(
+    /** The peer's own text: `Could not serialize object of type X` and the traceback. */
+    readonly details: string,
+    /** The key whose value it was, when known. */
+    readonly key?: string,
+    options?: ErrorOptions,
+  ) {
+    const cause = firstPythonException(details);
+    const what = key ? `the value of ${key}` : "a value";
+    super(
+      `the worker could not serialize ${what}` +
+        (cause ? `: ${cause.type}: ${cause.message}` : `: ${details.split("\n")[0]}`) +
+        "; return a value that pickles (convert it inside the task, e.g. to numpy or plain data)",
+      options,
+    );
+    this.pythonType = cause?.type ?? "";
+    this.pythonMessage = cause?.message ?? details.split("\n")[0];
+  }
+}
+
+/** The first `Type: message` line of a Python traceback text (the exception that started it). */
+function firstPythonException(text: string): { type: string; message: string } | undefined {
+  for (const line of text.split("\n")) {
+    const m = /^([A-Za-z_][\w.]*(?:Error|Exception|Warning)): (.*)$/.exec(line);
+    if (m) return { type: m[1], message: m[2] };
+  }
+  return undefined;
 }
 
 /**
@@ -155,6 +188,8 @@ export class FrameTooLarge extends DaskProtocolError {
     /** The configured maximum message size. */
     readonly limit: number,
     options?: ErrorOptions,
+    /** The 8 bytes that announced it, to tell a peer that speaks another protocol. */
+    readonly head?: Uint8Array,
   ) {
     super(
       `incoming message announces ${announced} bytes, more than the limit of ${limit} bytes; ` +
@@ -369,4 +404,162 @@ export class DataLost extends DaskProtocolError {
   readonly code = "ERR_DATA_LOST";
   /** Kind of failure. */
   readonly kind = "unavailable";
+}
+
+// --- cluster operations (uploaded modules, run, restart, published datasets) ---
+
+/**
+ * A module given to `uploadFile` cannot be used as given: the file cannot be read or fetched, or
+ * its name is no importable Python module (`name.py`, or a `.zip`/`.egg` archive).
+ */
+export class InvalidModule extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_INVALID_MODULE";
+  /** Kind of failure. */
+  readonly kind = "usage";
+}
+
+/** An uploaded module has a syntax error: Python could not compile it on the cluster. */
+export class InvalidModuleSyntax extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_INVALID_MODULE_SYNTAX";
+  /** Kind of failure. */
+  readonly kind = "usage";
+
+  /** Creates the error; the message names the file, the line and the offending text. */
+  constructor(
+    /** The module as the caller named it (the path given, or `name`). */
+    readonly file: string,
+    /** Line of the error, from 1 (0 when Python did not say). */
+    readonly line: number,
+    /** Column of the error, from 1 (0 when Python did not say). */
+    readonly column: number,
+    /** The offending source line (may be empty). */
+    readonly text: string,
+    /** Python's description, e.g. `"expected ':'"`. */
+    readonly pythonMessage: string,
+    options?: ErrorOptions,
+  ) {
+    const source = (text ?? "").replace(/\n$/, "");
+    const caret = source && column > 0 ? `\n    ${" ".repeat(column - 1)}^` : "";
+    super(
+      `${file}, line ${line}: SyntaxError: ${pythonMessage}` +
+        (source ? `\n    ${source}${caret}` : "") +
+        `\nfix the module and upload it again`,
+      options,
+    );
+  }
+}
+
+/**
+ * An uploaded module could not be imported on the cluster (e.g. it imports a package the
+ * cluster does not have, or raises at import time). Nothing of the upload stays registered.
+ */
+export class ModuleImportFailed extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_MODULE_IMPORT_FAILED";
+  /** Kind of failure. */
+  readonly kind = "remote";
+
+  /** Creates the error from the Python exception raised while importing. */
+  constructor(
+    /** The module as the caller named it. */
+    readonly file: string,
+    /** Where the import failed: `"the scheduler"` or `"worker tcp://…"`. */
+    readonly where: string,
+    /** Python exception class name, e.g. `"ModuleNotFoundError"`. */
+    readonly type: string,
+    /** The exception message. */
+    readonly pythonMessage: string,
+    /** The remote traceback (may be empty). */
+    readonly traceback: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `importing ${file} failed on ${where} with ${type}: ${pythonMessage}` +
+        (traceback ? `\n${traceback}` : ""),
+      options,
+    );
+  }
+}
+
+/** A function called with `client.run` raised on a worker, or the worker could not be reached. */
+export class WorkerRunFailed extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_WORKER_RUN_FAILED";
+  /** Kind of failure. */
+  readonly kind = "remote";
+
+  /** Creates the error from the worker's reply. */
+  constructor(
+    /** The worker that failed (the first one, when several did). */
+    readonly worker: string,
+    /** The function called, as `module.name`. */
+    readonly fn: string,
+    /** Python exception class name. */
+    readonly type: string,
+    /** The exception message. */
+    readonly pythonMessage: string,
+    /** The remote traceback (may be empty). */
+    readonly traceback: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `${fn} failed on worker ${worker} with ${type}: ${pythonMessage}` +
+        (traceback ? `\n${traceback}` : ""),
+      options,
+    );
+  }
+}
+
+/** `client.restart()` did not bring the workers back (e.g. workers without a nanny). */
+export class RestartFailed extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_RESTART_FAILED";
+  /** Kind of failure. */
+  readonly kind = "remote";
+}
+
+/** No dataset of that name is published on the scheduler. */
+export class PublishedDatasetNotFound extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_PUBLISHED_DATASET_NOT_FOUND";
+  /** Kind of failure. */
+  readonly kind = "usage";
+
+  /** Creates the error for `dataset`; `published` are the names that exist. */
+  constructor(readonly dataset: string, published: readonly string[], options?: ErrorOptions) {
+    const names = Array.isArray(published) ? published : [];
+    super(
+      `no dataset ${JSON.stringify(dataset)} is published on this scheduler; published: ${
+        names.length > 0 ? names.map((n) => JSON.stringify(n)).join(", ") : "(none)"
+      }`,
+      options,
+    );
+  }
+}
+
+/** A dataset of that name is already published (and `override` was not set). */
+export class PublishedDatasetExists extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_PUBLISHED_DATASET_EXISTS";
+  /** Kind of failure. */
+  readonly kind = "usage";
+
+  /** Creates the error for `dataset`. */
+  constructor(readonly dataset: string, options?: ErrorOptions) {
+    super(
+      `a dataset ${JSON.stringify(dataset)} is already published; unpublish it first or pass ` +
+        `{ override: true }`,
+      options,
+    );
+  }
+}
+
+/** An argument or option of a cluster operation is invalid (the message names it). */
+export class InvalidArgument extends DaskProtocolError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_INVALID_ARGUMENT";
+  /** Kind of failure. */
+  readonly kind = "usage";
 }

@@ -15,3 +15,4 @@ export { warmUpTls } from "./connection/tls_warm_up.ts";
 export { KEY_REFERENCE, type KeyReference } from "./graph/key_reference.ts";
 export { type GraphEra, type SchedulerDialect } from "./graph/scheduler_era.ts";
 export { pyGlobal } from "./codec/pickle/python_values.ts";
+export { type ModuleFile, readModuleFile } from "./client/upload_file.ts";

@@ -16,9 +16,10 @@
  * ```
  *
  * What is here:
- * - {@link Client} (connect, submit, map, compute, computeCollection, gather, scatter) and the
- *   {@link Future}s it returns; progress reports of a computation ({@link TaskProgress},
- *   {@link withProgress});
+ * - {@link Client} (connect, submit, map, compute, computeCollection, gather, scatter, persist,
+ *   uploadFile, run, restart, versions, published datasets) and the {@link Future}s it returns,
+ *   with {@link asCompleted} and {@link wait} over several of them; progress reports of a
+ *   computation ({@link TaskProgress}, {@link withProgress});
  * - {@link py}, which builds {@link Node}s and {@link Collection}s of Python calls;
  * - the values results decode to ({@link NDArray}, {@link PyObject}, {@link PyException}) and
  *   the Python values JS lacks, to pass as arguments ({@link PyTuple}, {@link PyFloat}, …);
@@ -36,6 +37,13 @@ export type { SchedulerInfo, SchedulerVersions, WorkerInfo } from "./client/sche
 export { type ClientWarning, VersionMismatchWarning } from "./client/client_warning.ts";
 export { Future, type ResultOptions } from "./client/future.ts";
 export type { FutureStatus } from "./client/key_state.ts";
+export { asCompleted, type AsCompletedOptions, type Completed } from "./client/as_completed.ts";
+export { type ReturnWhen, wait, type WaitOptions, type WaitResult } from "./client/wait.ts";
+export type { ModuleSource, UploadedModule, UploadFileOptions } from "./client/upload_file.ts";
+export type { Persistable } from "./client/persist.ts";
+export type { ClusterVersions } from "./client/cluster_versions.ts";
+export type { RestartOptions } from "./client/restart.ts";
+export type { PublishOptions } from "./client/published_datasets.ts";
 export {
   type ProgressListener,
   type ProgressOptions,
@@ -59,6 +67,7 @@ export {
   PyCall,
   PyFloat,
   PyGlobal,
+  PyInstance,
   PyPickled,
   PySet,
   PyTuple,

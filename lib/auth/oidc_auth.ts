@@ -74,6 +74,13 @@ export interface OidcAuthOptions {
    * model.
    */
   tokenCache?: TokenCache;
+  /**
+   * With a `tokenCache`: resume a live session of the account from it instead of logging in.
+   * Default `true`, except when a `password` is given: credentials that are given are always
+   * checked by the identity provider. `false` always logs in anew; the new session then takes
+   * the cached one's place.
+   */
+  resume?: boolean;
   /** Accept an `http://` issuer on a host other than loopback (trusted test networks only). */
   allowInsecureHttp?: boolean;
   /** Clock in ms since the epoch, for tests; default `Date.now`. */
@@ -197,7 +204,7 @@ export class OidcAuth implements TokenSource, AsyncDisposable {
    */
   static async password(options: PasswordLoginOptions): Promise<OidcAuth> {
     const settings = await OidcAuth.#settingsFor(options, options.username, DEDL_CLIENT_ID);
-    const resumed = await OidcAuth.#resume(settings);
+    const resumed = await OidcAuth.#resume(settings, resumes(options));
     if (resumed) return resumed;
     const question = `Password for ${options.username} at ${settings.idp.issuer}: `;
     const requestedAt = settings.now();
@@ -216,7 +223,7 @@ export class OidcAuth implements TokenSource, AsyncDisposable {
    */
   static async deviceCode(options: DeviceCodeLoginOptions = {}): Promise<OidcAuth> {
     const settings = await OidcAuth.#settingsFor(options, "device login", DEDL_CLIENT_ID);
-    const resumed = await OidcAuth.#resume(settings);
+    const resumed = await OidcAuth.#resume(settings, options.resume ?? true);
     if (resumed) return resumed;
     const pending = await settings.idp.startDeviceAuthorization();
     (options.onPrompt ?? showDevicePromptOnTerminal)(pending.prompt);
@@ -259,7 +266,7 @@ export class OidcAuth implements TokenSource, AsyncDisposable {
         ? DEDL_DASK_ROLES
         : options.requiredRoles ?? [],
     };
-    const resumed = await OidcAuth.#resume(settings);
+    const resumed = await OidcAuth.#resume(settings, resumes(options));
     if (resumed) return resumed;
     const username = options.username;
     const password = options.password ??
@@ -347,8 +354,9 @@ export class OidcAuth implements TokenSource, AsyncDisposable {
     };
   }
 
-  /** A login from the token cache's refresh token, if there is a live one. */
-  static async #resume(settings: Settings): Promise<OidcAuth | undefined> {
+  /** A login from the token cache's refresh token, if there is a live one and `allowed`. */
+  static async #resume(settings: Settings, allowed: boolean): Promise<OidcAuth | undefined> {
+    if (!allowed) return undefined;
     const cache = settings.tokenCache;
     const refreshToken = await cache?.load(settings.cacheKey);
     if (!cache || !refreshToken) return undefined;
@@ -553,4 +561,9 @@ function oneTimeCodeSource(
     if (!Deno.stdin.isTerminal()) throw new OneTimePasswordUnavailable(username);
     return await readPasswordFromTerminal(question);
   };
+}
+
+/** Whether a login may resume a cached session: never with a password given (it is checked). */
+function resumes(options: { resume?: boolean; password?: string }): boolean {
+  return options.password === undefined && (options.resume ?? true);
 }

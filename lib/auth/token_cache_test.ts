@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readEndpoints } from "../../tests/replica/endpoints.ts";
-import { TokenCacheInsecure, TokenCacheUnusable } from "./errors.ts";
+import { InvalidCredentials, TokenCacheInsecure, TokenCacheUnusable } from "./errors.ts";
 import { OidcAuth } from "./oidc_auth.ts";
 import { FileTokenCache, tokenCacheKey } from "./token_cache.ts";
 import { HttpRecorder } from "./testing/http_recorder.ts";
@@ -96,6 +96,18 @@ Deno.test("token cache - a second run resumes the session without the password; 
   assert.equal(http.grants("password"), 0);
   assert.equal(http.grants("refresh_token"), 1);
 
+  // A password that is given is checked, even with a live session in the cache.
+  await assert.rejects(
+    OidcAuth.password({ ...options, password: `not-${user.password}` }),
+    InvalidCredentials,
+  );
+  // So is a login that asks not to resume, its password coming from the prompt.
+  await assert.rejects(
+    OidcAuth.password({ ...options, resume: false, prompt: () => Promise.resolve("wrong") }),
+    InvalidCredentials,
+  );
+  assert.ok(await t.cache.load(key), "a refused login leaves the cached session alone");
+
   await second.logout();
   assert.equal(await t.cache.load(key), undefined);
   const prompts: string[] = [];
@@ -118,9 +130,10 @@ Deno.test("token cache - a cached session ended by an administrator falls back t
   await (await OidcAuth.password({ ...options, password: user.password }))[Symbol.asyncDispose]();
   await admin.logoutUser(user.id);
   const http = new HttpRecorder();
+  // Asked for only when needed (a password given up front is always checked, never resumed).
   await using auth = await OidcAuth.password({
     ...options,
-    password: user.password,
+    prompt: () => Promise.resolve(user.password),
     fetch: http.fetch,
   });
   assert.equal(http.grants("refresh_token"), 1);

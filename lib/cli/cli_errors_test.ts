@@ -10,6 +10,7 @@ import { KeycloakAdmin } from "../auth/testing/keycloak_admin.ts";
 import { ExitCode } from "./output/exit_codes.ts";
 import { COMMANDS } from "./main.ts";
 import { oneErrorLine, runCli } from "./testing/cli_process.ts";
+import { outwardAddress, tcpRelay } from "../gateway/testing/tcp_relay.ts";
 
 const ep = await readEndpoints();
 const SITES = ["--sites", ENDPOINTS_PATH];
@@ -79,6 +80,41 @@ Deno.test("cli errors - a gateway that is down is reported per site (exit 4)", a
   }
 });
 
+const outward = outwardAddress();
+
+Deno.test({
+  name: "cli errors - --require-https refuses a plain-HTTP gateway (exit 2); without it, a warning",
+  ignore: outward === undefined, // a machine with loopback only has no other address to test with
+  async fn() {
+    const via = tcpRelay(outward!, new URL(ep.sites.central.address));
+    const dir = await Deno.makeTempDir({ prefix: "dedl-cli-http-" });
+    try {
+      const registry = join(dir, "http.json");
+      await Deno.writeTextFile(
+        registry,
+        JSON.stringify({
+          issuer: ep.issuer,
+          client_id: ep.client_id,
+          sites: { central: { ...ep.sites.central, address: via.url } },
+        }),
+      );
+      const user = ep.users[0];
+      const login = ["--username", user.username, "--password-stdin", "--sites", registry];
+      const strict = await runCli(["clusters", "--require-https", ...login], {
+        stdin: user.password,
+      });
+      assert.equal(strict.code, ExitCode.usage, strict.stderr);
+      assert.match(oneErrorLine(strict), /refused to send an access token to .* over plain HTTP/);
+      const lax = await runCli(["clusters", ...login], { stdin: user.password });
+      assert.equal(lax.code, 0, lax.stderr);
+      assert.match(lax.stderr, /warning: central: access tokens go to .* over plain HTTP/);
+    } finally {
+      via.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
 Deno.test("cli errors - a wrong password or no way to log in is an auth failure (exit 3)", async () => {
   // An account that does not exist: no real account's failed-login count goes up.
   const wrong = await runCli(
@@ -117,8 +153,9 @@ Deno.test("cli errors - mistakes on the command line are usage errors (exit 2)",
     [["scale", "central"], /'scale' needs 'scale <site> <name> <n>'/],
     [["scale", "central", "x", "-1"], /unknown option -1|must be a whole number/],
     [["scale", "central", "x", "two"], /<n> must be a whole number ≥ 0, got "two"/],
-    [["stop"], /'stop' needs <site> <name>, or --all/],
+    [["stop"], /'stop' needs <site> <name>, --all or --orphans/],
     [["stop", "central", "x", "--all"], /--all takes no site or name/],
+    [["stop", "--all", "--orphans"], /choose --all or --orphans/],
     [["new", "--workers", "2", "--min", "1"], /--workers and --min\/--max exclude each other/],
     [["sites", "--sites", "/nonexistent/bridges.json"], /could not read the site registry/],
     [["--sites", "x", "sites"], /the command comes first/],

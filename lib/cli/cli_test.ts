@@ -9,6 +9,7 @@ import { OidcAuth } from "../auth/oidc_auth.ts";
 import { KeycloakAdmin, type TemporaryUser } from "../auth/testing/keycloak_admin.ts";
 import { answerDeviceLogin } from "../auth/testing/keycloak_device_approval.ts";
 import { Gateway } from "../gateway/gateway.ts";
+import { ExitCode } from "./output/exit_codes.ts";
 import { ENDPOINTS_PATH, readEndpoints } from "../../tests/replica/endpoints.ts";
 import {
   type CliResult,
@@ -102,6 +103,20 @@ Deno.test("cli - login, new, clusters, dashboard, scale, adapt, stop, logout", a
     assert.equal(whoami.username, user.username);
     assert.equal(whoami.issuer, ep.issuer);
     assert.equal(whoami.remembered, true);
+
+    // Credentials that are given are checked, whatever session is remembered.
+    const wrong = `not-${user.password}`;
+    for (const args of [["login"], ["login", "--remember"], ["whoami"]]) {
+      const refused = await cli(
+        [...args, "--username", user.username, "--password-stdin"],
+        `${wrong}\n`,
+      );
+      assert.equal(refused.code, ExitCode.auth, `${args.join(" ")}: ${refused.stdout}`);
+      assert.match(refused.stderr, /Invalid user credentials/);
+      assert.ok(!refused.stdout.includes("Logged in"), refused.stdout);
+      assertNoSecrets([refused], wrong);
+    }
+    assert.equal(JSON.parse(ok(await cli(["whoami", "--json"])).stdout).remembered, true);
 
     // new: a cluster at both sites, with the options given as flags.
     const started = JSON.parse(

@@ -4,6 +4,7 @@
  * an overall timeout per call.
  * @module
  */
+import type { CleartextTokenGuard } from "./cleartext_tokens.ts";
 import { sleep } from "../../base/mod.ts";
 import type { TokenSource } from "../auth/mod.ts";
 import type { GatewayEndpoints } from "./address.ts";
@@ -53,6 +54,8 @@ export interface ApiResponse {
 /** Settings of {@link ApiClient}. */
 export interface ApiClientOptions {
   readonly auth: TokenSource;
+  /** Checks every token send (plain HTTP: warn once, or refuse). */
+  readonly cleartext: CleartextTokenGuard;
   /** Default overall budget per call. */
   readonly timeoutMs: number;
   readonly fetch: typeof fetch;
@@ -86,6 +89,7 @@ export class ApiClient {
       const headers = new Headers({ Accept: "application/json" });
       if (req.body !== undefined) headers.set("Content-Type", "application/json");
       if (req.authenticated) {
+        this.options.cleartext.check(url);
         const token = await this.options.auth.accessToken(
           refreshed ? { forceRefresh: true } : undefined,
         );

@@ -4,7 +4,12 @@
  * @module
  */
 import { JUPYTER_DISPLAY, type MimeBundle, sleep } from "../../base/mod.ts";
-import { Client, type ClientOptions } from "../../protocol/mod.ts";
+import {
+  Client,
+  type ClientOptions,
+  ConnectFailed,
+  GatewayClusterNotFound,
+} from "../../protocol/mod.ts";
 import { clusterSchedulerAddress } from "./address.ts";
 import type { ClusterReport, ClusterStatus } from "./cluster_report.ts";
 import { clusterBundle } from "./cluster_display.ts";
@@ -95,6 +100,8 @@ export class GatewayCluster implements AsyncDisposable {
    * the cluster's certificate as the only trusted CA and as the client certificate. The caller
    * owns the client and closes it.
    * @throws {ClusterNotRunning} when the cluster is not running.
+   * @throws {ConnectFailed} when the proxy closed the connection during the TLS handshake while
+   *   the gateway reports the cluster running (the connection was cut on the way).
    */
   async getClient(options: Omit<ClientOptions, "tls"> = {}): Promise<Client> {
     let tls = this.#report.status === "RUNNING" ? this.#report.tlsMaterial() : null;
@@ -102,7 +109,30 @@ export class GatewayCluster implements AsyncDisposable {
     if (this.#report.status !== "RUNNING" || !tls) {
       throw new ClusterNotRunning(this.gateway.address, this.name, `status ${this.status}`);
     }
-    return await Client.connect(this.schedulerAddress, { ...options, tls });
+    try {
+      return await Client.connect(this.schedulerAddress, { ...options, tls });
+    } catch (e) {
+      throw await this.#diagnoseRefusal(e);
+    }
+  }
+
+  /**
+   * The protocol layer reads a connection closed during the TLS handshake as the proxy's way of
+   * saying "no such cluster". A connection cut on the way (a reset, a middlebox, a proxy being
+   * restarted) looks the same from there, so the gateway is asked: if it reports the cluster
+   * RUNNING, that reading would hide the real cause (found by tests/faults).
+   */
+  async #diagnoseRefusal(e: unknown): Promise<unknown> {
+    if (!(e instanceof GatewayClusterNotFound)) return e;
+    const status = await this.gateway.getCluster(this.name).then((r) => r.status, () => null);
+    if (status !== "RUNNING") return e;
+    return new ConnectFailed(
+      `the connection to cluster ${this.name} through ${this.gateway.proxyAddress} was closed ` +
+        `during the TLS handshake, although the gateway reports the cluster RUNNING: the ` +
+        `connection was cut on the way (network, a proxy in between) or the gateway's proxy is ` +
+        `restarting; retry later`,
+      { cause: e },
+    );
   }
 
   /**

@@ -25,6 +25,27 @@ export class InvalidGatewayAddress extends GatewayError {
 }
 
 /**
+ * With `requireHttps`, an access token was about to go to a gateway over plain HTTP (not to
+ * loopback), and was not sent.
+ */
+export class InsecureGateway extends GatewayError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_INSECURE_GATEWAY";
+  /** Kind of failure. */
+  readonly kind = "usage";
+  /** Creates the error for the gateway at `origin`. */
+  constructor(
+    /** The gateway's origin, e.g. `http://dask.central.data.destination-earth.eu`. */
+    readonly origin: string,
+  ) {
+    super(
+      `refused to send an access token to ${origin} over plain HTTP (requireHttps); use the ` +
+        "site's https:// address, or allow it by leaving requireHttps off",
+    );
+  }
+}
+
+/**
  * The gateway could not be reached or did not answer in time: connection refused, name not
  * resolved, the call's timeout passed, or a front proxy answered 502/503/504.
  */

@@ -3,6 +3,7 @@
  * clusters on one gateway, with a bearer token on every request.
  * @module
  */
+import { CleartextTokenGuard, type GatewayWarning } from "./cleartext_tokens.ts";
 import { isPlainObject, sleep } from "../../base/mod.ts";
 import { warmUpTls } from "../../protocol/internal.ts";
 import type { TokenSource } from "../auth/mod.ts";
@@ -67,6 +68,14 @@ export interface GatewayOptions {
    * an HTTP proxy. Default: the global `fetch`.
    */
   readonly fetch?: typeof fetch;
+  /**
+   * Refuse to send access tokens over plain HTTP (to a host other than loopback) with
+   * `InsecureGateway`. Default `false`: they are sent, after one `CleartextToken` warning per
+   * gateway.
+   */
+  readonly requireHttps?: boolean;
+  /** Called with each warning (e.g. `CleartextToken`); nothing is printed otherwise. */
+  readonly onWarning?: (warning: GatewayWarning) => void;
 }
 
 /** Options of the waits that end when a cluster is RUNNING. */
@@ -91,6 +100,12 @@ export interface NewClusterOptions extends StartWaitOptions {
    * deadline, reporting `workers` progress events. Default: no workers are asked for.
    */
   readonly workers?: number;
+  /**
+   * Called with the cluster's name as soon as the gateway has created it, while it is still
+   * PENDING: from then on the cluster exists and must be stopped on every way out (e.g. record
+   * the name, so that an interrupted start can stop it).
+   */
+  readonly onCreated?: (name: string) => void;
 }
 
 /** Options of {@link Gateway.connect}. */
@@ -153,6 +168,11 @@ export class Gateway {
     this.#auth = options.auth;
     this.#api = new ApiClient(this.endpoints, {
       auth: options.auth,
+      cleartext: new CleartextTokenGuard(
+        new URL(this.endpoints.apiUrl),
+        options.requireHttps ?? false,
+        options.onWarning,
+      ),
       timeoutMs: this.timeoutMs,
       fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
     });
@@ -300,6 +320,7 @@ export class Gateway {
     if (typeof name !== "string" || !name) {
       throw new UnexpectedResponse(res.url, res.status, "no cluster name in the answer");
     }
+    settings.onCreated?.(name);
     // The gateway records a new cluster as PENDING before it answers.
     report(settings.onProgress, {
       kind: "status",

@@ -40,4 +40,5 @@ export type { ClusterProgress, ProgressCallback } from "./progress.ts";
 export type { AccessTokenOptions, TokenSource } from "../auth/mod.ts";
 export type { TlsMaterial } from "../../protocol/internal.ts";
 export * from "./errors.ts";
+export { CleartextToken, type GatewayWarning } from "./cleartext_tokens.ts";
 export * from "./deprecated.ts";

@@ -16,6 +16,7 @@ export {
   type SiteHandle,
   type SiteOutcome,
   type SiteStatus,
+  type StoppedCluster,
 } from "./multi_cluster.ts";
 export {
   stopClustersOnSignal,
@@ -32,4 +33,6 @@ export {
   SITES_ENV,
 } from "./registry.ts";
 export { isSiteComputation, type SiteComputation } from "./site_computation.ts";
+export type { JournalEntry } from "./cluster_journal.ts";
+export { JournalUnavailable, type MultiClusterWarning, OrphanedClusters } from "./warnings.ts";
 export * from "./errors.ts";

@@ -18,10 +18,11 @@ import {
   type Client,
   ClientClosed,
   type ClientOptions,
-  type ClientWarning,
   Collection,
   ConnectionLost,
   type Future,
+  InvalidModuleSyntax,
+  type ModuleSource,
   type Node,
   type ProgressListener,
   type ProgressOptions,
@@ -29,11 +30,16 @@ import {
   type ResultOptions,
   TaskCancelled,
   type TaskOptions,
+  type UploadedModule,
+  type UploadFileOptions,
 } from "../../protocol/mod.ts";
+import { ClusterJournal, defaultJournalDir, type JournalEntry } from "./cluster_journal.ts";
+import { type ModuleFile, readModuleFile } from "../../protocol/internal.ts";
 import { MissingLocation, SiteUnavailable, UnknownLocation } from "./errors.ts";
 import { resolveSiteRegistry, type SiteConfig, type SiteRegistry } from "./registry.ts";
 import { isSiteComputation, type SiteComputation } from "./site_computation.ts";
 import { isEndingProcess, stopClustersOnSignal } from "./stop_on_signal.ts";
+import { JournalUnavailable, type MultiClusterWarning, OrphanedClusters } from "./warnings.ts";
 import { CallProgress, type SiteProgressMember } from "./site_progress.ts";
 import { displayableSites, sitesBundle, workerSummary } from "./sites_display.ts";
 
@@ -62,12 +68,26 @@ export interface MultiClusterOptions {
   /** Options for the scheduler connections (timeouts, heartbeats). */
   readonly client?: Omit<ClientOptions, "tls">;
   /**
-   * Called with each warning a site's scheduler connection reports (e.g. workers running other
-   * package versions than their scheduler), with the site's id. Nothing is printed otherwise.
+   * Called with each warning, with the site it concerns: a site's scheduler connection reports
+   * (e.g. workers running other package versions than their scheduler), clusters left by
+   * processes that are gone ({@link OrphanedClusters}, at connect), a journal that cannot be
+   * written. Nothing is printed otherwise.
    */
-  readonly onWarning?: (site: string, warning: ClientWarning) => void;
+  readonly onWarning?: (site: string, warning: MultiClusterWarning) => void;
+  /**
+   * The folder of the local journal of clusters this machine's processes started (see
+   * `cluster_journal.ts`): a cluster is recorded as soon as its gateway names it and forgotten
+   * once stopped, so that clusters of killed processes are found at the next connect. Default
+   * `$DEDL_DASK_JOURNAL`, else `~/.cache/dedl-dask/clusters`; `false` keeps none.
+   */
+  readonly journal?: string | false;
   /** The `fetch` for gateway requests. Default: the global one. */
   readonly fetch?: typeof fetch;
+  /**
+   * Refuse to send access tokens to a site's gateway over plain HTTP (`InsecureGateway`); by
+   * default they are sent after one `CleartextToken` warning per site.
+   */
+  readonly requireHttps?: boolean;
   /**
    * Progress of every `compute` and `computeAll` call that has no `onProgress` of its own, per
    * site (e.g. the CLI's terminal bars for `dedl-dask run`). Default: none (nothing polled).
@@ -106,6 +126,14 @@ export type SiteOutcome<T> =
 export type ComputeOutcome<T = unknown> =
   | { readonly site: string | undefined; readonly ok: true; readonly value: T }
   | { readonly site: string | undefined; readonly ok: false; readonly error: Error };
+
+/** A cluster that was stopped: its name and its last status. */
+export interface StoppedCluster {
+  /** The cluster's name. */
+  readonly name: string;
+  /** `STOPPED` (or `FAILED`) once confirmed, `STOPPING` if the wait ran out first. */
+  readonly status: ClusterStatus;
+}
 
 /** What {@link MultiCluster.compute} takes: a node, a collection, or a {@link SiteComputation}. */
 export type ComputeTarget = Node | Collection | SiteComputation;
@@ -169,6 +197,17 @@ interface SiteState {
   error?: Error;
   cluster?: GatewayCluster;
   client?: Client;
+  /** Settles once the gateway answered the create request of a start under way. */
+  creating?: Promise<void>;
+  /** A cluster created by a start under way, not yet handed over as {@link cluster}. */
+  starting?: string;
+  /** Clusters this site's gateway left by processes that are gone (found at connect). */
+  orphans: JournalEntry[];
+  /**
+   * Clusters of this process whose start failed and which could not be stopped then (the
+   * gateway did not answer): {@link MultiCluster.shutdown} stops them.
+   */
+  readonly strays: Set<string>;
 }
 
 /**
@@ -190,18 +229,25 @@ export class MultiCluster implements AsyncDisposable {
   readonly #clientOptions: Omit<ClientOptions, "tls">;
   readonly #onWarning: MultiClusterOptions["onWarning"];
   readonly #onComputeProgress: ProgressListener | undefined;
+  readonly #journal: ClusterJournal | undefined;
+  readonly #account: string;
+  #journalFailed = false;
   /** The listeners of the deprecated `handleSignals` option. */
   #signalGuard: Disposable | undefined;
   #shuttingDown: Promise<SiteOutcome<ClusterStatus>[]> | undefined;
+  /** Modules uploaded with {@link uploadFile}: every cluster started later gets them too. */
+  readonly #uploads: ModuleFile[] = [];
 
   private constructor(
     sites: Map<string, SiteState>,
-    clientOptions: Omit<ClientOptions, "tls">,
     options: MultiClusterOptions,
+    journal: ClusterJournal | undefined,
   ) {
     this.#sites = sites;
-    this.#clientOptions = clientOptions;
+    this.#clientOptions = options.client ?? {};
     this.#onWarning = options.onWarning;
+    this.#journal = journal;
+    this.#account = options.auth.identity;
     this.#onComputeProgress = options.onComputeProgress;
   }
 
@@ -229,8 +275,12 @@ export class MultiCluster implements AsyncDisposable {
           auth: options.auth,
           timeoutMs: options.timeoutMs,
           fetch: options.fetch,
+          requireHttps: options.requireHttps,
+          onWarning: options.onWarning && ((w) => options.onWarning!(id, w)),
         }),
         available: false,
+        orphans: [],
+        strays: new Set(),
       });
     }
     const probeTimeoutMs = options.probeTimeoutMs ?? 10_000;
@@ -247,9 +297,82 @@ export class MultiCluster implements AsyncDisposable {
         state.error = e as Error;
       }
     }));
-    const mc = new MultiCluster(sites, options.client ?? {}, options);
+    const journalDir = options.journal === false
+      ? undefined
+      : options.journal ?? defaultJournalDir();
+    const journal = journalDir ? new ClusterJournal(journalDir) : undefined;
+    const mc = new MultiCluster(sites, options, journal);
+    await mc.#findOrphans();
     if (options.handleSignals) mc.#signalGuard = stopClustersOnSignal(mc, { exit: true });
     return mc;
+  }
+
+  /** Reads the journal for this account's clusters at these sites whose process is gone. */
+  async #findOrphans(): Promise<void> {
+    if (!this.#journal) return;
+    let orphans: JournalEntry[];
+    try {
+      orphans = await this.#journal.orphans();
+    } catch {
+      return; // no journal to read (e.g. no --allow-read there): nothing known
+    }
+    await Promise.all([...this.#sites.values()].map(async (state) => {
+      const candidates = orphans.filter((o) =>
+        o.account === this.#account && o.gateway === state.gateway.address
+      );
+      if (candidates.length === 0) return;
+      state.orphans = await this.#stillActive(state, candidates);
+      if (state.orphans.length > 0) {
+        this.#onWarning?.(state.site, new OrphanedClusters(state.site, state.orphans));
+      }
+    }));
+  }
+
+  /**
+   * The journal's orphans that the site still runs; the others (stopped meanwhile, e.g. with
+   * `dedl-dask stop --all`) are forgotten. All are kept when the site cannot tell.
+   */
+  async #stillActive(state: SiteState, candidates: JournalEntry[]): Promise<JournalEntry[]> {
+    if (!state.available) return candidates;
+    let active: Set<string>;
+    try {
+      const reports = await state.gateway.listClusters({ status: ["PENDING", "RUNNING"] });
+      active = new Set(reports.map((r) => r.name));
+    } catch {
+      return candidates;
+    }
+    const gone = candidates.filter((o) => !active.has(o.name));
+    await Promise.all(gone.map((o) => this.#journal?.forget(o).catch(() => {})));
+    return candidates.filter((o) => active.has(o.name));
+  }
+
+  /**
+   * Clusters of this account at these sites that processes of this machine started and left
+   * running when they died (killed, crashed): found in the local journal at connect.
+   */
+  orphans(): JournalEntry[] {
+    return [...this.#sites.values()].flatMap((s) => s.orphans);
+  }
+
+  /**
+   * Stops the {@link orphans} (all sites in parallel) and forgets them.
+   * @returns One outcome per orphaned cluster: its name and final status, or why it failed.
+   */
+  async stopOrphans(): Promise<SiteOutcome<StoppedCluster>[]> {
+    return await Promise.all(
+      [...this.#sites.values()].flatMap((state) =>
+        state.orphans.map(async (entry): Promise<SiteOutcome<StoppedCluster>> => {
+          try {
+            const status = await state.gateway.stopCluster(entry.name);
+            await this.#journal?.forget(entry).catch(() => {});
+            state.orphans = state.orphans.filter((o) => o !== entry);
+            return { site: state.site, ok: true, value: { name: entry.name, status } };
+          } catch (e) {
+            return { site: state.site, ok: false, error: e as Error };
+          }
+        })
+      ),
+    );
   }
 
   /**
@@ -320,6 +443,8 @@ export class MultiCluster implements AsyncDisposable {
         state.error = undefined;
         return { site: state.site, ok: true, value: cluster };
       } catch (e) {
+        // Stopped by a signal's shutdown while starting: the process is about to exit.
+        if (isEndingProcess(this)) return await new Promise<never>(() => {});
         state.error = e as Error;
         return { site: state.site, ok: false, error: e as Error };
       }
@@ -347,10 +472,7 @@ export class MultiCluster implements AsyncDisposable {
         });
       }
     }
-    cluster ??= await state.gateway.newCluster(options, {
-      onProgress,
-      startTimeoutMs: settings.startTimeoutMs,
-    });
+    cluster ??= await this.#create(state, options, settings, onProgress);
     // Recorded at once so that shutdown() (e.g. on a signal) sees it whatever happens next.
     state.cluster = cluster;
     try {
@@ -368,13 +490,133 @@ export class MultiCluster implements AsyncDisposable {
         throw adapted.reason;
       }
       if (connected.status === "rejected") throw connected.reason;
+      try {
+        // Modules uploaded before (or while) this cluster started, in upload order.
+        for (let i = 0; i < this.#uploads.length; i++) {
+          const m = this.#uploads[i];
+          await connected.value.uploadFile({ name: m.name, source: m.data });
+        }
+      } catch (e) {
+        await connected.value.close().catch(() => {});
+        throw e;
+      }
       state.client = connected.value;
     } catch (e) {
       state.cluster = undefined;
-      await cluster.shutdown().catch(() => {});
+      // A cluster that cannot be stopped now is stopped by shutdown() (see #create).
+      await this.#stop(state, cluster.name, () => cluster!.shutdown())
+        .catch(() => state.strays.add(cluster!.name));
       throw e;
     }
     return cluster;
+  }
+
+  /**
+   * Creates a cluster at a site, tracked from the moment its gateway names it (in `starting`
+   * and the journal), so that a shutdown during the start — on a signal, say — stops it too.
+   */
+  async #create(
+    state: SiteState,
+    options: ClusterOptionValues,
+    settings: MultiNewClusterOptions,
+    onProgress: ((event: ClusterProgress) => void) | undefined,
+  ): Promise<GatewayCluster> {
+    let answered!: () => void;
+    state.creating = new Promise((resolve) => answered = resolve);
+    let created: string | undefined;
+    try {
+      const cluster = await state.gateway.newCluster(options, {
+        onProgress,
+        startTimeoutMs: settings.startTimeoutMs,
+        onCreated: (name) => {
+          created = name;
+          state.starting = name;
+          answered();
+          this.#record(state, name);
+        },
+      });
+      return cluster;
+    } catch (e) {
+      // The gateway stops what it created on most failures; a stop twice is harmless, a leak not.
+      // When the gateway cannot be reached for it (found by tests/faults: an API link frozen
+      // after the create answer), the cluster would run on unseen until the process ends:
+      // shutdown() tries again.
+      if (created) await this.#stop(state, created).catch(() => state.strays.add(created!));
+      throw e;
+    } finally {
+      answered();
+      if (state.starting === created) state.starting = undefined;
+    }
+  }
+
+  /** Records a created cluster in the journal; a journal that fails is reported once. */
+  #record(state: SiteState, name: string): void {
+    const journal = this.#journal;
+    if (!journal) return;
+    const entry = {
+      site: state.site,
+      gateway: state.gateway.address,
+      name,
+      account: this.#account,
+    };
+    journal.record(entry).catch((e) => {
+      if (this.#journalFailed) return;
+      this.#journalFailed = true;
+      this.#onWarning?.(state.site, new JournalUnavailable(journal.dir, String(e?.message ?? e)));
+    });
+  }
+
+  /** Stops a cluster of this process at a site and forgets it in the journal. */
+  async #stop(
+    state: SiteState,
+    name: string,
+    stop: () => Promise<ClusterStatus> = () => state.gateway.stopCluster(name),
+  ): Promise<ClusterStatus> {
+    const status = await stop();
+    await this.#journal?.forget({ pid: Deno.pid, gateway: state.gateway.address, name })
+      .catch(() => {});
+    return status;
+  }
+
+  /**
+   * Makes your own Python module importable at every site, like `client.uploadFile` on each
+   * site's cluster (workers that join later included), and on every cluster started afterwards
+   * with {@link newCluster}. Uploading a module of the same file name again replaces it.
+   *
+   * ```ts
+   * await mc.uploadFile("./flood_severity.py"); // before or after newCluster
+   * await mc.compute(py.call("flood_severity.classify", [0.3]).withAttrs({ location: "lumi" }));
+   * ```
+   * @returns One outcome per site that has a cluster now (in registry order); a site's failure
+   *   (e.g. {@link ModuleImportFailed}: a package its workers lack) does not stop the others. A
+   *   module with a syntax error is not kept for later clusters.
+   * @throws {InvalidModule} when the file cannot be read or is no importable module name.
+   */
+  async uploadFile(
+    source: ModuleSource,
+    options: UploadFileOptions = {},
+  ): Promise<SiteOutcome<UploadedModule>[]> {
+    const module = await readModuleFile(source);
+    const earlier = this.#uploads.findIndex((m) => m.name === module.name);
+    if (earlier >= 0) this.#uploads.splice(earlier, 1);
+    this.#uploads.push(module);
+    const held = [...this.#sites.values()].filter((s) => s.client);
+    const outcomes = await Promise.all(held.map(async (s): Promise<SiteOutcome<UploadedModule>> => {
+      try {
+        const value = await s.client!.uploadFile(
+          { name: module.name, source: module.data },
+          options,
+        );
+        return { site: s.site, ok: true, value };
+      } catch (e) {
+        return { site: s.site, ok: false, error: e as Error };
+      }
+    }));
+    if (outcomes.some((o) => !o.ok && o.error instanceof InvalidModuleSyntax)) {
+      const i = this.#uploads.indexOf(module);
+      if (i >= 0) this.#uploads.splice(i, 1);
+    }
+    return outcomes;
   }
 
   /**
@@ -467,9 +709,15 @@ export class MultiCluster implements AsyncDisposable {
   ): Promise<unknown> {
     const { onProgress: _, ...rest } = options;
     const settings: ComputeOptions = member ? { ...rest, onProgress: member.onProgress } : rest;
+    let client: Client;
+    try {
+      ({ client } = this.site(site));
+    } catch (e) {
+      await member?.settle("failed");
+      throw e;
+    }
     let future: Future | undefined;
     try {
-      const { client } = this.site(site);
       let value: unknown;
       if (isSiteComputation(target)) {
         value = await target.computeOn(client, settings);
@@ -570,7 +818,9 @@ export class MultiCluster implements AsyncDisposable {
 
   /**
    * Closes every scheduler connection and stops every cluster this object holds, all sites in
-   * parallel. Idempotent; sites that never started a cluster are fine.
+   * parallel, and any cluster of a failed start that could not be stopped then (its gateway did
+   * not answer). Idempotent; sites that never started a cluster are fine; what could not be
+   * stopped is tried again by the next call.
    * @returns One outcome per site that held a cluster.
    */
   shutdown(): Promise<SiteOutcome<ClusterStatus>[]> {
@@ -581,12 +831,24 @@ export class MultiCluster implements AsyncDisposable {
   }
 
   async #shutdown(): Promise<SiteOutcome<ClusterStatus>[]> {
-    const held = [...this.#sites.values()].filter((s) => s.cluster || s.client);
+    // A create request under way names its cluster within the API timeout: wait for the name.
+    await Promise.all([...this.#sites.values()].map((s) => s.creating));
+    const held = [...this.#sites.values()].filter((s) =>
+      s.cluster || s.client || s.starting || s.strays.size
+    );
     const outcomes = await Promise.all(held.map(async (s): Promise<SiteOutcome<ClusterStatus>> => {
       try {
         await s.client?.close().catch(() => {});
         s.client = undefined;
-        const status = s.cluster ? await s.cluster.shutdown() : "STOPPED";
+        let status: ClusterStatus = "STOPPED";
+        for (const name of s.strays) {
+          await this.#stop(s, name);
+          s.strays.delete(name);
+        }
+        // Still starting: stopped by name (its start then fails as stopped).
+        if (s.starting && s.starting !== s.cluster?.name) status = await this.#stop(s, s.starting);
+        const cluster = s.cluster;
+        if (cluster) status = await this.#stop(s, cluster.name, () => cluster.shutdown());
         s.cluster = undefined;
         return { site: s.site, ok: true, value: status };
       } catch (e) {

@@ -4,11 +4,14 @@
 import assert from "node:assert/strict";
 import { GraphBuildError, py, RemoteError } from "../../protocol/mod.ts";
 import { freePort } from "../../tests/replica/process.ts";
-import { readEndpoints } from "../../tests/replica/endpoints.ts";
+import { ENDPOINTS_PATH, readEndpoints } from "../../tests/replica/endpoints.ts";
+import { runCli } from "../cli/testing/cli_process.ts";
 import { GatewayUnavailable } from "../gateway/errors.ts";
 import { replicaLogin } from "../gateway/testing/replica_login.ts";
 import { MissingLocation, SiteUnavailable, UnknownLocation } from "./errors.ts";
 import { MultiCluster } from "./multi_cluster.ts";
+import { SeededRandom } from "../../protocol/testing/seeded_random.ts";
+import type { TokenSource } from "../auth/mod.ts";
 
 const ep = await readEndpoints();
 const small = { adapt: { minimum: 1, maximum: 2 } } as const;
@@ -146,16 +149,21 @@ Deno.test("multicluster - a site whose gateway is down is reported; the other wo
   assert.deepEqual(stopped.map((o) => [o.site, o.ok]), [["central", true]]);
 });
 
-/** Runs `testing/interrupted_script.ts` until it prints `ready`, then sends it `signal`. */
+/**
+ * Runs `testing/interrupted_script.ts` (its cluster journal in `journal`) until it prints
+ * `ready`, then sends it `signal`.
+ */
 async function interruptScript(
   args: string[],
   ready: string,
   whileRunning: () => Promise<void>,
   signal: Deno.Signal,
+  journal?: string,
 ): Promise<{ code: number; stderr: string }> {
   const script = new URL("./testing/interrupted_script.ts", import.meta.url).pathname;
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", script, ...args],
+    env: journal ? { DEDL_DASK_JOURNAL: journal } : {},
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -184,29 +192,96 @@ async function interruptScript(
   }
 }
 
+/** The second replica user's PENDING and RUNNING clusters at both sites, asked over HTTP. */
+async function activeClusters(auth: TokenSource): Promise<string[]> {
+  const names: string[] = [];
+  for (const site of Object.values(ep.sites)) {
+    const res = await fetch(`${site.address}/api/v1/clusters/?status=pending,running`, {
+      headers: { Authorization: `Bearer ${await auth.accessToken()}` },
+      signal: AbortSignal.timeout(10_000),
+    });
+    assert.equal(res.status, 200);
+    names.push(...Object.keys(await res.json()).map((n) => `${site.name}: ${n}`));
+  }
+  return names;
+}
+
 Deno.test("multicluster - stopClustersOnSignal: SIGINT mid-computation leaves no cluster on any site", async () => {
   // The script runs as the replica's second user; checked over plain HTTP as that user.
-  await using auth = await replicaLogin(1);
-  const activeClusters = async () => {
-    const names: string[] = [];
-    for (const site of Object.values(ep.sites)) {
-      const res = await fetch(`${site.address}/api/v1/clusters/?status=pending,running`, {
-        headers: { Authorization: `Bearer ${await auth.accessToken()}` },
-        signal: AbortSignal.timeout(10_000),
-      });
-      assert.equal(res.status, 200);
-      names.push(...Object.keys(await res.json()).map((n) => `${site.name}: ${n}`));
-    }
-    return names;
-  };
-  assert.deepEqual(await activeClusters(), [], "precondition: the user has no clusters");
+  await using login = await replicaLogin(1);
+  const activeClustersNow = () => activeClusters(login);
+  assert.deepEqual(await activeClustersNow(), [], "precondition: the user has no clusters");
   const { code, stderr } = await interruptScript([], "computing", async () => {
-    assert.equal((await activeClusters()).length, 2, "one cluster per site while it runs");
+    assert.equal((await activeClustersNow()).length, 2, "one cluster per site while it runs");
   }, "SIGINT");
   assert.equal(code, 130, stderr);
   // The script's own line, and nothing from the library.
   assert.equal(stderr, "script: SIGINT: stopping\n");
-  assert.deepEqual(await activeClusters(), []);
+  assert.deepEqual(await activeClustersNow(), []);
+});
+
+Deno.test("multicluster - SIGINT at any moment of the start (PENDING, RUNNING, connecting) leaves no cluster", async () => {
+  await using login = await replicaLogin(1);
+  assert.deepEqual(await activeClusters(login), [], "precondition: the user has no clusters");
+  // Seeded delays after "connected" spread over a start (~2-4 s here): before the create
+  // request, while PENDING, around RUNNING, while the client connects, once computing.
+  const rnd = new SeededRandom(15);
+  const delays = [0, 50, ...Array.from({ length: 4 }, () => 100 + rnd.int(3900)), 6000];
+  for (const delay of delays) {
+    const { code, stderr } = await interruptScript(
+      [],
+      "connected",
+      () => new Promise((r) => setTimeout(r, delay)),
+      "SIGINT",
+    );
+    assert.equal(code, 130, `after ${delay} ms: ${stderr}`);
+    assert.deepEqual(await activeClusters(login), [], `SIGINT after ${delay} ms left clusters`);
+  }
+});
+
+Deno.test("multicluster - clusters of a killed process are orphans: reported, then stopped", async () => {
+  await using login = await replicaLogin(1);
+  assert.deepEqual(await activeClusters(login), [], "precondition: the user has no clusters");
+  const journal = await Deno.makeTempDir({ prefix: "dedl-journal-" });
+  try {
+    await interruptScript([], "computing", () => Promise.resolve(), "SIGKILL", journal);
+    assert.equal((await activeClusters(login)).length, 2, "SIGKILL stops nothing");
+
+    const warned: string[] = [];
+    await using mc = await MultiCluster.connect({
+      auth: login,
+      sites: ep.sites,
+      journal,
+      onWarning: (site, w) => warned.push(`${site} ${w.code}`),
+    });
+    assert.deepEqual(warned.sort(), ["central ORPHANED_CLUSTERS", "lumi ORPHANED_CLUSTERS"]);
+    assert.deepEqual(mc.orphans().map((o) => o.site).sort(), ["central", "lumi"]);
+
+    // The command line finds and stops them through the same journal.
+    const cli = await runCli(
+      [
+        "stop",
+        "--orphans",
+        "--sites",
+        ENDPOINTS_PATH,
+        "-u",
+        ep.users[1].username,
+        "--password-stdin",
+      ],
+      { stdin: ep.users[1].password, env: { DEDL_DASK_JOURNAL: journal } },
+    );
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.match(cli.stderr, /started by processes that are gone/);
+    const names = mc.orphans().map((o) => o.name);
+    for (const name of names) assert.match(cli.stdout, new RegExp(`${name}\\s+STOPPED`));
+    assert.deepEqual(await activeClusters(login), []);
+    assert.deepEqual([...Deno.readDirSync(journal)], [], "the journal forgot them");
+    // Nothing left for the API either; stopping them again is harmless.
+    const again = await mc.stopOrphans();
+    assert.ok(again.every((o) => o.ok), JSON.stringify(again));
+  } finally {
+    await Deno.remove(journal, { recursive: true });
+  }
 });
 
 Deno.test("multicluster - the deprecated handleSignals option still exits 130 / 143, silently", async () => {

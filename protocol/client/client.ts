@@ -11,7 +11,11 @@
  * The client's jobs live beside it: registering ({@link register}), submitting graphs
  * ({@link Submission}), the stream and its heartbeat ({@link SchedulerStream}), fetching values
  * ({@link gatherKeys}), blaming a collection's failed chunk ({@link failCollection}), naming
- * scattered values ({@link scatterData}) and checking task options ({@link placementOf}).
+ * scattered values ({@link scatterData}) and checking task options ({@link placementOf}); and
+ * the cluster operations: uploading a module ({@link uploadModule}), keeping values on the
+ * cluster ({@link persistAll}), running a function on every worker ({@link runOnWorkers}),
+ * restarting ({@link restartCluster}), reading versions ({@link clusterVersions}) and published
+ * datasets ({@link publishDataset}).
  * @module
  */
 import { isPlainObject, withTimeout } from "../../base/mod.ts";
@@ -21,7 +25,6 @@ import {
   ClientClosed,
   ConnectionLost,
   type DaskProtocolError,
-  FutureReleased,
   GraphBuildFailed,
   InvalidCollectionGraph,
   TaskCancelled,
@@ -37,17 +40,35 @@ import type { SchedulerDialect } from "../graph/scheduler_era.ts";
 import type { ClientContext, RpcMessage } from "./client_context.ts";
 import { type ClientOptions, DEFAULT_TIMEOUT_MS } from "./client_options.ts";
 import { type ClientWarning, VersionMismatchWarning } from "./client_warning.ts";
+import { type ClusterVersions, clusterVersions } from "./cluster_versions.ts";
 import { failCollection } from "./collection_blame.ts";
 import { type Future, type FutureOwner, notWithin, type ResultOptions } from "./future.ts";
 import { gatherKeys } from "./gather.ts";
 import type { KeyState } from "./key_state.ts";
 import { KeyTable } from "./key_table.ts";
+import { type Persistable, persistAll } from "./persist.ts";
+import {
+  getDataset,
+  listDatasets,
+  publishDataset,
+  type PublishOptions,
+  unpublishDataset,
+} from "./published_datasets.ts";
 import { register, type Registration } from "./registration.ts";
+import { restartCluster, type RestartOptions } from "./restart.ts";
 import { scatterData, type ScatterValue } from "./scatter.ts";
 import type { SchedulerInfo, SchedulerVersions } from "./scheduler_info.ts";
 import { SchedulerStream } from "./scheduler_stream.ts";
 import { Submission } from "./submission.ts";
 import { placementOf, type TaskOptions } from "./task_options.ts";
+import {
+  type ModuleSource,
+  readModuleFile,
+  type UploadedModule,
+  type UploadFileOptions,
+  uploadModule,
+} from "./upload_file.ts";
+import { runOnWorkers } from "./worker_run.ts";
 import { type ProgressOptions, ProgressPoller, type TaskKey, trackProgress } from "./progress.ts";
 import { collectGraph } from "../graph/task_graph.ts";
 
@@ -88,16 +109,21 @@ export class Client implements AsyncDisposable {
       cancel: (futures, reason) => this.#cancel(futures, reason),
       release: (future, state) => this.#keys.release(future, state),
     };
-    this.#keys = new KeyTable(owner, (key) => {
+    this.#keys = new KeyTable(owner, (wireKey) => {
       if (!this.closed) {
-        this.#stream.send({ op: "client-releases-keys", keys: [key], client: this.id });
+        this.#stream.send({ op: "client-releases-keys", keys: [wireKey], client: this.id });
       }
     });
+    const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 60_000;
     this.#stream = new SchedulerStream(registration.stream, this.#keys, {
       address,
       batchIntervalMs: options.batchIntervalMs ?? 10,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 5_000,
-      heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 60_000,
+      heartbeatTimeoutMs: heartbeatTimeoutMs,
+      // Older schedulers never answer heartbeats: while a long task runs, the stream is quiet.
+      probe: this.dialect.heartbeatReplies
+        ? undefined
+        : async () => void await this.#call({ op: "echo" }, heartbeatTimeoutMs),
     }, {
       taskErred: (state, error) => {
         if (this.#keys.isCollectionOutput(state)) failCollection(this.#context, state, error);
@@ -228,7 +254,7 @@ export class Client implements AsyncDisposable {
         "computeCollection() needs py.collection(node); use compute() for a plain node",
       );
     }
-    const keyForm = options.onProgress ? (this.dialect.stringKeys ? "str" : "as-is") : undefined;
+    const keyForm = options.onProgress ? (this.dialect.tupleKeys ? "as-is" : "str") : undefined;
     const builder = this.compute(collectionGraphBuilder(collection, this.dialect.era, keyForm));
     let graph: CollectionGraph;
     try {
@@ -243,7 +269,9 @@ export class Client implements AsyncDisposable {
       );
     }
     this.#checkOpen();
-    const future = this.#submission.prebuilt(graph, collection.attrs)[0];
+    const future = this.#submission.prebuilt(graph.payload, graph.keys, collection.attrs, {
+      collectionOutput: true,
+    })[0];
     if (options.onProgress) this.#track(graph.taskKeys ?? graph.keys, [future], options, startedAt);
     return future;
   }
@@ -255,7 +283,7 @@ export class Client implements AsyncDisposable {
    */
   async gather(futures: readonly Future[]): Promise<unknown[]> {
     this.#checkOpen();
-    for (const f of futures) this.#checkOwn(f);
+    for (const f of futures) this.#keys.held(f); // refuses released and foreign futures
     const keys = [...new Set(futures.map((f) => f.key))];
     await Promise.all(futures.map((f) => f.wait()));
     const values = await gatherKeys(this.#context, keys);
@@ -316,6 +344,129 @@ export class Client implements AsyncDisposable {
     return await this.#call({ ...fields, op }, options.timeoutMs ?? this.#timeoutMs);
   }
 
+  // --- cluster operations (each in its own file) ---
+
+  /**
+   * Makes your own Python module importable on the scheduler and on every worker, including
+   * workers that join later (adaptive scaling), like Python's `client.upload_file`: afterwards
+   * `py.fn("flood_severity.classify")` names its functions. Uploading a module of the same file
+   * name again replaces it.
+   *
+   * ```ts
+   * await client.uploadFile("./flood_severity.py"); // or { name: "x.py", source: "def f(): …" }
+   * const classes = client.submit("flood_severity.classify", [0.05, 0.4, 0.9]);
+   * ```
+   * @throws {InvalidModule} when the file cannot be read or is no importable module name.
+   * @throws {InvalidModuleSyntax} for a syntax error, naming the file and line.
+   * @throws {ModuleImportFailed} when importing fails on the cluster (e.g. a missing package).
+   */
+  async uploadFile(source: ModuleSource, options: UploadFileOptions = {}): Promise<UploadedModule> {
+    this.#checkOpen();
+    return await uploadModule(this.#context, await readModuleFile(source), options);
+  }
+
+  /**
+   * Computes a node or a lazy collection and keeps it on the cluster, like Python's
+   * `client.persist`: resolves once it is in memory, with a future that later computations take
+   * as an argument (`py.call(fn, kept)`, `py.ref(kept).method(…)`); no data comes here.
+   * `kept.release()` frees it. For a collection (`py.collection(node)`) every chunk is kept, and
+   * the future's value is the collection rebuilt over the kept chunks, so a later
+   * `py.collection(py.ref(kept).method("mean"))` reads them instead of computing them again.
+   *
+   * ```ts
+   * const flood = py.call("xarray.open_zarr", url).item("flood");
+   * const kept = await client.persist(py.collection(flood));
+   * const total = await client.computeCollection(py.collection(py.ref(kept).method("sum")));
+   * kept.release(); // the scheduler frees the chunks
+   * ```
+   * @param options `timeoutMs` bounds the whole wait; on timeout or failure nothing stays kept.
+   * @throws {RemoteError} when a task or chunk fails.
+   * @throws {GraphBuildFailed} for something that is neither a node nor a collection.
+   */
+  persist(target: Persistable, options?: ResultOptions): Promise<Future>;
+  /** Persists several nodes and collections at once; futures in the same order. */
+  persist(targets: readonly Persistable[], options?: ResultOptions): Promise<Future[]>;
+  async persist(
+    target: Persistable | readonly Persistable[],
+    options: ResultOptions = {},
+  ): Promise<Future | Future[]> {
+    this.#checkOpen();
+    if (Array.isArray(target)) {
+      return await persistAll(this.#context, this.#submission, target, options);
+    }
+    return (await persistAll(this.#context, this.#submission, [target as Persistable], options))[0];
+  }
+
+  /**
+   * Calls a Python function on every worker, outside any task, like Python's `client.run`;
+   * results by worker address. Arguments are plain values (`py.kwargs({...})` for keywords). A
+   * function with a `dask_worker` parameter gets the worker object.
+   *
+   * ```ts
+   * await client.run("importlib.metadata.version", "xarray"); // { "tcp://…": "2024.11.0", … }
+   * ```
+   * @throws {WorkerRunFailed} when it raises on a worker, naming the worker.
+   */
+  async run(fn: PyFunction | string, ...args: unknown[]): Promise<Record<string, unknown>> {
+    this.#checkOpen();
+    return await runOnWorkers(this.#context, fn, args);
+  }
+
+  /**
+   * Forgets every task of every client and restarts every worker, like Python's
+   * `client.restart` (e.g. to recover a wedged cluster). Pending futures reject with
+   * {@link TaskCancelled}; resolves once as many workers as before are back.
+   * @throws {RestartFailed} when they did not come back in time (workers without a nanny are
+   *   only stopped).
+   */
+  async restart(options: RestartOptions = {}): Promise<void> {
+    this.#checkOpen();
+    await restartCluster(this.#context, options);
+  }
+
+  /** The packages the scheduler and each worker run (Python's `client.get_versions()`). */
+  async versions(options: { readonly timeoutMs?: number } = {}): Promise<ClusterVersions> {
+    this.#checkOpen();
+    return await clusterVersions(this.#context, options);
+  }
+
+  /**
+   * Keeps futures on the scheduler under a name, for another client (a later script) to read
+   * with {@link getDataset}, like Python's `client.publish_dataset`; the scheduler holds the
+   * values until {@link unpublishDataset}, whatever this client does.
+   * @throws {PublishedDatasetExists} when the name is taken (unless `override`).
+   */
+  async publishDataset(
+    name: string,
+    value: Future | readonly Future[],
+    options: PublishOptions = {},
+  ): Promise<void> {
+    this.#checkOpen();
+    await publishDataset(this.#context, name, value, options);
+  }
+
+  /**
+   * A published dataset as futures of this client: one future if one was published, a list
+   * for a list.
+   * @throws {PublishedDatasetNotFound} naming the published datasets.
+   */
+  async getDataset(name: string): Promise<Future | Future[]> {
+    this.#checkOpen();
+    return await getDataset(this.#context, name);
+  }
+
+  /** Names of the datasets published on this scheduler. */
+  async listDatasets(): Promise<string[]> {
+    this.#checkOpen();
+    return await listDatasets(this.#context);
+  }
+
+  /** Removes a published dataset (a missing one is no error). */
+  async unpublishDataset(name: string): Promise<void> {
+    this.#checkOpen();
+    await unpublishDataset(this.#context, name);
+  }
+
   /**
    * Closes the client: the scheduler releases all its keys, pending futures reject with
    * {@link ClientClosed}. Idempotent.
@@ -333,7 +484,7 @@ export class Client implements AsyncDisposable {
   // --- what futures ask for (see FutureOwner) ---
 
   async #result(future: Future, state: KeyState, timeoutMs: number | undefined): Promise<unknown> {
-    this.#checkOwn(future);
+    this.#keys.held(future); // refuses a foreign future
     const work = (async () => {
       await state.wait();
       return (await gatherKeys(this.#context, [future.key])).get(future.key);
@@ -348,7 +499,11 @@ export class Client implements AsyncDisposable {
   async #cancel(futures: readonly Future[], reason = "cancelled by the client"): Promise<void> {
     this.#checkOpen();
     const keys = [...new Set(futures.map((f) => f.key))];
-    const op: StreamOp = { op: "cancel-keys", keys, force: false };
+    const op: StreamOp = {
+      op: "cancel-keys",
+      keys: keys.map((k) => this.#keys.wire(k)),
+      force: false,
+    };
     if (this.dialect.cancelNeedsReason) Object.assign(op, { reason, msg: reason });
     for (const key of keys) {
       // The scheduler releases cancelled keys for this client; forget them here too.
@@ -422,13 +577,6 @@ export class Client implements AsyncDisposable {
 
   #checkOpen(): void {
     if (this.#closedError) throw this.#closedError;
-  }
-
-  #checkOwn(future: Future): void {
-    if (future.released) throw new FutureReleased(`future ${future.key} was released`);
-    if (!this.#keys.owns(future)) {
-      throw new GraphBuildFailed(`future ${future.key} belongs to another client`);
-    }
   }
 }
 

@@ -17,6 +17,7 @@ import {
   GraphBuildFailed,
   HandshakeFailed,
   RemoteError,
+  RemoteSerializationFailed,
   RequestTimeout,
   TaskCancelled,
   TlsHandshakeFailed,
@@ -227,14 +228,40 @@ for (const era of PYTHON_ERAS) {
       await assert.rejects(client.submit("operator.neg", bad).result(WAIT), check);
     });
 
-    await step(t, "a graph the scheduler cannot unpickle fails its keys", async () => {
-      const f = client.submit("no_such_module_dedl.fn", 1);
-      await assert.rejects(f.result(WAIT), (e: unknown) => {
-        assert.ok(e instanceof RemoteError, String(e));
-        assert.equal(e.type, "RuntimeError");
-        assert.match(e.pythonMessage, /deserialization of the task graph/);
+    await step(
+      t,
+      "a module or name the scheduler cannot import is named as the cause",
+      async () => {
+        const missing = [
+          [
+            "no_such_module_dedl.fn",
+            "ModuleNotFoundError",
+            /No module named 'no_such_module_dedl'/,
+          ],
+          ["math.no_such_function", "AttributeError", /no_such_function/],
+        ] as const;
+        for (const [fn, type, message] of missing) {
+          await assert.rejects(client.submit(fn, 1).result(WAIT), (e: unknown) => {
+            assert.ok(e instanceof RemoteError, String(e));
+            assert.equal(e.type, type);
+            assert.match(e.pythonMessage, /the scheduler could not load the task graph/);
+            assert.match(e.pythonMessage, message);
+            return true;
+          });
+        }
+      },
+    );
+
+    await step(t, "a result the worker cannot serialize names the key and the cause", async () => {
+      const lock = client.submit("threading.Lock");
+      await assert.rejects(lock.result(WAIT), (e: unknown) => {
+        assert.ok(e instanceof RemoteSerializationFailed, String(e));
+        assert.equal(e.key, lock.key);
+        assert.equal(e.pythonType, "TypeError");
+        assert.match(e.pythonMessage, /cannot pickle '_thread.lock' object/);
         return true;
       });
+      assert.equal(await client.submit("operator.add", 1, 2).result(WAIT), 3, "still usable");
     });
 
     await step(t, "equal submissions share a key; release frees it", async () => {
@@ -346,28 +373,48 @@ for (const era of PYTHON_ERAS) {
   });
 }
 
-Deno.test("client (dedl) - a hung scheduler is detected by the heartbeat timeout", async () => {
-  await using cluster = await LocalCluster.start();
-  await using client = await Client.connect(cluster.address, {
-    heartbeatIntervalMs: 200,
-    heartbeatTimeoutMs: 1500,
-  });
-  const pending = client.submit("time.sleep", 20);
-  await eventually(
-    "the task runs",
-    async () => (await taskState(client, pending.key)) === "processing",
-  );
-  cluster.signalScheduler("SIGSTOP");
-  try {
-    await assert.rejects(pending.result(), (e: unknown) => {
-      assert.ok(e instanceof ConnectionLost, String(e));
-      assert.match(e.message, /sent nothing for \d+ ms/);
-      return true;
+for (const era of ["dedl", "current"] as const) {
+  Deno.test(`client (${era}) - a task longer than the heartbeat timeout completes`, async () => {
+    // Schedulers before 2025.4.0 never answer heartbeats: a quiet stream is not a dead one.
+    await using cluster = await LocalCluster.start({ era });
+    await using client = await Client.connect(cluster.address, {
+      heartbeatIntervalMs: 200,
+      heartbeatTimeoutMs: 1000,
     });
-  } finally {
-    cluster.signalScheduler("SIGCONT");
-  }
-});
+    const started = Date.now();
+    assert.equal(await client.submit("time.sleep", 3.5).result(WAIT), null);
+    assert.ok(Date.now() - started >= 3000);
+    assert.equal(client.closed, false);
+  });
+}
+
+for (const era of ["dedl", "current"] as const) {
+  Deno.test(`client (${era}) - a hung scheduler is detected by the heartbeat timeout`, async () => {
+    await using cluster = await LocalCluster.start({ era });
+    await using client = await Client.connect(cluster.address, {
+      heartbeatIntervalMs: 200,
+      heartbeatTimeoutMs: 1500,
+    });
+    const started = Date.now();
+    const pending = client.submit("time.sleep", 20);
+    await eventually(
+      "the task runs",
+      async () => (await taskState(client, pending.key)) === "processing",
+    );
+    cluster.signalScheduler("SIGSTOP");
+    try {
+      await assert.rejects(pending.result(), (e: unknown) => {
+        assert.ok(e instanceof ConnectionLost, String(e));
+        assert.match(e.message, /sent nothing for \d+ ms/);
+        return true;
+      });
+      // Detected within two heartbeat timeouts (the silence, then an unanswered probe).
+      assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+    } finally {
+      cluster.signalScheduler("SIGCONT");
+    }
+  });
+}
 
 for (const era of ["dedl", "current"] as const) {
   Deno.test(`client (${era}) - 200 MB result arrives intact in split frames`, async () => {
@@ -426,6 +473,36 @@ for (const [era, codec] of [["dedl", "lz4"], ["current", "lz4"], ["current", "zl
       }).output();
       assert.equal(new TextDecoder().decode(out.stdout).trim(), "234");
     }
+  });
+}
+
+for (const era of ["dedl", "current"] as const) {
+  Deno.test(`client (${era}) - a result nested 200 levels deep decodes`, async () => {
+    // Workers send each level of a nested list as a collection with its own sub-header: two
+    // msgpack levels per level, which the decoder's depth limit must not count twice.
+    await using cluster = await LocalCluster.start({ era });
+    await using client = await Client.connect(cluster.address);
+    let nested: unknown = 7;
+    for (let i = 0; i < 200; i++) nested = [nested];
+    const value = await client.compute(py.call("json.loads", JSON.stringify(nested))).result(WAIT);
+    assert.deepEqual(value, nested);
+  });
+}
+
+for (const era of ["dedl", "current"] as const) {
+  Deno.test(`client (${era}) - a task that kills its workers ends in a readable KilledWorker`, async () => {
+    await using cluster = await LocalCluster.start({ era, nanny: true });
+    await using client = await Client.connect(cluster.address);
+    await assert.rejects(client.submit("os._exit", 1).result(WAIT), (e: unknown) => {
+      assert.ok(e instanceof RemoteError, String(e));
+      assert.equal(e.type, "KilledWorker");
+      assert.match(
+        e.pythonMessage,
+        /on 3 different workers, but all those workers died .*the last one was tcp:\/\/127\.0\.0\.1:\d+/,
+      );
+      assert.doesNotMatch(e.message, /\[object Object\]/);
+      return true;
+    });
   });
 }
 
@@ -531,6 +608,26 @@ Deno.test("client - connecting to nothing is refused with a typed error", async 
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
   await assert.rejects(Client.connect(`tcp://127.0.0.1:${port}`), ConnectionRefused);
+});
+
+Deno.test("client - an HTTP server is named as such, not as a too-large message", async () => {
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () => new Response("hello"),
+  );
+  try {
+    await assert.rejects(
+      Client.connect(`tcp://127.0.0.1:${server.addr.port}`, { connectTimeoutMs: 5_000 }),
+      (e: unknown) => {
+        assert.ok(e instanceof HandshakeFailed, String(e));
+        assert.match(e.message, /is not a Dask scheduler or worker/);
+        assert.match(e.message, /"HTTP\/1\.1"… \(an HTTP server\)/);
+        return true;
+      },
+    );
+  } finally {
+    await server.shutdown();
+  }
 });
 
 Deno.test("client - a scheduler older than the supported range is refused at connect", async () => {

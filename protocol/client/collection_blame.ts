@@ -7,7 +7,7 @@
 import { isPlainObject } from "../../base/mod.ts";
 import { RemoteError } from "../errors.ts";
 import type { ClientContext } from "./client_context.ts";
-import type { KeyState } from "./key_state.ts";
+import { type KeyState, keyText } from "./key_state.ts";
 
 /** Most graph levels walked back to find the chunk a failure started at. */
 const BLAME_MAX_LEVELS = 64;
@@ -43,16 +43,16 @@ async function blamedKey(ctx: ClientContext, key: string): Promise<string | unde
     const erred = (Array.isArray(reply) ? reply : []).filter((t): t is unknown[] =>
       Array.isArray(t) && t[2] === "erred"
     );
-    stimulus ??= erred.findLast((t) => formatKey(t[0]) === key)?.[4];
+    stimulus ??= erred.findLast((t) => keyText(t[0]) === key)?.[4];
     if (stimulus === undefined) return undefined;
-    const wanted = new Set(frontier.map(formatKey));
+    const wanted = new Set(frontier.map(keyText));
     const causes = erred.filter((t) =>
-      t[4] === stimulus && recommendedKeys(t[3]).some((k) => wanted.has(formatKey(k)))
+      t[4] === stimulus && recommendedKeys(t[3]).some((k) => wanted.has(keyText(k)))
     );
     const root = causes.find((t) => t[1] === "processing");
-    if (root) return formatKey(root[0]);
-    frontier = causes.map((t) => t[0]).filter((k) => !seen.has(formatKey(k)));
-    for (const k of frontier) seen.add(formatKey(k));
+    if (root) return keyText(root[0]);
+    frontier = causes.map((t) => t[0]).filter((k) => !seen.has(keyText(k)));
+    for (const k of frontier) seen.add(keyText(k));
   }
   return undefined;
 }
@@ -61,11 +61,4 @@ async function blamedKey(ctx: ClientContext, key: string): Promise<string | unde
 function recommendedKeys(recommendations: unknown): unknown[] {
   if (recommendations instanceof Map) return [...recommendations.keys()];
   return isPlainObject(recommendations) ? Object.keys(recommendations) : [];
-}
-
-/** A key as Python prints it: tuple keys (msgpack arrays) as `('name', 0, 1)`. */
-function formatKey(key: unknown): string {
-  if (!Array.isArray(key)) return String(key);
-  const items = key.map((k) => typeof k === "string" ? `'${k}'` : formatKey(k));
-  return `(${items.join(", ")}${items.length === 1 ? "," : ""})`;
 }

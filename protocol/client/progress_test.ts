@@ -135,7 +135,7 @@ for (
         // The total is the graph the scheduler ran: every task it finished for this collection,
         // but for the tasks that built the graph on a worker.
         const ran = [...await finishedKeys(client)].filter((k) => !before.has(k));
-        const form = client.dialect.stringKeys ? "str" : "as-is";
+        const form = client.dialect.tupleKeys ? "as-is" : "str";
         const builder = collectGraph(
           [collectionGraphBuilder(collection, client.dialect.era, form)],
           () => false,

@@ -9,7 +9,7 @@ import { isPlainObject } from "../../base/mod.ts";
 import { BatchedStream, type StreamOp } from "../connection/batched_stream.ts";
 import type { Comm } from "../connection/comm.ts";
 import { ConnectionLost, type RemoteError, TaskCancelled } from "../errors.ts";
-import type { KeyState } from "./key_state.ts";
+import { type KeyState, keyText } from "./key_state.ts";
 import type { KeyTable } from "./key_table.ts";
 import { taskErredToRemoteError } from "./task_error.ts";
 
@@ -23,6 +23,13 @@ export interface SchedulerStreamOptions {
   readonly heartbeatIntervalMs: number;
   /** The stream counts as lost when the scheduler sent nothing for this long. */
   readonly heartbeatTimeoutMs: number;
+  /**
+   * For schedulers that never answer heartbeats (before distributed 2025.4.0): asks the
+   * scheduler something else when the stream has been quiet that long; it resolves when the
+   * scheduler answered and rejects when it did not within the heartbeat timeout. Without it a
+   * quiet stream counts as lost.
+   */
+  readonly probe?: () => Promise<void>;
 }
 
 /** What the stream cannot decide by itself. */
@@ -41,11 +48,14 @@ export class SchedulerStream {
   readonly #events: SchedulerStreamEvents;
   readonly #address: string;
   readonly #heartbeatTimeoutMs: number;
+  readonly #probe: (() => Promise<void>) | undefined;
   #heartbeatMs: number;
   #heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
   #heartbeatStopped = false;
   #lastHeard = Date.now();
   readonly #reading: Promise<void>;
+  /** Waiting for the scheduler's next `restart` announcement (see {@link restarted}). */
+  readonly #restartWaiters: Array<() => void> = [];
 
   /** Starts reading the scheduler's reports about `keys` and sending heartbeats on `comm`. */
   constructor(
@@ -60,6 +70,7 @@ export class SchedulerStream {
     this.#address = options.address;
     this.#heartbeatMs = options.heartbeatIntervalMs;
     this.#heartbeatTimeoutMs = options.heartbeatTimeoutMs;
+    this.#probe = options.probe;
     this.#batched = new BatchedStream(comm, options.batchIntervalMs, (e) => events.lost(e));
     this.#reading = this.#read();
     this.#scheduleHeartbeat();
@@ -76,6 +87,11 @@ export class SchedulerStream {
    */
   sendNow(op: StreamOp): Promise<void> {
     return this.#batched.sendNow(op);
+  }
+
+  /** Resolves when the scheduler next announces a restart on the stream. */
+  restarted(): Promise<void> {
+    return new Promise((resolve) => this.#restartWaiters.push(resolve));
   }
 
   /** Stops the heartbeat (the client is closing or lost). */
@@ -118,17 +134,17 @@ export class SchedulerStream {
     const keys = this.#keys;
     switch (msg.op) {
       case "key-in-memory":
-        keys.get(String(msg.key))?.finish();
+        keys.get(keyText(msg.key))?.finish();
         break;
       case "task-erred": {
-        const key = String(msg.key);
+        const key = keyText(msg.key);
         const state = keys.get(key);
         if (!state) break;
         this.#events.taskErred(state, taskErredToRemoteError(key, msg.exception, msg.traceback));
         break;
       }
       case "cancelled-keys": {
-        const cancelled = Array.isArray(msg.keys) ? msg.keys.map(String) : [];
+        const cancelled = Array.isArray(msg.keys) ? msg.keys.map(keyText) : [];
         const reason = [msg.reason, msg.msg].filter((x) => typeof x === "string" && x).join(": ");
         for (const key of cancelled) {
           keys.forget(key)?.fail(
@@ -140,9 +156,10 @@ export class SchedulerStream {
       }
       case "lost-data":
       case "task-retried":
-        keys.get(String(msg.key))?.reset();
+        keys.get(keyText(msg.key))?.reset();
         break;
       case "restart":
+        for (const announced of this.#restartWaiters.splice(0)) announced();
         for (const key of keys.keys()) {
           keys.forget(key)?.fail("cancelled", new TaskCancelled(key, "the scheduler restarted"));
         }
@@ -162,17 +179,22 @@ export class SchedulerStream {
 
   #scheduleHeartbeat(): void {
     const period = Math.min(this.#heartbeatMs, this.#heartbeatTimeoutMs / 3);
-    this.#heartbeatTimer = setTimeout(() => {
+    this.#heartbeatTimer = setTimeout(async () => {
       if (this.#heartbeatStopped) return;
-      const silent = Date.now() - this.#lastHeard;
-      if (silent > this.#heartbeatTimeoutMs) {
-        this.#events.lost(
-          new ConnectionLost(
-            `scheduler ${this.#address} sent nothing for ${silent} ms (heartbeat timeout ` +
-              `${this.#heartbeatTimeoutMs} ms)`,
-          ),
-        );
-        return;
+      if (Date.now() - this.#lastHeard > this.#heartbeatTimeoutMs) {
+        const probed = this.#probe ? await this.#probe().then(() => true, () => false) : false;
+        if (this.#heartbeatStopped) return;
+        if (!probed) {
+          const silent = Date.now() - this.#lastHeard;
+          this.#events.lost(
+            new ConnectionLost(
+              `scheduler ${this.#address} sent nothing for ${silent} ms (heartbeat timeout ` +
+                `${this.#heartbeatTimeoutMs} ms)`,
+            ),
+          );
+          return;
+        }
+        this.#lastHeard = Date.now();
       }
       this.#batched.send({ op: "heartbeat-client" });
       this.#scheduleHeartbeat();

@@ -6,8 +6,7 @@
  */
 import type { StreamOp } from "../connection/batched_stream.ts";
 import { GraphBuildFailed } from "../errors.ts";
-import type { CollectionGraph } from "../graph/collection_graph.ts";
-import type { Node } from "../graph/py.ts";
+import type { Node, NodeAttrs } from "../graph/py.ts";
 import { collectGraph, taskDict } from "../graph/task_graph.ts";
 import {
   type GraphPlacement,
@@ -16,6 +15,7 @@ import {
 } from "../graph/update_graph.ts";
 import type { ClientContext } from "./client_context.ts";
 import type { Future } from "./future.ts";
+import { keyText } from "./key_state.ts";
 
 /** Submits the graphs of one client. */
 export class Submission {
@@ -59,17 +59,29 @@ export class Submission {
     return nodes.map((node) => keys.future(keys.get(node.key)!, node.attrs));
   }
 
-  /** Sends a graph pickled on a worker, its payload untouched, and returns its futures. */
-  prebuilt(graph: CollectionGraph, attrs: Record<string, unknown>): Future[] {
+  /**
+   * Sends a graph pickled on a worker, its payload untouched, wanting `wireKeys` (keys as the
+   * scheduler names them: strings, or tuples as arrays), and returns a future per key. With
+   * `collectionOutput`, a failure is reported with the chunk the scheduler's story blames.
+   */
+  prebuilt(
+    payload: Uint8Array,
+    wireKeys: readonly unknown[],
+    attrs: NodeAttrs,
+    options: { readonly collectionOutput?: boolean } = {},
+  ): Future[] {
     const { keys, dialect, stream } = this.#ctx;
-    if (graph.keys.some((key) => !keys.has(key))) {
-      const msg = prebuiltUpdateGraphMessage(dialect, graph.payload, graph.keys);
+    const texts = wireKeys.map(keyText);
+    if (texts.some((key) => !keys.has(key))) {
+      const msg = prebuiltUpdateGraphMessage(dialect, payload, wireKeys);
       const sent = stream.sendNow(msg as StreamOp);
-      for (const key of graph.keys) {
-        if (!keys.has(key)) keys.add(key, { collectionOutput: true });
-      }
+      texts.forEach((key, i) => {
+        if (!keys.has(key)) {
+          keys.add(key, { wire: wireKeys[i], collectionOutput: options.collectionOutput });
+        }
+      });
       sent.catch(() => {}); // a failed write is handled as a lost connection
     }
-    return graph.keys.map((key) => keys.future(keys.get(key)!, attrs));
+    return texts.map((key) => keys.future(keys.get(key)!, attrs));
   }
 }

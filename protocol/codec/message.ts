@@ -8,7 +8,13 @@
 
 import { DecodeFailed } from "../errors.ts";
 import { assertCodecsLoaded, decompressFrame } from "./lz4.ts";
-import { decodeMsgpack, encodeMsgpack, Float64, type MsgpackDecodeOptions } from "./msgpack.ts";
+import {
+  decodeMsgpack,
+  DEFAULT_MSGPACK_MAX_DEPTH,
+  encodeMsgpack,
+  Float64,
+  type MsgpackDecodeOptions,
+} from "./msgpack.ts";
 import { NDArray } from "./numpy.ts";
 import { loads } from "./pickle/reader.ts";
 import { dumps } from "./pickle/writer.ts";
@@ -92,7 +98,10 @@ function replaceInSubHeader(v: unknown): unknown {
 
 /** Options of {@link decodeMessage}. */
 export interface DecodeMessageOptions {
-  /** Nesting limit for msgpack (and pickled values). Default 256. */
+  /**
+   * Nesting limit of values, in levels of the value (a list in a list … counts one per list,
+   * also where a nested collection's sub-headers need two msgpack levels per level). Default 256.
+   */
   maxDepth?: number;
   /** Limit on values one `__Pickled__` pickle may create (see `LoadsOptions.maxOutputItems`). */
   maxOutputItems?: number;
@@ -120,7 +129,9 @@ export function decodeMessage(frames: Uint8Array[], options: DecodeMessageOption
     }
     const i = offset as number;
     const header = decodeMsgpack(frames[i], {
-      ...msgpackOptions,
+      // A nested collection's sub-header spends two msgpack levels per level of the value (a
+      // map holding a `sub-headers` array): the limit counts the value's levels.
+      maxDepth: 2 * (options.maxDepth ?? DEFAULT_MSGPACK_MAX_DEPTH) + 2,
       mapHook: kind === "__Serialized__" ? subHeaderHook : undefined,
     });
     if (

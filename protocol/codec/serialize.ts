@@ -168,11 +168,7 @@ class Reader {
       case "dask":
         return this.#dask(header, frames);
       case "error":
-        throw new RemoteSerializationFailed(
-          `the peer could not serialize the value: ${
-            frames.map((f) => textDecoder.decode(f)).join("\n")
-          }`,
-        );
+        throw new RemoteSerializationFailed(frames.map((f) => textDecoder.decode(f)).join("\n"));
       default:
         throw new DecodeFailed(
           `serializer family ${showValue(family)} is not supported (msgpack, pickle, dask); ` +

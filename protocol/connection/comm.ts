@@ -7,6 +7,7 @@ import { withTimeout } from "../../base/mod.ts";
 import {
   ConnectionClosed,
   DaskProtocolError,
+  FrameTooLarge,
   HandshakeFailed,
   RequestTimeout,
   TlsHandshakeFailed,
@@ -172,6 +173,18 @@ export class Comm {
 
 /** Names the likely cause when the connection breaks during the Dask handshake. */
 function handshakeFailure(e: unknown, peer: string): Error {
+  if (e instanceof FrameTooLarge) {
+    // A Dask peer's handshake is a few dozen bytes: this one speaks another protocol.
+    const text = e.head && /^[\x20-\x7e]{8}$/.test(String.fromCharCode(...e.head))
+      ? `; it answered ${JSON.stringify(String.fromCharCode(...e.head))}…` +
+        (String.fromCharCode(...e.head).startsWith("HTTP/") ? " (an HTTP server)" : "")
+      : "";
+    return new HandshakeFailed(
+      `${peer} is not a Dask scheduler or worker: its first message is not Dask's${text}; ` +
+        "check the address and port (a gateway's scheduler proxy, or the scheduler's own port)",
+      { cause: e },
+    );
+  }
   if (!(e instanceof ConnectionClosed)) {
     return e instanceof DaskProtocolError
       ? e

@@ -89,9 +89,9 @@ export class FrameReader {
   async readMessage(): Promise<Uint8Array[] | null> {
     const first = await this.#readExact(8, true);
     if (first === null) return null;
-    const blockLen = this.#u64(first, 0, "first block length");
+    const blockLen = this.#u64(first, 0, "first block length", first);
     if (blockLen > this.#maxMessageSize) {
-      throw new FrameTooLarge(blockLen, this.#maxMessageSize);
+      throw new FrameTooLarge(blockLen, this.#maxMessageSize, undefined, first);
     }
     if (blockLen < 8) {
       throw new DecodeFailed(`first block of ${blockLen} bytes cannot hold the frame count`);
@@ -152,14 +152,14 @@ export class FrameReader {
     return frames;
   }
 
-  #u64(bytes: Uint8Array, at: number, what: string): number {
+  #u64(bytes: Uint8Array, at: number, what: string, head?: Uint8Array): number {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const value = view.getBigUint64(at, true);
     if (value > BigInt(Number.MAX_SAFE_INTEGER)) {
       if (what === "frame count") {
         throw new DecodeFailed(`message announces ${value} frames, more than the limit`);
       }
-      throw new FrameTooLarge(Number(value), this.#maxMessageSize);
+      throw new FrameTooLarge(Number(value), this.#maxMessageSize, undefined, head);
     }
     return Number(value);
   }

@@ -7,6 +7,7 @@
 import { withTimeout } from "../../base/mod.ts";
 import { Comm, type CommOptions } from "./comm.ts";
 import { ClientClosed, RequestTimeout, RpcFailed } from "../errors.ts";
+import { decodeRemoteException } from "../codec/remote_exception.ts";
 import type { SchedulerAddress } from "./address.ts";
 
 /** Options of {@link RpcPool}. */
@@ -135,6 +136,13 @@ function checkReply(op: string, reply: unknown): void {
   if (reply === null || typeof reply !== "object" || reply instanceof Uint8Array) return;
   const r = reply as Record<string, unknown>;
   if ((r.status === "error" || r.status === "uncaught-error") && "exception_text" in r) {
-    throw new RpcFailed(op, String(r.exception_text ?? ""), String(r.traceback_text ?? ""));
+    // The revived Python exception (when readable) is the cause: its args say more than text.
+    const { exception } = decodeRemoteException(r.exception, r.traceback);
+    throw new RpcFailed(
+      op,
+      String(r.exception_text ?? ""),
+      String(r.traceback_text ?? ""),
+      exception ? { cause: exception } : undefined,
+    );
   }
 }

@@ -207,6 +207,21 @@ export const py = {
     );
   },
 
+  /**
+   * The value of a future as a node, to chain calls on something kept on the cluster without
+   * computing it again: `py.ref(kept).method("sum")`. It adds no task (the node is the future's
+   * key) and carries the future's attributes (e.g. `location`). The future must stay live while
+   * nodes built on it are computed.
+   */
+  ref(future: KeyReference): Node {
+    if (future === null || typeof future !== "object" || !isKeyReference(future)) {
+      throw new GraphBuildFailed(`py.ref() needs a future, got ${kind(future)}`);
+    }
+    const attrs = (future as { attrs?: NodeAttrs }).attrs ?? {};
+    // Never sent as a task: the client holds the key, or refuses the graph (a released future).
+    return new Node(future.key, attrs, [], [future], new PyCall(TASK_REF, [future.key]));
+  },
+
   /** Keyword arguments for {@link py.call} / `node.method`: `py.kwargs({ axis: 0 })`. */
   kwargs(values: Record<string, unknown>): Kwargs {
     return new Kwargs(values);
@@ -356,6 +371,9 @@ function encodeArg(value: unknown, deps: References, where = "argument", depth =
   }
   if (value instanceof PyFloat) return { py: value, text: `f${value.value}`, hasRef: false };
   if (value instanceof PyGlobal) return { py: value, text: globalText(value), hasRef: false };
+  if (value instanceof PyFunction) {
+    return { py: value.global, text: globalText(value.global), hasRef: false };
+  }
   if (value instanceof PyPickled) {
     return { py: value, text: `P${digestBytes(value.bytes)}`, hasRef: false };
   }
@@ -425,8 +443,8 @@ function container(
 function unsupported(value: unknown, where: string): GraphBuildFailed {
   return new GraphBuildFailed(
     `${where} of type ${kind(value)} has no Python equivalent; pass numbers, strings, booleans, ` +
-      `null, bigint, Uint8Array, arrays, plain objects, Map, py.tuple/py.slice, nodes or futures ` +
-      `(scatter typed arrays with client.scatter())`,
+      `null, bigint, Uint8Array, arrays, plain objects, Map, py.tuple/py.slice, py.fn, nodes or ` +
+      `futures (scatter typed arrays with client.scatter())`,
   );
 }
 

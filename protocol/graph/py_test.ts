@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { PYTHON_ERAS, pythonEnv, type PythonEra } from "../../tests/replica/python_env.ts";
 import { GraphBuildFailed } from "../errors.ts";
+import { KEY_REFERENCE } from "./key_reference.ts";
 import { type Node, py } from "./py.ts";
 import { collectGraph, taskDict } from "./task_graph.ts";
 import { dumps } from "../codec/pickle/writer.ts";
@@ -71,6 +72,12 @@ function sampleGraph(): { nodes: Node[]; expected: unknown[] } {
     py.call("builtins.sorted", new PySet([x as unknown as PyValue, 1])),
     py.call("builtins.list", [py.tuple(x, 2), [x]]),
     py.call("builtins.dict", py.kwargs({ a: [x], b: py.tuple(x) })),
+    // dask.utils.apply written out, with a computed callable and computed arguments (persist).
+    py.call(
+      "dask.utils.apply",
+      py.call("operator.itemgetter", 1),
+      py.call("builtins.tuple", [[7, x]]),
+    ),
   ];
   const expected = [
     3,
@@ -89,6 +96,7 @@ function sampleGraph(): { nodes: Node[]; expected: unknown[] } {
     [1, 3],
     [[3, 2], [3]],
     { a: [3], b: [3] },
+    3,
   ];
   return { nodes, expected };
 }
@@ -135,3 +143,29 @@ for (const era of PYTHON_ERAS) {
     assert.deepEqual(await runInPython(era, nodes), expected);
   });
 }
+
+Deno.test("graph - py.ref: a future's value as a node, with its attributes, no task of its own", () => {
+  const future = { key: "sum-abc", attrs: { location: "lumi" }, [KEY_REFERENCE]: true as const };
+  const ref = py.ref(future);
+  assert.equal(ref.key, "sum-abc");
+  assert.deepEqual(ref.attrs, { location: "lumi" });
+  assert.deepEqual(ref.futures, [future]);
+  const derived = ref.method("mean");
+  assert.equal(derived.attrs.location, "lumi");
+  // The future's key is referenced, never computed: held keys are skipped when collecting.
+  const collected = collectGraph([derived], (key) => key === "sum-abc");
+  assert.deepEqual([...collected.keys()], [derived.key]);
+  assert.throws(() => py.ref({ key: "x" } as never), GraphBuildFailed);
+  assert.throws(() => py.ref(null as never), GraphBuildFailed);
+});
+
+Deno.test("graph - a py.fn argument is the function itself", () => {
+  const viaFn = py.call("xarray.DataArray.pipe", 1, py.fn("flood_severity.classify"));
+  const viaGlobal = py.call(
+    "xarray.DataArray.pipe",
+    1,
+    new PyGlobal("flood_severity", "classify"),
+  );
+  assert.equal(viaFn.key, viaGlobal.key);
+  assert.deepEqual(viaFn.taskSpec, viaGlobal.taskSpec);
+});

@@ -33,11 +33,36 @@ export interface SchedulerDialect {
   /** The `identity` RPC takes `n_workers` (≥ 2025.4.0; older rejects it). */
   readonly identityTakesNWorkers: boolean;
   /**
-   * Tuple keys such as `("x-1a2b", 0)` are held as their `str()`, `"('x-1a2b', 0)"` (before
-   * 2023.9.0, whose scheduler `stringify`s every key of a graph).
+   * The scheduler answers `heartbeat-client` (≥ 2025.4.0); older ones never do, so a quiet
+   * stream there says nothing about the scheduler's health.
    */
-  readonly stringKeys: boolean;
+  readonly heartbeatReplies: boolean;
+  /**
+   * Tuple keys (a collection's chunks, e.g. `('x', 0)`) stay tuples on the wire, as msgpack
+   * arrays (≥ 2023.9.0); older schedulers turn every key into its string, `"('x', 0)"`.
+   */
+  readonly tupleKeys: boolean;
+  /**
+   * `register_worker_plugin` takes `idempotent` (≥ 2023.9.2; a required keyword from 2026.6.0,
+   * rejected before 2023.9.2).
+   */
+  readonly pluginIdempotent: boolean;
+  /** The `restart` RPC requires `stimulus_id` (≥ 2024.4.0; older rejects it). */
+  readonly restartStimulusId: boolean;
+  /** How published datasets are put and deleted (see {@link PublishDialect}). */
+  readonly publish: PublishDialect;
 }
+
+/**
+ * The scheduler's `publish_*` handlers (distributed/publish.py):
+ * - `"single"`: one dataset per call, `publish_put(keys, data, name, override, client)`
+ *   (< 2024.4.2).
+ * - `"flush"`: the same calls, plus `publish_wait_flush(uid)` to wait until the client's stream
+ *   has caught up (2024.4.2 – 2026.3.x).
+ * - `"batched"`: lists of names, keys and data, and the `uid` of a stream flush in
+ *   `publish_put`/`publish_delete` (≥ 2026.6.0).
+ */
+export type PublishDialect = "single" | "flush" | "batched";
 
 /**
  * Oldest supported release: from distributed 2023.4.0 on, `update-graph` takes the graph as a
@@ -78,6 +103,10 @@ export function schedulerDialect(version: unknown): SchedulerDialect {
     spanMetadata: atLeast(v, "2024.5.2"),
     cancelNeedsReason: atLeast(v, "2025.3.0"),
     identityTakesNWorkers: atLeast(v, "2025.4.0"),
-    stringKeys: !atLeast(v, "2023.9.0"),
+    heartbeatReplies: atLeast(v, "2025.4.0"),
+    tupleKeys: atLeast(v, "2023.9.0"),
+    pluginIdempotent: atLeast(v, "2023.9.2"),
+    restartStimulusId: atLeast(v, "2024.4.0"),
+    publish: atLeast(v, "2026.6.0") ? "batched" : atLeast(v, "2024.4.2") ? "flush" : "single",
   };
 }

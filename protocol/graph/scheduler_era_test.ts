@@ -9,12 +9,18 @@ Deno.test("scheduler era - versions map to graph envelopes and field gates", () 
     spanMetadata: true,
     cancelNeedsReason: true,
     identityTakesNWorkers: true,
-    stringKeys: false,
+    heartbeatReplies: true,
+    tupleKeys: true,
+    pluginIdempotent: true,
+    restartStimulusId: true,
+    publish: "batched",
   });
   assert.equal(schedulerDialect("2025.4.0").era, "expr");
   assert.equal(schedulerDialect("2025.3.0").era, "hlg");
   assert.equal(schedulerDialect("2025.3.0").cancelNeedsReason, true);
   assert.equal(schedulerDialect("2025.3.0").identityTakesNWorkers, false);
+  assert.equal(schedulerDialect("2025.3.0").heartbeatReplies, false);
+  assert.equal(schedulerDialect("2025.4.0").heartbeatReplies, true);
   assert.equal(schedulerDialect("2025.1.1").cancelNeedsReason, false);
   assert.equal(schedulerDialect("2024.11.0").era, "hlg");
   assert.equal(schedulerDialect("2026.8.0+12.gabcdef").era, "expr");
@@ -25,15 +31,27 @@ Deno.test("scheduler era - versions map to graph envelopes and field gates", () 
     spanMetadata: false,
     cancelNeedsReason: false,
     identityTakesNWorkers: false,
-    stringKeys: true,
+    heartbeatReplies: false,
+    tupleKeys: false,
+    pluginIdempotent: false,
+    restartStimulusId: false,
+    publish: "single",
   });
-  assert.equal(schedulerDialect("2023.8.1").stringKeys, true);
-  assert.equal(schedulerDialect("2023.9.0").stringKeys, false);
   assert.equal(schedulerDialect("2024.10.0").era, "tuple");
   assert.equal(schedulerDialect("2024.5.2").spanMetadata, true);
   assert.equal(schedulerDialect("2024.5.1").spanMetadata, false);
   assert.equal(schedulerDialect("2023.4.0").era, "tuple");
   assert.deepEqual(parseVersion("2025.10"), [2025, 10, 0]);
+  // Gates of the cluster operations (each read in distributed's source at the boundary tags).
+  assert.equal(schedulerDialect("2023.8.1").tupleKeys, false);
+  assert.equal(schedulerDialect("2023.9.0").tupleKeys, true);
+  assert.equal(schedulerDialect("2023.9.1").pluginIdempotent, false);
+  assert.equal(schedulerDialect("2023.9.2").pluginIdempotent, true);
+  assert.equal(schedulerDialect("2024.3.1").restartStimulusId, false);
+  assert.equal(schedulerDialect("2024.4.0").restartStimulusId, true);
+  assert.equal(schedulerDialect("2024.4.1").publish, "single");
+  assert.equal(schedulerDialect("2024.4.2").publish, "flush");
+  assert.equal(schedulerDialect("2026.3.0").publish, "flush");
 });
 
 Deno.test("scheduler era - older or unparsable versions are refused with the range", () => {

@@ -17,7 +17,9 @@
  *   or set holding references is built by a nested task from a list.
  * - `dask.utils.apply(func, args, kwargs)` carries keyword arguments; a callable that is itself a
  *   task result goes through `apply(apply, [func, args, kwargs])`, since the worker deserializes
- *   the head of a task as a function before substituting values.
+ *   the head of a task as a function before substituting values (and the scheduler's
+ *   `dumps_task` takes the item after `apply` as that function). A call of `dask.utils.apply`
+ *   written with `py.call` is rewritten the same way.
  * @module
  */
 import { GraphBuildFailed } from "../errors.ts";
@@ -37,8 +39,8 @@ export function tupleTask(spec: PyValue): PyValue {
     throw new GraphBuildFailed("tupleTask() takes a Task or DataNode made by the graph builder");
   }
   const [, func, ...args] = call.args;
-  if (func === TASK_SPEC.apply) {
-    const [callee, argList, kwargs] = args;
+  if (isApply(func) && args.length <= 3) {
+    const [callee, argList = [], kwargs = {}] = args;
     const list = runArg(argList);
     const kw = dataArg(kwargs);
     if (specCall(callee)?.fn === TASK_SPEC.taskRef) {
@@ -100,6 +102,12 @@ function dataArg(value: PyValue): PyValue {
   }
   if (Array.isArray(value)) return value.map(dataArg);
   return value;
+}
+
+/** `dask.utils.apply`, whichever object names it. */
+function isApply(value: PyValue): boolean {
+  return value === TASK_SPEC.apply ||
+    value instanceof PyGlobal && value.module === "dask.utils" && value.qualname === "apply";
 }
 
 /** The call when `value` is one of the task-spec constructors the graph builder emits. */

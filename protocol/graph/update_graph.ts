@@ -57,7 +57,7 @@ export function updateGraphMessage(
 export function prebuiltUpdateGraphMessage(
   dialect: SchedulerDialect,
   payload: Uint8Array,
-  keys: readonly string[],
+  keys: readonly unknown[],
 ): Record<string, unknown> {
   const common = commonFields(dialect, keys, {});
   if (dialect.era === "expr") {
@@ -80,7 +80,7 @@ export interface GraphPlacement {
 /** Fields every `update-graph` carries: the wanted keys, the required extras, the placement. */
 function commonFields(
   dialect: SchedulerDialect,
-  keys: readonly string[],
+  keys: readonly unknown[],
   placement: GraphPlacement,
 ): Record<string, unknown> {
   return {

@@ -2,8 +2,9 @@
 
 Usage: python dask_process.py scheduler [tls_dir]
        python dask_process.py worker <scheduler-address> <host> <nthreads> [tls_dir]
+       python dask_process.py nanny <scheduler-address> <host> <nthreads> [tls_dir]
 Prints {"address": ...} on stdout once serving, and exits as soon as stdin closes, so a test
-process that dies cannot leave it running.
+process that dies cannot leave it running. A nanny first closes (stopping its worker process).
 """
 
 import asyncio
@@ -13,8 +14,13 @@ import sys
 import threading
 
 
-def exit_when_parent_goes() -> None:
+def exit_when_parent_goes(closing=None) -> None:
     sys.stdin.buffer.read()
+    if closing is not None:
+        try:
+            closing().result(timeout=10)
+        except Exception:
+            pass
     os._exit(0)
 
 
@@ -38,7 +44,7 @@ def security(tls_dir):
 
 
 async def main(argv) -> None:
-    from distributed import Scheduler, Worker
+    from distributed import Nanny, Scheduler, Worker
 
     role = argv[0]
     if role == "scheduler":
@@ -53,7 +59,7 @@ async def main(argv) -> None:
     else:
         address, host, nthreads = argv[1], argv[2], int(argv[3])
         tls_dir = argv[4] if len(argv) > 4 else None
-        server = Worker(
+        server = (Nanny if role == "nanny" else Worker)(
             address,
             host=host,
             nthreads=nthreads,
@@ -61,10 +67,15 @@ async def main(argv) -> None:
             security=security(tls_dir),
         )
     await server
+    if role == "nanny":
+        loop = asyncio.get_running_loop()
+        closing = lambda: asyncio.run_coroutine_threadsafe(server.close(), loop)  # noqa: E731
+        threading.Thread(target=exit_when_parent_goes, args=(closing,), daemon=True).start()
     print(json.dumps({"address": server.address}), flush=True)
     await server.finished()
 
 
 if __name__ == "__main__":
-    threading.Thread(target=exit_when_parent_goes, daemon=True).start()
+    if sys.argv[1] != "nanny":
+        threading.Thread(target=exit_when_parent_goes, daemon=True).start()
     asyncio.run(main(sys.argv[1:]))

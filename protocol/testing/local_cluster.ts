@@ -9,6 +9,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
+import { sleep } from "../../base/mod.ts";
 import { pythonEnv, type PythonEra } from "../../tests/replica/python_env.ts";
 import type { TlsMaterial } from "../connection/transport.ts";
 import { makeTlsKeypair } from "./tls_keypair.ts";
@@ -34,6 +35,11 @@ export interface LocalClusterOptions {
   /** Milliseconds to wait for each process to serve. Default 120 000. */
   readonly readyTimeoutMs?: number;
   /**
+   * Run each worker under a nanny (a supervising process that restarts it, e.g. for
+   * `client.restart()`), as `dask worker` does by default. Default `false`.
+   */
+  readonly nanny?: boolean;
+  /**
    * A folder put first on the workers' `PYTHONPATH` (not the scheduler's), e.g. one holding
    * another release of a package, for workers whose software differs from the scheduler's.
    */
@@ -55,7 +61,20 @@ export class LocalCluster implements AsyncDisposable {
     private readonly scheduler: DaskProcess,
     private readonly workers: DaskProcess[],
     private readonly tmpDir: string,
+    private readonly nannyGraceMs: number,
+    private readonly spawnWorker: (i: number) => DaskProcess,
+    private readonly readyMs: number,
   ) {}
+
+  /**
+   * Starts one more worker (as the cluster's others) and returns its address, e.g. to check
+   * what a worker that joins later gets. With `nanny`, the address is the nanny's.
+   */
+  async addWorker(): Promise<string> {
+    const w = this.spawnWorker(this.workers.length);
+    this.workers.push(w);
+    return await w.ready(this.readyMs);
+  }
 
   /** Starts a scheduler and its workers and waits until all serve. */
   static async start(options: LocalClusterOptions = {}): Promise<LocalCluster> {
@@ -82,23 +101,36 @@ export class LocalCluster implements AsyncDisposable {
       const address = await scheduler.ready(readyMs);
       const host = options.workerCompression ? "127.0.0.2" : "127.0.0.1";
       const nthreads = String(options.threadsPerWorker ?? 2);
-      const workers = Array.from({ length: options.workers ?? 1 }, (_, i) => {
+      const spawnWorker = (i: number) => {
         const workerEnv = options.workerPythonPath
           ? { ...env, PYTHONPATH: options.workerPythonPath }
           : env;
-        const w = DaskProcess.spawn(
+        return DaskProcess.spawn(
           `worker ${i}`,
           python,
-          ["worker", address, host, nthreads, ...tlsArgs],
+          [options.nanny ? "nanny" : "worker", address, host, nthreads, ...tlsArgs],
           workerEnv,
         );
+      };
+      const workers = Array.from({ length: options.workers ?? 1 }, (_, i) => {
+        const w = spawnWorker(i);
         started.push(w);
         return w;
       });
       await Promise.all(workers.map((w) => w.ready(readyMs)));
-      return new LocalCluster(address, tls, python, scheduler, workers, tmpDir);
+      return new LocalCluster(
+        address,
+        tls,
+        python,
+        scheduler,
+        workers,
+        tmpDir,
+        options.nanny ? 15_000 : 0,
+        spawnWorker,
+        readyMs,
+      );
     } catch (e) {
-      await Promise.all(started.map((p) => p.kill()));
+      await Promise.all(started.map((p) => p.kill(options.nanny ? 15_000 : 0)));
       await Deno.remove(tmpDir, { recursive: true }).catch(() => {});
       throw e;
     }
@@ -120,7 +152,8 @@ export class LocalCluster implements AsyncDisposable {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    await Promise.all([...this.workers, this.scheduler].map((p) => p.kill()));
+    await Promise.all(this.workers.map((p) => p.kill(this.nannyGraceMs)));
+    await this.scheduler.kill();
     await Deno.remove(this.tmpDir, { recursive: true }).catch(() => {});
   }
 }
@@ -187,8 +220,18 @@ class DaskProcess {
     if (!this.#exited) this.child.kill(signal);
   }
 
-  /** SIGKILLs the process (if still running) and waits for it and its output pipes. */
-  async kill(): Promise<void> {
+  /**
+   * SIGKILLs the process (if still running) and waits for it and its output pipes. With
+   * `graceMs`, it first closes stdin and waits that long for the process to close by itself (a
+   * nanny stops its worker process that way).
+   */
+  async kill(graceMs = 0): Promise<void> {
+    if (graceMs > 0 && !this.#exited) {
+      await this.child.stdin.close().catch(() => {});
+      const waited = new AbortController();
+      await Promise.race([this.child.status, sleep(graceMs, waited.signal)]);
+      waited.abort(); // clears the timer when the process closed first
+    }
     if (!this.#exited) {
       try {
         this.child.kill("SIGKILL");

@@ -66,7 +66,8 @@ export const loginCommand: Command = {
     const out = new Output(booleanFlag(input, "json"));
     const settings = loginSettings(input, await loadSiteSource(stringFlag(input, "sites")));
     const remember = booleanFlag(input, "remember");
-    const login = await logIn(settings, { remember });
+    // An explicit login always checks its credentials, whatever session is remembered.
+    const login = await logIn(settings, { remember, fresh: true });
     await using auth = login.auth;
     const info = describeLogin(login);
     if (out.json) out.data(info);

@@ -1,5 +1,6 @@
 /**
- * `dedl-dask stop`: stop one cluster, or all of the user's clusters at every site.
+ * `dedl-dask stop`: stop one cluster, all of the user's clusters at every site, or the clusters
+ * that processes of this machine left running when they died (the journal's orphans).
  * @module
  */
 import type { ClusterStatus } from "../../gateway/mod.ts";
@@ -17,12 +18,15 @@ import { StatusLine } from "../output/status_line.ts";
 export const stopCommand: Command = {
   name: "stop",
   summary: "stop a cluster, or all your clusters (--all)",
-  usage: ["stop <site> <name>", "stop --all [--only <site,…>]"],
+  usage: ["stop <site> <name>", "stop --all [--only <site,…>]", "stop --orphans"],
   description:
     "Stops the cluster and waits until its site reports it stopped. With --all, stops every\n" +
-    "pending or running cluster of yours at every site (or the --only ones), in parallel.",
+    "pending or running cluster of yours at every site (or the --only ones), in parallel.\n" +
+    "With --orphans, stops the clusters that processes of this machine started and left\n" +
+    "running when they were killed (found in the local journal, ~/.cache/dedl-dask/clusters).",
   flags: {
     all: { type: "boolean", help: "stop all your clusters at every site" },
+    orphans: { type: "boolean", help: "stop clusters left by processes that are gone" },
     ...SITE_FLAGS,
     ...LOGIN_FLAGS,
   },
@@ -30,16 +34,25 @@ export const stopCommand: Command = {
   async run(input: CommandInput): Promise<number> {
     const out = new Output(booleanFlag(input, "json"), booleanFlag(input, "debug"));
     const all = booleanFlag(input, "all");
+    const orphans = booleanFlag(input, "orphans");
     const [site, name] = input.positionals;
-    if (all && site) {
-      throw new InvalidCommandLine("--all takes no site or name; choose sites with --only", "stop");
+    if (all && orphans) throw new InvalidCommandLine("choose --all or --orphans", "stop");
+    if ((all || orphans) && site) {
+      throw new InvalidCommandLine(
+        `--${all ? "all" : "orphans"} takes no site or name; choose sites with --only`,
+        "stop",
+      );
     }
-    if (!all && !name) throw new InvalidCommandLine("'stop' needs <site> <name>, or --all", "stop");
+    if (!all && !orphans && !name) {
+      throw new InvalidCommandLine("'stop' needs <site> <name>, --all or --orphans", "stop");
+    }
 
-    await using session = await openSession(input, all ? {} : { sites: [site] });
+    await using session = await openSession(input, all || orphans ? {} : { sites: [site] });
     const failures: Error[] = [];
     let targets: { site: string; name: string }[];
-    if (all) {
+    if (orphans) {
+      targets = [];
+    } else if (all) {
       const listed = await listSiteClusters(session);
       failures.push(...listed.failures);
       targets = listed.clusters.map((c) => ({ site: c.site, name: c.report.name }));
@@ -51,9 +64,16 @@ export const stopCommand: Command = {
     }
 
     const status = new StatusLine();
-    status.set(`stopping ${targets.length} cluster${targets.length === 1 ? "" : "s"}…`);
+    const count = orphans ? session.mc.orphans().length : targets.length;
+    status.set(`stopping ${count} cluster${count === 1 ? "" : "s"}…`);
     const stopped: { site: string; name: string; status: ClusterStatus }[] = [];
     try {
+      if (orphans) {
+        for (const o of await session.mc.stopOrphans()) {
+          if (o.ok) stopped.push({ site: o.site, ...o.value });
+          else failures.push(new SiteFailure(o.site, o.error));
+        }
+      }
       await Promise.all(targets.map(async (t) => {
         try {
           stopped.push({ ...t, status: await session.mc.gateway(t.site).stopCluster(t.name) });
@@ -69,7 +89,9 @@ export const stopCommand: Command = {
       ["SITE", "NAME", "STATUS"],
       stopped.map((s) => [s.site, s.name, s.status]),
     );
-    if (all && targets.length === 0 && failures.length === 0) out.line("No clusters to stop.");
+    if ((all || orphans) && stopped.length === 0 && failures.length === 0) {
+      out.line(orphans ? "No orphaned clusters." : "No clusters to stop.");
+    }
     for (const failure of failures) out.error(failure);
     return firstExitCode(failures);
   },

@@ -144,12 +144,14 @@ function accountOf(record: LoginRecord): string | undefined {
 /**
  * Logs in for one command. With `remember` (the `login` command) the session is stored and noted
  * for later commands; otherwise a remembered login of the same way and account is resumed if
- * there is one, else a new login is made that ends with the command.
+ * there is one, else a new login is made that ends with the command. With `fresh` (the `login`
+ * command), and whenever credentials are given (`--password-stdin`, `--device`), the identity
+ * provider checks them: a remembered session never stands in for them.
  * @throws {NotLoggedIn} when a password, code or secret is needed and there is no way to ask.
  */
 export async function logIn(
   settings: LoginSettings,
-  { remember = false }: { remember?: boolean } = {},
+  { remember = false, fresh = false }: { remember?: boolean; fresh?: boolean } = {},
 ): Promise<CommandLogin> {
   const cachePath = settings.tokenCachePath ?? defaultTokenCachePath();
   const records = new LoginRecords(cachePath);
@@ -185,6 +187,7 @@ export async function logIn(
     (settings.username === undefined || settings.username === accountOf(same));
   const useCache = remember || matchesRecord;
   const tokenCache = useCache ? new FileTokenCache(cachePath) : undefined;
+  const resume = !fresh && !settings.passwordStdin && !settings.device;
   let auth: OidcAuth;
   let newRecord: LoginRecord;
   if (method === "device") {
@@ -192,6 +195,7 @@ export async function logIn(
       issuer: settings.issuer,
       clientId: settings.clientId,
       tokenCache,
+      resume,
     });
     newRecord = { method: "device" };
   } else if (method === "desp") {
@@ -207,6 +211,7 @@ export async function logIn(
       ...(exchangeClient ? { clientId: exchangeClient } : {}),
       username,
       tokenCache,
+      resume,
       prompt: (question) => input.password(question),
       otp: (question) => input.oneTimeCode(question),
     });
@@ -225,6 +230,7 @@ export async function logIn(
       clientId: settings.clientId,
       username,
       tokenCache,
+      resume,
       prompt: (question) => input.password(question),
     });
     newRecord = { method: "password", username };

@@ -92,6 +92,7 @@ export async function openSession(
       auth: login?.auth ?? NO_LOGIN,
       sites: sites.registry,
       ...(only ? { only } : {}),
+      requireHttps: booleanFlag(input, "require-https"),
       // Kept multi-line: the scheduler's version table is unreadable on one line.
       onWarning: (site, warning) =>
         console.error(`dedl-dask: warning: ${site}: ${warning.message}`),

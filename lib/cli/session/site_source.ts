@@ -28,6 +28,10 @@ export const SITE_FLAGS: Flags = {
     value: "<site,…>",
     help: "use only these sites of the registry, e.g. central,lumi",
   },
+  "require-https": {
+    type: "boolean",
+    help: "never send a token to a site's gateway over plain HTTP (default: warn once)",
+  },
 };
 
 /** The sites to use and the identity provider they suggest. */

@@ -15,10 +15,18 @@ export interface GatewayServer extends AsyncDisposable {
   readonly address: string;
   /** Scheduler proxy address (the same port), `tcp://127.0.0.1:<port>`. */
   readonly proxyAddress: string;
-  /** The gateway's process id. */
+  /** The gateway's process id (a new one after {@link restart}). */
   readonly pid: number;
-  /** The gateway's log so far. */
+  /** The gateway's log so far (every run's, after a restart). */
   log(): string;
+  /**
+   * Stops the gateway process (SIGTERM, as an orchestrator replacing it would; SIGKILL after
+   * 15 s) and starts it again on the same port, with the same configuration and folders. What
+   * becomes of its clusters' processes is the gateway's business: with the replica's
+   * configuration it stops them first; with `stop_clusters_on_shutdown = False` and a database
+   * file they keep running and the new process takes them over.
+   */
+  restart(): Promise<void>;
   /** Stops the gateway (SIGTERM; it stops its clusters) and kills any process it left behind. */
   stop(): Promise<void>;
 }
@@ -53,52 +61,69 @@ export async function startGatewayServer(
   }
   const port = freePort();
   const id = `gateway-test-${crypto.randomUUID()}`;
-  const child = new Deno.Command(ep.python, {
-    args: ["-m", "dask_gateway_server", "-f", config],
-    cwd: dir,
-    env: {
-      DEDL_SITE: options.site ?? "test",
-      DEDL_GATEWAY_PORT: String(port),
-      DEDL_ISSUER: ep.issuer,
-      DEDL_JWKS_URL: ep.jwks_url,
-      DEDL_SITE_DATA: dir,
-      DEDL_CLUSTERS_DIR: join(dir, "clusters"),
-      DEDL_REPLICA_ID: id,
-      DEDL_IMAGES: gatewayImages(ep),
-    },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const env = {
+    DEDL_SITE: options.site ?? "test",
+    DEDL_GATEWAY_PORT: String(port),
+    DEDL_ISSUER: ep.issuer,
+    DEDL_JWKS_URL: ep.jwks_url,
+    DEDL_SITE_DATA: dir,
+    DEDL_CLUSTERS_DIR: join(dir, "clusters"),
+    DEDL_REPLICA_ID: id,
+    DEDL_IMAGES: gatewayImages(ep),
+  };
   let output = "";
   const decoder = new TextDecoder();
-  const drain = (stream: ReadableStream<Uint8Array>) =>
-    stream.pipeTo(
-      new WritableStream({ write: (chunk) => void (output += decoder.decode(chunk)) }),
-    ).catch(() => {});
-  const drained = Promise.all([drain(child.stdout), drain(child.stderr)]);
-  let exited = false;
-  const status = child.status.then((s) => {
-    exited = true;
-    return s;
-  });
+
+  /** One run of the gateway process. */
+  const launch = () => {
+    const child = new Deno.Command(ep.python, {
+      args: ["-m", "dask_gateway_server", "-f", config],
+      cwd: dir,
+      env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const drain = (stream: ReadableStream<Uint8Array>) =>
+      stream.pipeTo(
+        new WritableStream({ write: (chunk) => void (output += decoder.decode(chunk)) }),
+      ).catch(() => {});
+    const run = {
+      child,
+      exited: false,
+      drained: Promise.all([drain(child.stdout), drain(child.stderr)]),
+      status: undefined as unknown as Promise<Deno.CommandStatus>,
+    };
+    run.status = child.status.then((s) => {
+      run.exited = true;
+      return s;
+    });
+    return run;
+  };
+  let run = launch();
+
+  /** Ends the current run: SIGTERM, SIGKILL after 15 s. */
+  const terminate = async () => {
+    const current = run;
+    if (!current.exited) {
+      try {
+        current.child.kill("SIGTERM");
+      } catch {
+        // already gone
+      }
+    }
+    const killTimer = setTimeout(() => {
+      if (!current.exited) current.child.kill("SIGKILL");
+    }, 15_000);
+    await current.status;
+    clearTimeout(killTimer);
+    await current.drained;
+  };
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     stopping ??= (async () => {
-      if (!exited) {
-        try {
-          child.kill("SIGTERM");
-        } catch {
-          // already gone
-        }
-      }
-      const killTimer = setTimeout(() => {
-        if (!exited) child.kill("SIGKILL");
-      }, 15_000);
-      await status;
-      clearTimeout(killTimer);
-      await drained;
+      await terminate();
       // Schedulers and workers run in their own sessions; reap any the gateway left behind.
       for (const pid of pidsWithEnv("DEDL_REPLICA_ID", id)) {
         if (isAlive(pid)) Deno.kill(pid, "SIGKILL");
@@ -107,26 +132,37 @@ export async function startGatewayServer(
     })();
 
   const address = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
-  for (;;) {
-    if (exited) {
-      await stop();
-      throw new Error(`dask-gateway-server exited during start:\n${output.slice(-3000)}`);
+  const waitHealthy = async () => {
+    const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+    for (;;) {
+      if (run.exited) {
+        await stop();
+        throw new Error(`dask-gateway-server exited during start:\n${output.slice(-3000)}`);
+      }
+      const ok = await fetch(`${address}/api/health`, { signal: AbortSignal.timeout(2_000) })
+        .then(async (r) => (await r.body?.cancel(), r.status === 200), () => false);
+      if (ok) return;
+      if (Date.now() > deadline) {
+        await stop();
+        throw new Error(`dask-gateway-server not healthy in time:\n${output.slice(-3000)}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
     }
-    const ok = await fetch(`${address}/api/health`, { signal: AbortSignal.timeout(2_000) })
-      .then(async (r) => (await r.body?.cancel(), r.status === 200), () => false);
-    if (ok) break;
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`dask-gateway-server not healthy in time:\n${output.slice(-3000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  };
+  await waitHealthy();
   return {
     address,
     proxyAddress: `tcp://127.0.0.1:${port}`,
-    pid: child.pid,
+    get pid() {
+      return run.child.pid;
+    },
     log: () => output,
+    restart: async () => {
+      if (stopping) throw new Error("the gateway was stopped");
+      await terminate();
+      run = launch();
+      await waitHealthy();
+    },
     stop,
     [Symbol.asyncDispose]: stop,
   };

@@ -1,8 +1,8 @@
 /**
  * A user script that is interrupted: it starts clusters at every replica site as the replica's
  * second user, with {@linkcode stopClustersOnSignal} (`exit: true`, and a line of its own on
- * stderr when the signal arrives), prints "computing", then waits on a long task until a signal
- * arrives.
+ * stderr when the signal arrives), printing "connected" before the start and "computing" after
+ * it, then waits on a long task until a signal arrives. Its journal is `$DEDL_DASK_JOURNAL`.
  *
  * With the argument `deprecated-option` it uses the deprecated `handleSignals: true` instead,
  * starts no cluster, prints "waiting" and waits.
@@ -26,6 +26,7 @@ if (Deno.args[0] === "deprecated-option") {
     onSignal: (signal) => console.error(`script: ${signal}: stopping`),
     exit: true,
   });
+  console.log("connected");
   const outcomes = await mc.newCluster({}, { adapt: { minimum: 1, maximum: 1 } });
   if (!outcomes.every((o) => o.ok)) throw new Error("a site failed to start a cluster");
   console.log("computing");

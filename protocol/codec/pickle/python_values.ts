@@ -55,11 +55,26 @@ export class PyPickled {
 }
 
 /**
+ * An instance made without calling its `__init__`, as Python pickles most class instances:
+ * `cls.__new__(cls, *args)` (NEWOBJ), then `state` applied by BUILD (`__setstate__(state)`, or
+ * for a plain class its `__dict__` updated from a dict). For objects whose `__init__` has side
+ * effects (e.g. reads a file) but whose attributes can be given directly.
+ */
+export class PyInstance {
+  /** `cls.__new__(cls, *args)`, then BUILD with `state` when given. */
+  constructor(
+    readonly cls: PyGlobal,
+    readonly state?: PyValue,
+    readonly args: PyValue[] = [],
+  ) {}
+}
+
+/**
  * The Python values dedl-dask can send: `null` → None, `boolean` → bool, `number` → int when
  * `Number.isInteger` else float, `bigint` → int, `string` → str, `Uint8Array` → bytes, arrays →
  * list, plain objects → dict with str keys (`undefined` values skipped), `Map` → dict with any
  * keys, `Set` → set, plus {@link PyTuple}, {@link PySet}, {@link PyFloat}, {@link PyGlobal},
- * {@link PyCall}, {@link PyPickled}.
+ * {@link PyCall}, {@link PyPickled}, {@link PyInstance}.
  */
 export type PyValue =
   | null
@@ -77,7 +92,8 @@ export type PyValue =
   | PyFloat
   | PyGlobal
   | PyCall
-  | PyPickled;
+  | PyPickled
+  | PyInstance;
 
 /**
  * A {@link PyGlobal} from a name: `"module:qual.name"` splits at the colon; a plain dotted path

@@ -356,7 +356,7 @@ function makeException(
 }
 
 /** Python's `str(exc)` for `BaseException` subclasses (KeyError shows the key's repr). */
-function exceptionMessage(type: string, args: unknown[]): string {
+export function exceptionMessage(type: string, args: unknown[]): string {
   if (args.length === 0) return "";
   if (args.length === 1) {
     const a = args[0];
@@ -391,7 +391,7 @@ function pyRepr(v: unknown, tuple = false, depth = 0): string {
       (v.length > MAX_REPR_ITEMS ? ", ..." : "");
     return tuple ? `(${inner}${v.length === 1 ? "," : ""})` : `[${inner}]`;
   }
-  if (v instanceof PyObject) return `<${v.module}.${v.name} object>`;
+  if (v instanceof PyObject) return objectRepr(v);
   if (v instanceof PyException) return `${v.type}(${v.args.map(r).join(", ")})`;
   if (v instanceof Map) return `{${[...v].map(([k, x]) => `${r(k)}: ${r(x)}`).join(", ")}}`;
   if (v instanceof Set) return `{${[...v].map(r).join(", ")}}`;
@@ -399,6 +399,26 @@ function pyRepr(v: unknown, tuple = false, depth = 0): string {
     return `{${Object.entries(v).map(([k, x]) => `${quote(k)}: ${r(x)}`).join(", ")}}`;
   }
   return String(v);
+}
+
+/**
+ * An object the reader does not revive: its class, and its address or name when its state has
+ * one (e.g. a scheduler's `WorkerState` in `KilledWorker`), as Dask's own reprs show them.
+ */
+function objectRepr(o: PyObject): string {
+  const label = objectLabel(o);
+  return label ? `<${o.name} ${quote(label)}>` : `<${o.module}.${o.name} object>`;
+}
+
+/** The `address`, `name` or `key` an unrevived object's state holds, if any. */
+export function objectLabel(o: PyObject): string | undefined {
+  const state = o.state instanceof Map ? Object.fromEntries(o.state) : o.state;
+  const slots = Array.isArray(state) && state.length === 2 ? state[1] : state; // (dict, slots)
+  const fields = typeof slots === "object" && slots !== null
+    ? slots as Record<string, unknown>
+    : {};
+  const label = ["address", "name", "key"].map((f) => fields[f]).find((v) => typeof v === "string");
+  return label as string | undefined;
 }
 
 function quote(s: string): string {

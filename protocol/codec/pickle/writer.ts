@@ -21,6 +21,7 @@ import {
   PyCall,
   PyFloat,
   PyGlobal,
+  PyInstance,
   PyPickled,
   PySet,
   PyTuple,
@@ -95,6 +96,14 @@ class PickleEncoder {
       this.value(v.fn, d);
       this.tuple(v.args, d);
       w.u8(OP.REDUCE);
+    } else if (v instanceof PyInstance) {
+      this.value(v.cls, d);
+      this.tuple(v.args, d);
+      w.u8(OP.NEWOBJ);
+      if (v.state !== undefined) {
+        this.value(v.state, d);
+        w.u8(OP.BUILD);
+      }
     } else if (v instanceof PyGlobal) {
       this.str(v.module);
       this.str(v.qualname);
@@ -124,7 +133,7 @@ class PickleEncoder {
     } else {
       const name = (v as { constructor?: { name?: string } }).constructor?.name ?? "object";
       throw new EncodeFailed(
-        `cannot pickle a ${name}; wrap Python values in PyTuple/PySet/PyFloat/PyGlobal/PyCall`,
+        `cannot pickle a ${name}; wrap Python values in PyTuple/PySet/PyFloat/PyGlobal/PyCall/PyInstance`,
       );
     }
   }

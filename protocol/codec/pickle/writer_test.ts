@@ -6,6 +6,7 @@ import {
   PyFloat,
   PyGlobal,
   pyGlobal,
+  PyInstance,
   PyPickled,
   PySet,
   PyTuple,
@@ -182,6 +183,17 @@ function goldenCases(): [PyValue, string][] {
       "42",
     ],
     [[new PyPickled(dumps({ k: new PyTuple([1]) }))], "[{'k': (1,)}]"],
+    // NEWOBJ + BUILD: __init__ is not called, the state fills __dict__.
+    [
+      new PyInstance(pyGlobal("argparse.Namespace"), { a: 1, b: "x" }),
+      "__import__('argparse').Namespace(a=1, b='x')",
+    ],
+    [new PyInstance(pyGlobal("collections.OrderedDict")), "collections.OrderedDict()"],
+    [new PyInstance(pyGlobal("builtins.tuple"), undefined, [[1, 2]]), "(1, 2)"],
+    [
+      new PyInstance(pyGlobal("fractions.Fraction"), undefined, [3, 4]),
+      "__import__('fractions').Fraction(3, 4)",
+    ],
   ];
 }
 
