@@ -20,13 +20,13 @@ const USER = 1;
 
 const ep = await readEndpoints();
 
-/** The outputs of the code cell whose source starts with `start`. */
+/** The outputs of the code cell whose source (without its final newline) starts with `start`. */
 function outputsOf(
   cells: { source: string; outputs: CellOutput[] }[],
   start: string | RegExp,
 ): CellOutput[] {
   const cell = cells.find((c) =>
-    typeof start === "string" ? c.source.startsWith(start) : start.test(c.source)
+    typeof start === "string" ? c.source.startsWith(start) : start.test(c.source.trimEnd())
   );
   assert.ok(cell, `no cell starting with ${start}`);
   return cell.outputs;
