@@ -14,6 +14,7 @@ import {
   encodeMsgpack,
   Float64,
   type MsgpackDecodeOptions,
+  setOwn,
 } from "./msgpack.ts";
 import { NDArray } from "./numpy.ts";
 import { loads } from "./pickle/reader.ts";
@@ -147,8 +148,11 @@ export function decodeMessage(frames: Uint8Array[], options: DecodeMessageOption
         `${kind} sub-header in frame ${i} claims ${n} frames; the message has ${frames.length}`,
       );
     }
-    delete h["num-sub-frames"];
-    return [h, frames.slice(i + 1, i + 1 + (n as number))];
+    // A copy without the count (deleting a key that is not the last one would turn every
+    // header of a large reply into a slow dictionary-mode object).
+    const rest: Record<string, unknown> = {};
+    for (const k in h) if (k !== "num-sub-frames") setOwn(rest, k, h[k]);
+    return [rest, frames.slice(i + 1, i + 1 + (n as number))];
   };
   const mapHook = (m: Record<string, unknown> | Map<unknown, unknown>): unknown => {
     if (m instanceof Map) return m;

@@ -87,16 +87,20 @@ export class FrameReader {
    * @throws {ConnectionClosed} when the connection ends inside a message.
    */
   async readMessage(): Promise<Uint8Array[] | null> {
-    const first = await this.#readExact(8, true);
-    if (first === null) return null;
-    const blockLen = this.#u64(first, 0, "first block length", first);
+    // The length and the prelude are read where they were buffered: no allocation per message.
+    if (!(await this.#fill(8, true))) return null;
+    const first = this.#start;
+    const head = () => this.#buf.slice(first, first + 8);
+    const blockLen = this.#u64(this.#buf, first, "first block length", head);
     if (blockLen > this.#maxMessageSize) {
-      throw new FrameTooLarge(blockLen, this.#maxMessageSize, undefined, first);
+      throw new FrameTooLarge(blockLen, this.#maxMessageSize, undefined, head());
     }
     if (blockLen < 8) {
       throw new DecodeFailed(`first block of ${blockLen} bytes cannot hold the frame count`);
     }
-    const nFrames = this.#u64(await this.#peekBlockStart(), 0, "frame count");
+    this.#start += 8;
+    await this.#fill(8);
+    const nFrames = this.#u64(this.#buf, this.#start, "frame count");
     if (nFrames > this.#maxFrames) {
       throw new DecodeFailed(
         `message announces ${nFrames} frames, more than the limit of ${this.#maxFrames}`,
@@ -109,11 +113,21 @@ export class FrameReader {
       );
     }
     // The prelude is validated before the rest of the block is allocated.
-    const prelude = await this.#readExact(preludeLen);
+    let prelude: Uint8Array;
+    let at0: number;
+    if (preludeLen <= READ_BUFFER_SIZE) {
+      await this.#fill(preludeLen);
+      prelude = this.#buf;
+      at0 = this.#start;
+      this.#start += preludeLen;
+    } else {
+      prelude = await this.#readExact(preludeLen);
+      at0 = 0;
+    }
     const lengths = new Array<number>(nFrames);
     let total = preludeLen;
     for (let i = 0; i < nFrames; i++) {
-      lengths[i] = this.#u64(prelude, 8 * (1 + i), "frame length");
+      lengths[i] = this.#u64(prelude, at0 + 8 * (1 + i), "frame length");
       total += lengths[i];
       if (total > this.#maxMessageSize) throw new FrameTooLarge(total, this.#maxMessageSize);
     }
@@ -152,27 +166,26 @@ export class FrameReader {
     return frames;
   }
 
-  #u64(bytes: Uint8Array, at: number, what: string, head?: Uint8Array): number {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const value = view.getBigUint64(at, true);
-    if (value > BigInt(Number.MAX_SAFE_INTEGER)) {
+  #u64(bytes: Uint8Array, at: number, what: string, head?: () => Uint8Array): number {
+    // Read without a DataView or a BigInt: a reply of many values has one length per frame.
+    const lo = u32le(bytes, at);
+    const hi = u32le(bytes, at + 4);
+    if (hi >= 0x20_0000) {
+      const value = (BigInt(hi) << 32n) | BigInt(lo);
       if (what === "frame count") {
         throw new DecodeFailed(`message announces ${value} frames, more than the limit`);
       }
-      throw new FrameTooLarge(Number(value), this.#maxMessageSize, undefined, head);
+      throw new FrameTooLarge(Number(value), this.#maxMessageSize, undefined, head?.());
     }
-    return Number(value);
+    return hi * 0x1_0000_0000 + lo;
   }
 
-  /** Ensures the first 8 bytes of the block are buffered and returns them without consuming. */
-  async #peekBlockStart(): Promise<Uint8Array> {
-    await this.#fill(8);
-    return this.#buf.subarray(this.#start, this.#start + 8);
-  }
-
-  /** Buffers at least `n` (≤ buffer size) bytes; throws if the stream ends first. */
-  async #fill(n: number): Promise<void> {
-    if (this.#end - this.#start >= n) return;
+  /**
+   * Buffers at least `n` (≤ buffer size) bytes; throws if the stream ends first — or, with
+   * `eofOk`, returns `false` if it ends before any byte.
+   */
+  async #fill(n: number, eofOk = false): Promise<boolean> {
+    if (this.#end - this.#start >= n) return true;
     if (this.#buf.length - this.#start < n) {
       this.#buf.copyWithin(0, this.#start, this.#end);
       this.#end -= this.#start;
@@ -180,21 +193,24 @@ export class FrameReader {
     }
     while (this.#end - this.#start < n) {
       const got = await this.#transport.read(this.#buf.subarray(this.#end));
-      if (got === null) throw this.#truncated();
+      if (got === null) {
+        if (eofOk && this.#end === this.#start) return false;
+        throw this.#truncated();
+      }
       this.#end += got;
     }
+    return true;
   }
 
-  /** Reads exactly `n` bytes into a fresh buffer; `null` on a clean end if `eofOk`. */
-  async #readExact(n: number, eofOk: true): Promise<Uint8Array | null>;
-  async #readExact(n: number): Promise<Uint8Array>;
-  async #readExact(n: number, eofOk = false): Promise<Uint8Array | null> {
+  /** Reads exactly `n` bytes into a fresh buffer; throws if the stream ends first. */
+  async #readExact(n: number): Promise<Uint8Array> {
     const out = new Uint8Array(n);
-    return await this.#readInto(out, eofOk) ? out : null;
+    await this.#readInto(out);
+    return out;
   }
 
-  /** Fills `out`; `false` on a clean end before any byte if `eofOk`, else throws if it ends. */
-  async #readInto(out: Uint8Array, eofOk = false): Promise<boolean> {
+  /** Fills `out`; throws if the stream ends first. */
+  async #readInto(out: Uint8Array): Promise<void> {
     const n = out.length;
     let have = Math.min(n, this.#end - this.#start);
     out.set(this.#buf.subarray(this.#start, this.#start + have));
@@ -209,7 +225,6 @@ export class FrameReader {
           ? await this.#transport.readFull(rest)
           : await this.#transport.read(rest);
         if (got === null || (got < rest.length && this.#transport.readFull)) {
-          if (eofOk && have === 0 && !got) return false;
           throw this.#truncated();
         }
         have += got;
@@ -217,17 +232,13 @@ export class FrameReader {
       }
       this.#start = this.#end = 0;
       const got = await this.#transport.read(this.#buf);
-      if (got === null) {
-        if (eofOk && have === 0) return false;
-        throw this.#truncated();
-      }
+      if (got === null) throw this.#truncated();
       this.#end = got;
       const take = Math.min(want, got);
       out.set(this.#buf.subarray(0, take), have);
       this.#start = take;
       have += take;
     }
-    return true;
   }
 
   #truncated(): ConnectionClosed {
@@ -235,4 +246,8 @@ export class FrameReader {
       `connection to ${this.#transport.peer} closed in the middle of a message`,
     );
   }
+}
+
+function u32le(b: Uint8Array, at: number): number {
+  return (b[at] | b[at + 1] << 8 | b[at + 2] << 16 | b[at + 3] << 24) >>> 0;
 }
