@@ -44,7 +44,7 @@ import { type ClusterVersions, clusterVersions } from "./cluster_versions.ts";
 import { failCollection } from "./collection_blame.ts";
 import { type Future, type FutureOwner, notWithin, type ResultOptions } from "./future.ts";
 import { gatherKeys } from "./gather.ts";
-import type { KeyState } from "./key_state.ts";
+import { type KeyState, whenSettled } from "./key_state.ts";
 import { KeyTable } from "./key_table.ts";
 import { type Persistable, persistAll } from "./persist.ts";
 import {
@@ -106,9 +106,7 @@ export class Client implements AsyncDisposable {
       release: (future, state) => this.#keys.release(future, state),
     };
     this.#keys = new KeyTable(owner, (wireKey) => {
-      if (!this.closed) {
-        this.#stream.send({ op: "client-releases-keys", keys: [wireKey], client: this.id });
-      }
+      if (!this.closed) this.#stream.releaseKey(wireKey, this.id);
     });
     const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 60_000;
     this.#stream = new SchedulerStream(registration.stream, this.#keys, {
@@ -262,9 +260,11 @@ export class Client implements AsyncDisposable {
    */
   async gather(futures: readonly Future[]): Promise<unknown[]> {
     this.#checkOpen();
-    for (const f of futures) this.#keys.held(f); // refuses released and foreign futures
+    const states = new Set(futures.map((f) => this.#keys.held(f))); // refuses released, foreign
+    // One wait for all keys; it ends early at the first key that fails, with that key's error.
+    const failed = await whenSettled(states, (state) => state.status !== "finished").done;
+    if (failed) throw failed.error;
     const keys = [...new Set(futures.map((f) => f.key))];
-    await Promise.all(futures.map((f) => f.wait()));
     const values = await gatherKeys(this.#context, keys);
     return futures.map((f) => values.get(f.key));
   }

@@ -38,6 +38,8 @@ export class Submission {
     for (const node of nodes) if (!keys.has(node.key)) fresh.set(node.key, node);
     if (fresh.size > 0) {
       const collected = collectGraph([...fresh.values()], (key) => keys.has(key));
+      // Independent tasks (a map) run in the order given, as Python's client asks.
+      let independent = collected.size === fresh.size;
       for (const node of collected.values()) {
         for (const f of node.futures) {
           if (!keys.has(f.key) || !keys.owns(f)) {
@@ -47,10 +49,18 @@ export class Submission {
             );
           }
         }
+        if (independent) independent = !node.dependencies.some((d) => collected.has(d.key));
       }
       const dsk = taskDict(collected.values(), dialect.era);
       const token = `${this.#ctx.id}-${++this.#graphs}`;
-      const msg = updateGraphMessage(dialect, dsk, [...fresh.keys()], token, placement);
+      const msg = updateGraphMessage(
+        dialect,
+        dsk,
+        [...fresh.keys()],
+        token,
+        placement,
+        independent,
+      );
       // Encoding happens now: a bad graph throws here, before any state changes.
       const sent = stream.sendNow(msg as StreamOp);
       for (const key of fresh.keys()) keys.add(key);
