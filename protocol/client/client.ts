@@ -19,6 +19,7 @@
  * @module
  */
 import { isPlainObject, withTimeout } from "../../base/mod.ts";
+import type { DecodeMessageOptions } from "../codec/message.ts";
 import type { StreamOp } from "../connection/batched_stream.ts";
 import type { RpcPool } from "../connection/rpc_pool.ts";
 import {
@@ -132,7 +133,7 @@ export class Client implements AsyncDisposable {
       stream: this.#stream,
       timeoutMs: this.#timeoutMs,
       transferTimeoutMs: options.transferTimeoutMs ?? 600_000,
-      call: (msg, timeoutMs) => this.#call(msg, timeoutMs),
+      call: (msg, timeoutMs, decode) => this.#call(msg, timeoutMs, decode),
     };
     this.#submission = new Submission(this.#context);
   }
@@ -264,8 +265,7 @@ export class Client implements AsyncDisposable {
     // One wait for all keys; it ends early at the first key that fails, with that key's error.
     const failed = await whenSettled(states, (state) => state.status !== "finished").done;
     if (failed) throw failed.error;
-    const keys = [...new Set(futures.map((f) => f.key))];
-    const values = await gatherKeys(this.#context, keys);
+    const values = await gatherKeys(this.#context, Array.from(states, (s) => s.key));
     return futures.map((f) => values.get(f.key));
   }
 
@@ -498,9 +498,13 @@ export class Client implements AsyncDisposable {
     this.#onWarning?.(warning);
   }
 
-  async #call(msg: RpcMessage, timeoutMs: number): Promise<unknown> {
+  async #call(
+    msg: RpcMessage,
+    timeoutMs: number,
+    decode?: DecodeMessageOptions,
+  ): Promise<unknown> {
     try {
-      return await this.#rpc.call(msg, { timeoutMs });
+      return await this.#rpc.call(msg, { timeoutMs, decode });
     } catch (e) {
       // After a loss, report the loss rather than the pool's own closing error.
       if (this.#closedError) throw this.#closedError;

@@ -11,21 +11,24 @@ const lenientUtf8 = new TextDecoder("utf-8");
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Strings up to this many bytes are decoded by hand when they are pure ASCII. */
-const MANUAL_ASCII_MAX = 32;
+const MANUAL_ASCII_MAX = 64;
 /**
  * ASCII strings up to this many bytes are looked up in a small cache first: field names and short
  * values (`op`, `key`, `serializer`, `msgpack`, …) repeat in every message — tens of thousands of
  * times in one reply of a large `gather` — and then cost no allocation.
  */
-const CACHED_MAX = 16;
+const CACHED_MAX = 24;
 const STRING_CACHE_SIZE = 1024;
 const stringCache: (string | undefined)[] = new Array(STRING_CACHE_SIZE).fill(undefined);
-/** Character codes of a string being made, reused. */
-const codes: number[] = [];
+/** Character codes of a string being made, one reused array per length (resizing allocates). */
+const codesOfLength: number[][] = Array.from(
+  { length: MANUAL_ASCII_MAX + 1 },
+  (_, n) => new Array(n).fill(0),
+);
 
 /** `n` ASCII bytes from `start` as a string, made at once. */
 function ascii(data: Uint8Array, start: number, n: number): string {
-  codes.length = n;
+  const codes = codesOfLength[n];
   for (let i = 0; i < n; i++) codes[i] = data[start + i];
   return String.fromCharCode.apply(null, codes);
 }

@@ -108,6 +108,12 @@ export interface DecodeMessageOptions {
   maxOutputItems?: number;
   /** Largest decompressed size of one compressed `__Pickled__` buffer frame. Default 2 GiB. */
   maxFrameBytes?: number;
+  /**
+   * Called for each `__Serialized__` value of the message; what it returns stands there instead
+   * (e.g. the value deserialized at once, so that a reply of many values keeps no headers and
+   * frames until the end of decoding).
+   */
+  onSerialized?: (value: Serialized) => unknown;
 }
 
 /**
@@ -159,7 +165,8 @@ export function decodeMessage(frames: Uint8Array[], options: DecodeMessageOption
     if ("__Serialized__" in m && typeof m.__Serialized__ === "number") {
       const [header, payload] = subFrames(m.__Serialized__, "__Serialized__");
       assertCodecsLoaded(header["compression"]);
-      return new Serialized(header, payload);
+      const value = new Serialized(header, payload);
+      return options.onSerialized ? options.onSerialized(value) : value;
     }
     if ("__Pickled__" in m) {
       const [header, payload] = subFrames(m.__Pickled__, "__Pickled__");

@@ -13,8 +13,11 @@ const W = new Int32Array(80);
 const TAIL = new Uint8Array(128);
 const TAIL_VIEW = new DataView(TAIL.buffer);
 let scratch = new Uint8Array(1024);
-/** Character codes of the result (prefix and hex digest), made into one string at the end. */
-const OUT: number[] = [];
+/**
+ * Character codes of the result (prefix and hex digest), made into one string at the end: one
+ * reused array per length (resizing an array allocates).
+ */
+const outOfLength: number[][] = [];
 
 /**
  * Hex SHA-1 digest (40 characters) of `data`; a string is hashed as its UTF-8 bytes. With
@@ -30,12 +33,16 @@ export function sha1Hex(data: string | Uint8Array, prefix = "", hexChars = 40): 
     digest(data, data.length);
   }
   const n = Math.min(40, Math.max(0, hexChars));
-  OUT.length = prefix.length + n;
-  for (let i = 0; i < prefix.length; i++) OUT[i] = prefix.charCodeAt(i);
+  // A long prefix (no task name is) is joined as a string rather than made from codes.
+  const head = prefix.length > 64 ? "" : prefix;
+  const length = head.length + n;
+  const out = outOfLength[length] ??= new Array(length).fill(0);
+  for (let i = 0; i < head.length; i++) out[i] = head.charCodeAt(i);
   for (let i = 0; i < n; i++) {
-    OUT[prefix.length + i] = HEX_DIGITS[(H[i >> 3] >>> (28 - 4 * (i & 7))) & 0xf];
+    out[head.length + i] = HEX_DIGITS[(H[i >> 3] >>> (28 - 4 * (i & 7))) & 0xf];
   }
-  return String.fromCharCode.apply(null, OUT);
+  const text = String.fromCharCode.apply(null, out);
+  return head === prefix ? text : prefix + text;
 }
 
 /** Hashes the first `length` bytes of `bytes` into {@link H}. */

@@ -35,3 +35,9 @@ Deno.test("sha1 - a prefix and a shortened digest make one key", () => {
   assert.equal(sha1Hex("goperator:neg(i1)", "σ-", 40), `σ-${full}`);
   assert.equal(sha1Hex("abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
 });
+
+Deno.test("sha1 - a long prefix", () => {
+  const prefix = "f".repeat(300) + "-";
+  const full = createHash("sha1").update("x").digest("hex");
+  assert.equal(sha1Hex("x", prefix, 32), prefix + full.slice(0, 32));
+});

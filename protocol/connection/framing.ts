@@ -20,6 +20,10 @@ const COALESCE_BELOW = 16 * 1024;
 const READ_BUFFER_SIZE = 64 * 1024;
 /** Byte alignment of the largest frame of a message's first block (a float64 needs 8). */
 const FRAME_ALIGNMENT = 8;
+/** Frames after the first block smaller than this are read into a shared buffer… */
+const SMALL_FRAME = 64 * 1024;
+/** …of at most this size. */
+const SMALL_RUN = 1024 * 1024;
 
 /**
  * Lays out one message as chunks to write in order: the length, prelude and small frames joined
@@ -87,19 +91,20 @@ export class FrameReader {
    * @throws {ConnectionClosed} when the connection ends inside a message.
    */
   async readMessage(): Promise<Uint8Array[] | null> {
-    // The length and the prelude are read where they were buffered: no allocation per message.
-    if (!(await this.#fill(8, true))) return null;
-    const first = this.#start;
-    const head = () => this.#buf.slice(first, first + 8);
-    const blockLen = this.#u64(this.#buf, first, "first block length", head);
+    // The length and the prelude are read where they were buffered, and what is buffered
+    // already is taken without waiting: a stream of small messages allocates little per message.
+    const started = this.#fill(8, true);
+    if (started !== true && !(await started)) return null;
+    const blockLen = this.#u64(this.#buf, this.#start, "first block length", true);
     if (blockLen > this.#maxMessageSize) {
-      throw new FrameTooLarge(blockLen, this.#maxMessageSize, undefined, head());
+      throw new FrameTooLarge(blockLen, this.#maxMessageSize, undefined, this.#head());
     }
     if (blockLen < 8) {
       throw new DecodeFailed(`first block of ${blockLen} bytes cannot hold the frame count`);
     }
     this.#start += 8;
-    await this.#fill(8);
+    const counted = this.#fill(8);
+    if (counted !== true) await counted;
     const nFrames = this.#u64(this.#buf, this.#start, "frame count");
     if (nFrames > this.#maxFrames) {
       throw new DecodeFailed(
@@ -116,7 +121,8 @@ export class FrameReader {
     let prelude: Uint8Array;
     let at0: number;
     if (preludeLen <= READ_BUFFER_SIZE) {
-      await this.#fill(preludeLen);
+      const filled = this.#fill(preludeLen);
+      if (filled !== true) await filled;
       prelude = this.#buf;
       at0 = this.#start;
       this.#start += preludeLen;
@@ -153,7 +159,8 @@ export class FrameReader {
     if (inBlock > 0) {
       const pad = (FRAME_ALIGNMENT - (largestAt % FRAME_ALIGNMENT)) % FRAME_ALIGNMENT;
       const block = new Uint8Array(new ArrayBuffer(pad + inBlock), pad, inBlock);
-      await this.#readInto(block);
+      const reading = this.#readInto(block);
+      if (reading) await reading;
       at = 0;
       for (let i = 0; i < inBlockFrames; i++) {
         frames[i] = block.subarray(at, at + lengths[i]);
@@ -162,11 +169,37 @@ export class FrameReader {
     } else {
       for (let i = 0; i < inBlockFrames; i++) frames[i] = new Uint8Array(0);
     }
-    for (let i = inBlockFrames; i < nFrames; i++) frames[i] = await this.#readExact(lengths[i]);
+    // Frames after the first block (distributed 2023.11 and newer send them one by one): each
+    // large frame in a buffer of its own, as before; a run of small ones (a reply of many small
+    // values) in one shared buffer rather than one buffer each.
+    for (let i = inBlockFrames; i < nFrames;) {
+      if (lengths[i] >= SMALL_FRAME) {
+        frames[i] = await this.#readExact(lengths[i]);
+        i++;
+        continue;
+      }
+      let end = i;
+      let size = 0;
+      while (end < nFrames && lengths[end] < SMALL_FRAME && size + lengths[end] <= SMALL_RUN) {
+        size += lengths[end++];
+      }
+      const run = new Uint8Array(size);
+      const reading = this.#readInto(run);
+      if (reading) await reading;
+      for (let at = 0; i < end; i++) {
+        frames[i] = run.subarray(at, at + lengths[i]);
+        at += lengths[i];
+      }
+    }
     return frames;
   }
 
-  #u64(bytes: Uint8Array, at: number, what: string, head?: () => Uint8Array): number {
+  /** The 8 bytes at the read position (a message's first length), for errors. */
+  #head(): Uint8Array {
+    return this.#buf.slice(this.#start, this.#start + 8);
+  }
+
+  #u64(bytes: Uint8Array, at: number, what: string, first = false): number {
     // Read without a DataView or a BigInt: a reply of many values has one length per frame.
     const lo = u32le(bytes, at);
     const hi = u32le(bytes, at + 4);
@@ -175,7 +208,12 @@ export class FrameReader {
       if (what === "frame count") {
         throw new DecodeFailed(`message announces ${value} frames, more than the limit`);
       }
-      throw new FrameTooLarge(Number(value), this.#maxMessageSize, undefined, head?.());
+      throw new FrameTooLarge(
+        Number(value),
+        this.#maxMessageSize,
+        undefined,
+        first ? this.#head() : undefined,
+      );
     }
     return hi * 0x1_0000_0000 + lo;
   }
@@ -184,8 +222,12 @@ export class FrameReader {
    * Buffers at least `n` (≤ buffer size) bytes; throws if the stream ends first — or, with
    * `eofOk`, returns `false` if it ends before any byte.
    */
-  async #fill(n: number, eofOk = false): Promise<boolean> {
+  #fill(n: number, eofOk = false): true | Promise<boolean> {
     if (this.#end - this.#start >= n) return true;
+    return this.#fillMore(n, eofOk);
+  }
+
+  async #fillMore(n: number, eofOk: boolean): Promise<boolean> {
     if (this.#buf.length - this.#start < n) {
       this.#buf.copyWithin(0, this.#start, this.#end);
       this.#end -= this.#start;
@@ -205,12 +247,29 @@ export class FrameReader {
   /** Reads exactly `n` bytes into a fresh buffer; throws if the stream ends first. */
   async #readExact(n: number): Promise<Uint8Array> {
     const out = new Uint8Array(n);
-    await this.#readInto(out);
+    const reading = this.#readInto(out);
+    if (reading) await reading;
     return out;
   }
 
-  /** Fills `out`; throws if the stream ends first. */
-  async #readInto(out: Uint8Array): Promise<void> {
+  /**
+   * Fills `out`; throws if the stream ends first. Returns nothing when the bytes were buffered
+   * already (no promise to wait for), else a promise.
+   */
+  #readInto(out: Uint8Array): Promise<void> | undefined {
+    const n = out.length;
+    if (this.#end - this.#start >= n) {
+      const buf = this.#buf;
+      const start = this.#start;
+      if (n <= 64) { for (let i = 0; i < n; i++) out[i] = buf[start + i]; }
+      else out.set(buf.subarray(start, start + n));
+      this.#start += n;
+      return undefined;
+    }
+    return this.#readIntoMore(out);
+  }
+
+  async #readIntoMore(out: Uint8Array): Promise<void> {
     const n = out.length;
     let have = Math.min(n, this.#end - this.#start);
     out.set(this.#buf.subarray(this.#start, this.#start + have));

@@ -291,17 +291,23 @@ function buildCall(
   rawArgs: readonly unknown[],
   funcIsArg0 = false,
 ): Node {
-  const deps: References = { nodes: [], futures: [] };
+  // The scratch lists are copied out only when they hold something (most calls of a map do not).
+  const deps = CALL_REFERENCES;
+  deps.nodes.length = 0;
+  deps.futures.length = 0;
   let kwargs: Kwargs | undefined;
-  const args: EncodedArg[] = [];
-  for (const a of rawArgs) {
+  const args: EncodedArg[] = new Array(rawArgs.length);
+  let count = 0;
+  for (let i = 0; i < rawArgs.length; i++) {
+    const a = rawArgs[i];
     if (a instanceof Kwargs) {
       if (kwargs) throw new GraphBuildFailed("a call takes at most one py.kwargs({...})");
       kwargs = a;
       continue;
     }
-    args.push(encodeArg(a, deps));
+    args[count++] = encodeArg(a, deps);
   }
+  if (count < args.length) args.length = count;
   const kw = kwargs ? encodeArg(kwargs.values, deps, "kwargs") : undefined;
   let text = funcText + "(";
   for (let i = 0; i < args.length; i++) text += i === 0 ? args[i].text : "," + args[i].text;
@@ -323,14 +329,15 @@ function buildCall(
       : rest.map((a) => a.py);
     spec = new PyCall(TASK, [key, APPLY, callee.py, argList, kw?.py ?? {}]);
   }
-  if (deps.nodes.length === 0) {
-    const futures = deps.futures.length === 0 ? NO_FUTURES : unique(deps.futures);
-    return new Node(key, NO_ATTRS, NO_NODES, futures, spec);
-  }
-  const nodes = unique(deps.nodes);
+  const futures = deps.futures.length === 0 ? NO_FUTURES : unique([...deps.futures]);
+  if (deps.nodes.length === 0) return new Node(key, NO_ATTRS, NO_NODES, futures, spec);
+  const nodes = unique([...deps.nodes]);
   const attrs = Object.assign({}, ...nodes.map((d) => d.attrs));
-  return new Node(key, attrs, nodes, unique(deps.futures), spec);
+  return new Node(key, attrs, nodes, futures, spec);
 }
+
+/** What {@link buildCall} collects the references of one call's arguments into, reused. */
+const CALL_REFERENCES: References = { nodes: [], futures: [] };
 
 /** Keys an argument refers to, collected while encoding it. */
 interface References {

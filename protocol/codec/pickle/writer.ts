@@ -177,7 +177,7 @@ class PickleEncoder {
       this.float(v.value);
     } else if (v instanceof Map) {
       w.u8(OP.EMPTY_DICT);
-      this.dictItems(v.entries(), v.size, d);
+      this.mapItems(v, d);
     } else if (v instanceof PySet) {
       w.u8(OP.EMPTY_SET);
       this.batched(v.items, OP.ADDITEMS, d);
@@ -190,9 +190,8 @@ class PickleEncoder {
       this.bytes(v.bytes);
       w.u8x2(OP.TUPLE, OP.REDUCE);
     } else if (isPlainObject(v)) {
-      const entries = Object.entries(v).filter(([, x]) => x !== undefined);
       w.u8(OP.EMPTY_DICT);
-      this.dictItems(entries.values(), entries.length, d);
+      this.objectItems(v, d);
     } else {
       const name = (v as { constructor?: { name?: string } }).constructor?.name ?? "object";
       throw new EncodeFailed(
@@ -237,17 +236,36 @@ class PickleEncoder {
     }
   }
 
-  dictItems(entries: Iterator<[unknown, unknown]>, size: number, depth: number): void {
-    for (let done = 0; done < size;) {
-      this.w.u8(OP.MARK);
-      const end = Math.min(size, done + BATCH);
-      for (; done < end; done++) {
-        const [k, x] = entries.next().value!;
-        this.value(k, depth);
-        this.value(x, depth);
+  /** A Map's items after EMPTY_DICT, as MARK … SETITEMS batches (no entry array per item). */
+  mapItems(map: ReadonlyMap<unknown, unknown>, depth: number): void {
+    let inBatch = 0;
+    map.forEach((x, k) => {
+      if (inBatch === 0) this.w.u8(OP.MARK);
+      this.value(k, depth);
+      this.value(x, depth);
+      if (++inBatch === BATCH) {
+        this.w.u8(OP.SETITEMS);
+        inBatch = 0;
       }
-      this.w.u8(OP.SETITEMS);
+    });
+    if (inBatch > 0) this.w.u8(OP.SETITEMS);
+  }
+
+  /** A plain object's items (`undefined` values skipped), as {@link mapItems} writes them. */
+  objectItems(o: Record<string, unknown>, depth: number): void {
+    let inBatch = 0;
+    for (const k in o) {
+      const x = o[k];
+      if (x === undefined) continue;
+      if (inBatch === 0) this.w.u8(OP.MARK);
+      this.str(k);
+      this.value(x, depth);
+      if (++inBatch === BATCH) {
+        this.w.u8(OP.SETITEMS);
+        inBatch = 0;
+      }
     }
+    if (inBatch > 0) this.w.u8(OP.SETITEMS);
   }
 
   str(s: string): void {
