@@ -15,6 +15,11 @@
  *    calls; results come back as JS values ({@linkcode NDArray}, {@linkcode PyObject}, …).
  *    {@linkcode asCompleted} and {@linkcode wait} take several futures (of any clients).
  *
+ * Long computations report their progress per site ({@linkcode TaskProgress}: `onProgress` in
+ * `compute` / `computeAll`, or {@linkcode withProgress} to iterate the reports); in a Deno
+ * Jupyter notebook {@linkcode showProgress} draws them as bars updated in place, and
+ * `MultiCluster`, clusters, site lists, arrays and errors render as tables and images.
+ *
  * Every error is a {@linkcode DedlDaskError} with a stable `code` (e.g.
  * `ERR_INVALID_CREDENTIALS`) and a {@linkcode ErrorKind} (`usage`, `auth`, `unavailable`,
  * `remote`, `cancelled`, `protocol`, `timeout`); the {@linkcode errors} namespace holds every
@@ -81,12 +86,16 @@ export {
   Future,
   NDArray,
   Node,
+  type ProgressListener,
   py,
   PyObject,
   RemoteError,
+  showProgress,
   type TaskOptions,
+  type TaskProgress,
   VersionMismatchWarning,
   wait,
+  withProgress,
 } from "./protocol/mod.ts";
 export {
   ArrayExpr,

@@ -31,6 +31,7 @@ import {
   type SiteRegistry,
   stopClustersOnSignal,
 } from "../mod.ts";
+import { TerminalProgress } from "../lib/cli/mod.ts";
 import { openReplicaSession } from "./replica_session.ts";
 
 const { values: args } = parseArgs({
@@ -138,7 +139,10 @@ try {
 
   console.log("Computing at each dataset's site (in parallel)…");
   const computing = Date.now();
-  const results = await mc.computeAll([floodedArea, areaPerDay, lastMap, accumulated, severity]);
+  // A live bar per site on stderr (plain lines when stderr is not a terminal).
+  const results = await mc.computeAll([floodedArea, areaPerDay, lastMap, accumulated, severity], {
+    onProgress: new TerminalProgress().onProgress,
+  });
   console.log(`Done in ${((Date.now() - computing) / 1000).toFixed(1)} s.\n`);
   const [area, perDay, map, rainfall, classes] = results.map((o) => {
     if (!o.ok) throw o.error;

@@ -25,6 +25,7 @@ import {
   type SiteRegistry,
   stopClustersOnSignal,
 } from "../mod.ts";
+import { TerminalProgress } from "../lib/cli/mod.ts";
 import { openReplicaSession } from "./replica_session.ts";
 
 const { values: args } = parseArgs({
@@ -130,7 +131,10 @@ try {
 
   // Reduced where the data is; only three numbers per dataset travel back.
   const fields = opened.map((ds) => ds.var(args.variable));
-  const results = await mc.computeAll(fields.flatMap((f) => [f.mean(), f.min(), f.max()]));
+  // A live bar per site on stderr while they run (plain lines when stderr is not a terminal).
+  const results = await mc.computeAll(fields.flatMap((f) => [f.mean(), f.min(), f.max()]), {
+    onProgress: new TerminalProgress().onProgress,
+  });
 
   console.log(`\n${args.variable}, each dataset computed at its own site:`);
   const means: number[] = [];

@@ -4,7 +4,7 @@
  * {@link DaskProtocolError}, itself a `DedlDaskError`. The codes are listed in `docs/errors.md`.
  * @module
  */
-import { DedlDaskError } from "../base/mod.ts";
+import { DedlDaskError, escapeHtml, JUPYTER_DISPLAY, type MimeBundle } from "../base/mod.ts";
 
 /** The category of every error the protocol layer raises; catch it for "the Dask side failed". */
 export abstract class DaskProtocolError extends DedlDaskError {}
@@ -308,6 +308,25 @@ export class RemoteError extends DaskProtocolError {
       `task ${key} failed with ${type}: ${pythonMessage}` + (traceback ? `\n${traceback}` : ""),
       options,
     );
+  }
+
+  /** In a Deno Jupyter notebook: the failed task, the Python exception and its traceback. */
+  [JUPYTER_DISPLAY](): MimeBundle {
+    const head = `${
+      this.module && this.module !== "builtins" ? `${this.module}.` : ""
+    }${this.type}`;
+    return {
+      "text/plain": `RemoteError: ${this.message}`,
+      "text/html": `<div style="border-left:4px solid #e53935;padding:4px 8px">` +
+        `<b>RemoteError</b>: task <code>${escapeHtml(this.key)}</code> failed<br>` +
+        `<b style="color:#c62828">${escapeHtml(head)}</b>: ${escapeHtml(this.pythonMessage)}` +
+        (this.traceback
+          ? `<pre style="margin:4px 0 0 0">Traceback (on the worker):\n${
+            escapeHtml(this.traceback)
+          }</pre>`
+          : "") +
+        `</div>`,
+    };
   }
 }
 

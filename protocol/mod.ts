@@ -18,7 +18,8 @@
  * What is here:
  * - {@link Client} (connect, submit, map, compute, computeCollection, gather, scatter, persist,
  *   uploadFile, run, restart, versions, published datasets) and the {@link Future}s it returns,
- *   with {@link asCompleted} and {@link wait} over several of them;
+ *   with {@link asCompleted} and {@link wait} over several of them; progress reports of a
+ *   computation ({@link TaskProgress}, {@link withProgress});
  * - {@link py}, which builds {@link Node}s and {@link Collection}s of Python calls;
  * - the values results decode to ({@link NDArray}, {@link PyObject}, {@link PyException}) and
  *   the Python values JS lacks, to pass as arguments ({@link PyTuple}, {@link PyFloat}, …);
@@ -43,6 +44,19 @@ export type { Persistable } from "./client/persist.ts";
 export type { ClusterVersions } from "./client/cluster_versions.ts";
 export type { RestartOptions } from "./client/restart.ts";
 export type { PublishOptions } from "./client/published_datasets.ts";
+export {
+  type ProgressListener,
+  type ProgressOptions,
+  type ProgressState,
+  type TaskProgress,
+  withProgress,
+} from "./client/progress.ts";
+export {
+  ProgressBoard,
+  progressLine,
+  type ProgressRow,
+  showProgress,
+} from "./client/progress_board.ts";
 export type { TlsMaterial } from "./connection/transport.ts";
 export { SUPPORTED_RANGE } from "./graph/scheduler_era.ts";
 
@@ -60,6 +74,6 @@ export {
   type PyValue,
 } from "./codec/pickle/python_values.ts";
 
-export { DedlDaskError, type ErrorKind } from "../base/mod.ts";
+export { DedlDaskError, type ErrorKind, type MimeBundle } from "../base/mod.ts";
 export * from "./errors.ts";
 export * from "./deprecated.ts";

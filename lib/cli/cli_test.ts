@@ -254,12 +254,31 @@ export default async function (mc: MultiCluster) {
         stdin: user.password,
       });
       assert.equal(run.code, 0, run.stderr);
-      const result = JSON.parse(run.stdout);
+      const result = JSON.parse(run.stdout); // --json: stdout holds the result only
       assert.deepEqual({ site: result.site, args: result.args }, {
         site: "lumi",
         args: ["a", "b c"],
       });
       assert.equal((await byName.lumi.getCluster(result.cluster)).status, "STOPPED");
+      // stderr is no terminal here: the computation's progress as plain lines, the last one final.
+      const lines = run.stderr.split("\n").filter((l) => l.startsWith("progress "));
+      assert.match(lines.at(-1) ?? "", /^progress lumi +1\/1 tasks +100% .* done$/, run.stderr);
+      assert.ok(!run.stderr.includes("\x1b["), "no control sequence");
+
+      // On a terminal: a live bar, redrawn in place, ending full.
+      const live = await runCli(["run", where, ...login], {
+        cacheHome,
+        stdin: user.password,
+        stderrTerminal: true,
+      });
+      assert.equal(live.code, 0, live.stderr);
+      assert.match(live.stdout, /site: "lumi"/);
+      const redrawn = live.stderr.split("\x1b[K").map((l) => l.split("\r").at(-1));
+      assert.ok(live.stderr.includes("\x1b[1A"), "the bar is redrawn in place");
+      assert.ok(
+        redrawn.some((l) => /^lumi +█+ +1\/1 tasks +100% .* done$/.test(l ?? "")),
+        live.stderr,
+      );
 
       const failed = await runCli(["run", failing, ...login], { cacheHome, stdin: user.password });
       assert.equal(failed.code, 1);

@@ -1,7 +1,8 @@
 /**
  * The `dedl-dask` command line as a library: {@linkcode runCli} runs a command line and resolves
  * to its exit code (`main.ts` is the executable), {@linkcode CliScript} is the contract of a
- * script for `dedl-dask run`, and the exit codes derive from the errors' `kind`.
+ * script for `dedl-dask run`, the exit codes derive from the errors' `kind`, and
+ * {@linkcode TerminalProgress} draws compute progress on stderr as the CLI does.
  *
  * ```ts
  * // analysis.ts — run with: dedl-dask run analysis.ts -- 2026-01
@@ -20,5 +21,6 @@
 export { runCli, VERSION } from "./main.ts";
 export type { CliScript, ScriptContext } from "./commands/run_script.ts";
 export { ExitCode, exitCodeOf } from "./output/exit_codes.ts";
+export { TerminalProgress, type TerminalProgressOptions } from "./output/progress_bars.ts";
 export * from "./errors.ts";
 export * from "./deprecated.ts";

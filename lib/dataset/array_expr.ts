@@ -10,6 +10,7 @@ import {
   type Client,
   type Node,
   type NodeAttrs,
+  type ProgressOptions,
   py,
   type PyCall,
   type ResultOptions,
@@ -389,12 +390,12 @@ export class ArrayExpr<R extends Computed = Computed> implements SiteComputation
    * Computes the expression on one cluster: every chunk is a task of its scheduler
    * (`client.computeCollection`), then the result is turned into plain data on a worker with
    * xarray's `DataArray.to_dict(data="array")` and brought here. `MultiCluster.compute(expr)`
-   * calls this with the client of the expression's site.
+   * calls this with the client of the expression's site. `onProgress` reports the chunk tasks.
    * @throws {RemoteError} when a step fails on the cluster (the store cannot be read, a label
    *   is missing, …).
    * @throws {UnexpectedResult} when the result is no `DataArray` of numeric values.
    */
-  async computeOn(client: Client, options: ResultOptions = {}): Promise<R> {
+  async computeOn(client: Client, options: ResultOptions & ProgressOptions = {}): Promise<R> {
     const computed = await client.computeCollection(py.collection(this.node), options);
     try {
       const asDict = client.compute(py.call(TO_DICT, computed, py.kwargs({ data: "array" })));

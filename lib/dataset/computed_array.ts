@@ -7,6 +7,7 @@
 import { NDArray } from "../../protocol/mod.ts";
 import type { CoordinateValues } from "./cf_decoding.ts";
 import { UnexpectedResult } from "./errors.ts";
+import { displayableComputed } from "./computed_display.ts";
 import { datetime64ToDates, isDatetime64 } from "./time_values.ts";
 
 /** One coordinate of a computed array. */
@@ -57,13 +58,14 @@ export function decodeComputed(answer: unknown, what: string): ComputedArray | n
       attrs: attrs(c.attrs),
     };
   }
-  return {
+  // In a notebook it shows as an image (2-D) or a table (1-D).
+  return displayableComputed({
     name: typeof d.name === "string" ? d.name : null,
     values,
     dims,
     coords,
     attrs: attrs(d.attrs),
-  };
+  });
 }
 
 function entries(value: unknown): [string, unknown][] {

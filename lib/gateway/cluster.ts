@@ -3,7 +3,7 @@
  * connection through the gateway's TLS/SNI proxy, and shutdown.
  * @module
  */
-import { sleep } from "../../base/mod.ts";
+import { JUPYTER_DISPLAY, type MimeBundle, sleep } from "../../base/mod.ts";
 import {
   Client,
   type ClientOptions,
@@ -12,6 +12,7 @@ import {
 } from "../../protocol/mod.ts";
 import { clusterSchedulerAddress } from "./address.ts";
 import type { ClusterReport, ClusterStatus } from "./cluster_report.ts";
+import { clusterBundle } from "./cluster_display.ts";
 import { ClusterNotRunning, InvalidWorkerCount, WorkersTimeout } from "./errors.ts";
 import type { AdaptOptions, Gateway, ScaleResult } from "./gateway.ts";
 import { type ProgressCallback, report } from "./progress.ts";
@@ -182,6 +183,14 @@ export class GatewayCluster implements AsyncDisposable {
     const status = await this.gateway.stopCluster(this.name, { timeoutMs: options.timeoutMs });
     this.#report = await this.gateway.getCluster(this.name).catch(() => this.#report);
     return status;
+  }
+
+  /**
+   * In a Deno Jupyter notebook the cluster shows as a table: name, gateway, status, workers,
+   * options and a clickable dashboard link (refreshed when shown; 5 s at most).
+   */
+  [JUPYTER_DISPLAY](): Promise<MimeBundle> {
+    return clusterBundle(this);
   }
 
   /** Stops the cluster if {@link shutdownOnDispose} is set. */

@@ -3,7 +3,7 @@
  * computations routed to the site named by their `location` attribute.
  * @module
  */
-import { withTimeout } from "../../base/mod.ts";
+import { JUPYTER_DISPLAY, type MimeBundle, withTimeout } from "../../base/mod.ts";
 import type { TokenSource } from "../auth/mod.ts";
 import {
   type ClusterOptionValues,
@@ -16,13 +16,19 @@ import {
 } from "../gateway/mod.ts";
 import {
   type Client,
+  ClientClosed,
   type ClientOptions,
   Collection,
+  ConnectionLost,
   type Future,
   InvalidModuleSyntax,
   type ModuleSource,
   type Node,
+  type ProgressListener,
+  type ProgressOptions,
+  type ProgressState,
   type ResultOptions,
+  TaskCancelled,
   type TaskOptions,
   type UploadedModule,
   type UploadFileOptions,
@@ -34,6 +40,8 @@ import { resolveSiteRegistry, type SiteConfig, type SiteRegistry } from "./regis
 import { isSiteComputation, type SiteComputation } from "./site_computation.ts";
 import { isEndingProcess, stopClustersOnSignal } from "./stop_on_signal.ts";
 import { JournalUnavailable, type MultiClusterWarning, OrphanedClusters } from "./warnings.ts";
+import { CallProgress, type SiteProgressMember } from "./site_progress.ts";
+import { displayableSites, sitesBundle, workerSummary } from "./sites_display.ts";
 
 /** Settings of {@link MultiCluster.connect}. */
 export interface MultiClusterOptions {
@@ -80,6 +88,11 @@ export interface MultiClusterOptions {
    * default they are sent after one `CleartextToken` warning per site.
    */
   readonly requireHttps?: boolean;
+  /**
+   * Progress of every `compute` and `computeAll` call that has no `onProgress` of its own, per
+   * site (e.g. the CLI's terminal bars for `dedl-dask run`). Default: none (nothing polled).
+   */
+  readonly onComputeProgress?: ProgressListener;
 }
 
 /** What is known of one site. */
@@ -148,8 +161,13 @@ export interface MultiNewClusterOptions {
   readonly onProgress?: (site: string, event: ClusterProgress) => void;
 }
 
-/** Settings of {@link MultiCluster.compute}. */
-export interface ComputeOptions extends ResultOptions, TaskOptions {
+/**
+ * Settings of {@link MultiCluster.compute} and {@link MultiCluster.computeAll}. With
+ * `onProgress`, each site the call computes at gets its own reports (`site` set, one `id` per
+ * site): the tasks of every computation of the call at that site, summed, at most every
+ * `progressIntervalMs`, and one final report once they all ended — before the call returns.
+ */
+export interface ComputeOptions extends ResultOptions, TaskOptions, ProgressOptions {
   /** The attribute that names the site. Default `"location"`. */
   readonly locationKey?: string;
   /** Run at this site regardless of the node's attributes. */
@@ -210,6 +228,7 @@ export class MultiCluster implements AsyncDisposable {
   readonly #sites: Map<string, SiteState>;
   readonly #clientOptions: Omit<ClientOptions, "tls">;
   readonly #onWarning: MultiClusterOptions["onWarning"];
+  readonly #onComputeProgress: ProgressListener | undefined;
   readonly #journal: ClusterJournal | undefined;
   readonly #account: string;
   #journalFailed = false;
@@ -229,6 +248,7 @@ export class MultiCluster implements AsyncDisposable {
     this.#onWarning = options.onWarning;
     this.#journal = journal;
     this.#account = options.auth.identity;
+    this.#onComputeProgress = options.onComputeProgress;
   }
 
   /**
@@ -355,9 +375,12 @@ export class MultiCluster implements AsyncDisposable {
     );
   }
 
-  /** Every site of the registry with what is known of it. */
+  /**
+   * Every site of the registry with what is known of it. In a notebook the list shows as a
+   * table with dashboard links.
+   */
   status(): SiteStatus[] {
-    return [...this.#sites.values()].map((s) => ({
+    return displayableSites([...this.#sites.values()].map((s) => ({
       site: s.site,
       name: s.config.name,
       address: s.config.address,
@@ -365,7 +388,25 @@ export class MultiCluster implements AsyncDisposable {
       ...(s.version ? { version: s.version } : {}),
       ...(s.error ? { error: s.error.message, failure: s.error } : {}),
       ...(s.cluster ? { cluster: s.cluster.name, dashboardLink: s.cluster.dashboardLink } : {}),
+    })));
+  }
+
+  /**
+   * In a Deno Jupyter notebook, `mc` shows as a table of its sites — status, cluster, workers
+   * (asked from each scheduler, 5 s at most) and a clickable dashboard link — like Python's
+   * cluster widget.
+   */
+  async [JUPYTER_DISPLAY](): Promise<MimeBundle> {
+    const workers = new Map<string, Awaited<ReturnType<typeof workerSummary>> | Error>();
+    await Promise.all([...this.#sites.values()].map(async (s) => {
+      if (!s.client) return;
+      try {
+        workers.set(s.site, await workerSummary(s.client));
+      } catch (e) {
+        workers.set(s.site, e as Error);
+      }
     }));
+    return sitesBundle(this.status(), workers);
   }
 
   /** Ids of the sites whose gateway answered. */
@@ -645,22 +686,51 @@ export class MultiCluster implements AsyncDisposable {
    */
   compute(target: Node | Collection, options?: ComputeOptions): Promise<unknown>;
   async compute(target: ComputeTarget, options: ComputeOptions = {}): Promise<unknown> {
-    const { client } = this.site(this.locate(target, options));
-    if (isSiteComputation(target)) {
-      try {
-        return await target.computeOn(client, options);
-      } catch (e) {
-        if (isEndingProcess(this)) return await new Promise<never>(() => {});
-        throw e;
-      }
+    const progress = this.#callProgress(options);
+    let site: string;
+    try {
+      site = this.locate(target, options);
+    } catch (e) {
+      await progress?.join(options.site ?? "-").settle("failed");
+      throw e;
+    }
+    return await this.#computeAt(target, site, options, progress?.join(site));
+  }
+
+  /**
+   * Computes `target` at `site`; with `member`, its progress goes to that site's report, which
+   * has its final report before this returns.
+   */
+  async #computeAt(
+    target: ComputeTarget,
+    site: string,
+    options: ComputeOptions,
+    member: SiteProgressMember | undefined,
+  ): Promise<unknown> {
+    const { onProgress: _, ...rest } = options;
+    const settings: ComputeOptions = member ? { ...rest, onProgress: member.onProgress } : rest;
+    let client: Client;
+    try {
+      ({ client } = this.site(site));
+    } catch (e) {
+      await member?.settle("failed");
+      throw e;
     }
     let future: Future | undefined;
     try {
-      future = target instanceof Collection
-        ? await client.computeCollection(target, options)
-        : client.compute(target, options);
-      return await future.result(options);
+      let value: unknown;
+      if (isSiteComputation(target)) {
+        value = await target.computeOn(client, settings);
+      } else {
+        future = target instanceof Collection
+          ? await client.computeCollection(target, settings)
+          : client.compute(target, settings);
+        value = await future.result(settings);
+      }
+      await member?.settle("finished");
+      return value;
     } catch (e) {
+      await member?.settle(endStateOf(e));
       // Shutting down after a signal closes the clients under running work; when the process
       // exits once the clusters are stopped, the caller must not see (and die of) that error.
       if (isEndingProcess(this)) return await new Promise<never>(() => {});
@@ -668,6 +738,11 @@ export class MultiCluster implements AsyncDisposable {
     } finally {
       future?.release();
     }
+  }
+
+  #callProgress(options: ComputeOptions): CallProgress | undefined {
+    const listener = options.onProgress ?? this.#onComputeProgress;
+    return listener ? new CallProgress(listener, options.progressIntervalMs) : undefined;
   }
 
   /**
@@ -679,16 +754,29 @@ export class MultiCluster implements AsyncDisposable {
     targets: T,
     options: ComputeOptions = {},
   ): Promise<{ -readonly [K in keyof T]: ComputeOutcome<ComputedValue<T[K]>> }> {
-    const outcomes = await Promise.all(targets.map(async (target): Promise<ComputeOutcome> => {
-      let site: string | undefined;
+    const progress = this.#callProgress(options);
+    // Every computation joins its site's report before any starts, so that a site's final
+    // report waits for all of them.
+    const planned = targets.map((target) => {
       try {
-        site = this.locate(target, options);
-        const value: unknown = isSiteComputation(target)
-          ? await this.compute(target, { ...options, site })
-          : await this.compute(target, { ...options, site });
-        return { site, ok: true, value };
+        const site = this.locate(target, options);
+        return { target, site, member: progress?.join(site) };
       } catch (e) {
-        return { site, ok: false, error: e as Error };
+        return { target, error: e as Error };
+      }
+    });
+    const outcomes = await Promise.all(planned.map(async (p): Promise<ComputeOutcome> => {
+      if ("error" in p) return { site: undefined, ok: false, error: p.error! };
+      try {
+        const value = await this.#computeAt(
+          p.target,
+          p.site,
+          { ...options, site: p.site },
+          p.member,
+        );
+        return { site: p.site, ok: true, value };
+      } catch (e) {
+        return { site: p.site, ok: false, error: e as Error };
       }
     }));
     return outcomes as { -readonly [K in keyof T]: ComputeOutcome<ComputedValue<T[K]>> };
@@ -815,4 +903,11 @@ export class MultiCluster implements AsyncDisposable {
       { cause: state.error },
     );
   }
+}
+
+/** How a computation that threw ended, for its final progress report. */
+function endStateOf(error: unknown): Exclude<ProgressState, "running"> {
+  if (error instanceof TaskCancelled) return "cancelled";
+  if (error instanceof ConnectionLost || error instanceof ClientClosed) return "lost";
+  return "failed";
 }

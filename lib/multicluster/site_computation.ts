@@ -4,7 +4,7 @@
  * collections (e.g. the dataset layer's lazy array expressions).
  * @module
  */
-import type { Client, NodeAttrs, ResultOptions } from "../../protocol/mod.ts";
+import type { Client, NodeAttrs, ProgressOptions, ResultOptions } from "../../protocol/mod.ts";
 
 /** Something computed as a whole at the site its attributes name. */
 export interface SiteComputation<T = unknown> {
@@ -12,8 +12,12 @@ export interface SiteComputation<T = unknown> {
   readonly attrs: NodeAttrs;
   /** What it is, for error messages (e.g. `flood of https://…/flood.zarr`). */
   readonly description: string;
-  /** Computes it with the site's client and resolves to its result. */
-  computeOn(client: Client, options?: ResultOptions): Promise<T>;
+  /**
+   * Computes it with the site's client and resolves to its result; `onProgress`, when given,
+   * is for the client's reports on its main computation (`Client.computeCollection`,
+   * `Client.compute`).
+   */
+  computeOn(client: Client, options?: ResultOptions & ProgressOptions): Promise<T>;
 }
 
 /** Whether a compute target is a {@link SiteComputation} (rather than a node or collection). */

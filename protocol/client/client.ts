@@ -70,6 +70,8 @@ import {
   uploadModule,
 } from "./upload_file.ts";
 import { runOnWorkers } from "./worker_run.ts";
+import { type ProgressOptions, ProgressPoller, type TaskKey, trackProgress } from "./progress.ts";
+import { collectGraph } from "../graph/task_graph.ts";
 
 /** A connection to one Dask scheduler. */
 export class Client implements AsyncDisposable {
@@ -90,6 +92,8 @@ export class Client implements AsyncDisposable {
   readonly #submission: Submission;
   #closedError: DaskProtocolError | undefined;
   #closing: Promise<void> | undefined;
+  /** Asks the scheduler about every computation reporting progress, made on first use. */
+  #poller: ProgressPoller | undefined;
 
   /** @ignore Clients are made by {@link Client.connect}. */
   private constructor(address: string, registration: Registration, options: ClientOptions) {
@@ -181,28 +185,36 @@ export class Client implements AsyncDisposable {
   }
 
   /**
-   * Computes `fn(value)` for every value, as one graph submission.
+   * Computes `fn(value)` for every value, as one graph submission. With `onProgress`, the tasks
+   * of all of them are reported as one computation (see {@link ProgressOptions}).
    * @throws {GraphBuildFailed} for values without a Python equivalent or invalid `options`.
    */
   map(
     fn: PyFunction | Node | string,
     values: Iterable<unknown>,
-    options: TaskOptions = {},
+    options: TaskOptions & ProgressOptions = {},
   ): Future[] {
+    const startedAt = performance.now();
     const nodes = Array.from(values, (v) => py.call(fn, v));
     const placement = placementOf(options);
     this.#checkOpen();
-    return this.#submission.nodes(nodes, placement);
+    const futures = this.#submission.nodes(nodes, placement);
+    if (options.onProgress) this.#track(nodeKeys(nodes), futures, options, startedAt);
+    return futures;
   }
 
   /**
-   * Computes a node (and whatever it depends on that is not already on the cluster).
+   * Computes a node (and whatever it depends on that is not already on the cluster). With
+   * `onProgress`, every task of the node's graph is reported until it settles.
    * @throws {GraphBuildFailed} for invalid `options`.
    */
-  compute(node: Node, options: TaskOptions = {}): Future {
+  compute(node: Node, options: TaskOptions & ProgressOptions = {}): Future {
+    const startedAt = performance.now();
     const placement = placementOf(options);
     this.#checkOpen();
-    return this.#submission.nodes([node], placement)[0];
+    const future = this.#submission.nodes([node], placement)[0];
+    if (options.onProgress) this.#track(nodeKeys([node]), [future], options, startedAt);
+    return future;
   }
 
   /**
@@ -221,21 +233,28 @@ export class Client implements AsyncDisposable {
    * End an xarray chain with `.attr("data")` to get numpy values rather than a placeholder of the
    * computed `DataArray`. A chunk that fails makes the future reject with a {@link RemoteError}
    * whose `key` is that chunk's key (as the scheduler's story blames it).
-   * @param options `timeoutMs` bounds the graph building step.
+   * @param options `timeoutMs` bounds the graph building step; with `onProgress`, the builder
+   *   also lists the graph's task keys and every chunk task is reported until the result
+   *   settles (the first report comes once the graph is built).
    * @throws {GraphBuildFailed} when `collection` is not a {@link Collection}.
    * @throws {RemoteError} when building the graph fails: e.g. the dataset cannot be opened, or
    *   the node's value is not a Dask collection (`AttributeError: … '__dask_graph__'`).
    * @throws {InvalidCollectionGraph} when the built graph is unusable (not one string output
    *   key).
    */
-  async computeCollection(collection: Collection, options: ResultOptions = {}): Promise<Future> {
+  async computeCollection(
+    collection: Collection,
+    options: ResultOptions & ProgressOptions = {},
+  ): Promise<Future> {
+    const startedAt = performance.now();
     this.#checkOpen();
     if (!(collection instanceof Collection)) {
       throw new GraphBuildFailed(
         "computeCollection() needs py.collection(node); use compute() for a plain node",
       );
     }
-    const builder = this.compute(collectionGraphBuilder(collection, this.dialect.era));
+    const keyForm = options.onProgress ? (this.dialect.tupleKeys ? "as-is" : "str") : undefined;
+    const builder = this.compute(collectionGraphBuilder(collection, this.dialect.era, keyForm));
     let graph: CollectionGraph;
     try {
       graph = parseCollectionGraph(await builder.result(options), builder.key);
@@ -249,9 +268,11 @@ export class Client implements AsyncDisposable {
       );
     }
     this.#checkOpen();
-    return this.#submission.prebuilt(graph.payload, graph.keys, collection.attrs, {
+    const future = this.#submission.prebuilt(graph.payload, graph.keys, collection.attrs, {
       collectionOutput: true,
     })[0];
+    if (options.onProgress) this.#track(graph.taskKeys ?? graph.keys, [future], options, startedAt);
+    return future;
   }
 
   /**
@@ -491,6 +512,20 @@ export class Client implements AsyncDisposable {
     await this.#stream.sendNow(op);
   }
 
+  // --- progress ---
+
+  #track(
+    keys: Iterable<TaskKey>,
+    outputs: readonly Future[],
+    options: ProgressOptions,
+    startedAt: number,
+  ): void {
+    this.#poller ??= new ProgressPoller((keys, timeoutMs) =>
+      this.#call({ op: "get_task_status", keys }, timeoutMs)
+    );
+    trackProgress({ ...options, keys, outputs, startedAt, poller: this.#poller });
+  }
+
   // --- the connection's life ---
 
   #warn(warning: ClientWarning): void {
@@ -547,4 +582,9 @@ export class Client implements AsyncDisposable {
   #checkOpen(): void {
     if (this.#closedError) throw this.#closedError;
   }
+}
+
+/** Every key of the graphs of `nodes` (keys of futures they use are not theirs). */
+function nodeKeys(nodes: readonly Node[]): Iterable<string> {
+  return collectGraph(nodes, () => false).keys();
 }

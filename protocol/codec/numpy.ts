@@ -12,6 +12,8 @@
  * @module
  */
 
+import { JUPYTER_DISPLAY, type MimeBundle } from "../../base/mod.ts";
+import { ndarrayBundle } from "./ndarray_display.ts";
 import { DecodeFailed, InvalidArray } from "../errors.ts";
 import { dumps } from "./pickle/writer.ts";
 import { PyGlobal } from "./pickle/python_values.ts";
@@ -197,6 +199,14 @@ export class NDArray {
       offset += k * this.strides[i];
     }
     return this.#at(offset / this.data.BYTES_PER_ELEMENT);
+  }
+
+  /**
+   * In a Deno Jupyter notebook: small arrays as a table of their values, others as a summary
+   * (dtype, shape, range, mean).
+   */
+  [JUPYTER_DISPLAY](): MimeBundle {
+    return ndarrayBundle(this);
   }
 
   /** Nested JS arrays of {@link NDArrayScalar}s (a bare scalar for a 0-d array). */

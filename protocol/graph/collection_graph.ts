@@ -39,7 +39,19 @@ export interface CollectionGraph {
   readonly payload: Uint8Array;
   /** Output keys, one per collection (finalised values). */
   readonly keys: readonly string[];
+  /**
+   * Every task key of the graph (strings, or tuples as arrays), when the builder was asked for
+   * them (see {@link TaskKeyForm}): what progress reports count.
+   */
+  readonly taskKeys?: readonly (string | readonly (string | number)[])[];
 }
+
+/**
+ * Whether the builder also lists every task key of the graph, and how: as the scheduler will
+ * hold them (`"as-is"`), or as their `str()` (`"str"`, for schedulers before 2023.9.0, which
+ * stringify keys).
+ */
+export type TaskKeyForm = "as-is" | "str";
 
 const COLLECTIONS_TO_EXPR = "dask.base.collections_to_expr";
 const FINALIZE_COMPUTE = "dask._expr.FinalizeCompute";
@@ -47,17 +59,31 @@ const COLLECTIONS_TO_DSK = "dask.base.collections_to_dsk";
 const HLG_MERGE = "dask.highlevelgraph:HighLevelGraph.merge";
 const TO_PICKLE = "distributed.protocol.serialize.ToPickle";
 const PICKLE_DUMPS = "distributed.protocol.pickle.dumps";
+const PICKLE_LOADS = "distributed.protocol.pickle.loads";
 
 /**
  * The builder node for `collection` in the scheduler's `era`: its value is
  * `(payload bytes, output keys)` (see {@link parseCollectionGraph}).
  */
-export function collectionGraphBuilder(collection: Collection, era: GraphEra): Node {
+export function collectionGraphBuilder(
+  collection: Collection,
+  era: GraphEra,
+  taskKeys?: TaskKeyForm,
+): Node {
   const c = collection.node;
   if (era === "expr") {
     const expr = py.call(FINALIZE_COMPUTE, py.call(COLLECTIONS_TO_EXPR, [c], true))
       .method("optimize");
-    return py.call("builtins.tuple", [py.call(PICKLE_DUMPS, expr), expr.method("__dask_keys__")]);
+    const payload = py.call(PICKLE_DUMPS, expr);
+    // Keys are read from a copy unpickled from the payload: exactly what the scheduler gets,
+    // and no task materialises the graph object another task is pickling.
+    const keys = taskKeys &&
+      keysOf(py.call(PICKLE_LOADS, payload).method("__dask_graph__"), taskKeys);
+    return py.call("builtins.tuple", [
+      payload,
+      expr.method("__dask_keys__"),
+      ...(keys ? [keys] : []),
+    ]);
   }
   const name = finalizeKey(c);
   const post = c.method("__dask_postcompute__");
@@ -69,7 +95,17 @@ export function collectionGraphBuilder(collection: Collection, era: GraphEra): N
     post.item(1),
   );
   const graph = py.call(HLG_MERGE, py.call(COLLECTIONS_TO_DSK, [c], true), { [name]: finalize });
-  return py.call("builtins.tuple", [py.call(PICKLE_DUMPS, py.call(TO_PICKLE, graph)), [name]]);
+  const payload = py.call(PICKLE_DUMPS, py.call(TO_PICKLE, graph));
+  const keys = taskKeys && keysOf(py.call(PICKLE_LOADS, payload).attr("data"), taskKeys);
+  return py.call("builtins.tuple", [payload, [name], ...(keys ? [keys] : [])]);
+}
+
+/** The keys of a graph mapping, listed (as `str()` for `"str"`). */
+function keysOf(graph: Node, form: TaskKeyForm): Node {
+  return py.call(
+    "builtins.list",
+    form === "str" ? py.call("builtins.map", py.fn("builtins.str").global, graph) : graph,
+  );
 }
 
 /**
@@ -83,15 +119,29 @@ export function parseCollectionGraph(value: unknown, builderKey: string): Collec
       `the collection graph built by task ${builderKey} is unusable: ${why}; is the node's ` +
         `value a Dask collection (has __dask_graph__)?`,
     );
-  if (!Array.isArray(value) || value.length !== 2 || !(value[0] instanceof Uint8Array)) {
-    throw bad("expected (bytes, keys)");
+  if (
+    !Array.isArray(value) || (value.length !== 2 && value.length !== 3) ||
+    !(value[0] instanceof Uint8Array)
+  ) {
+    throw bad("expected (bytes, keys) or (bytes, keys, task keys)");
   }
   const keys = flatten(value[1]);
   if (keys.length === 0) throw bad("it has no output key");
   for (const k of keys) {
     if (typeof k !== "string") throw bad(`output key ${showValue(k)} is not a string`);
   }
-  return { payload: value[0], keys: keys as string[] };
+  if (value.length === 2) return { payload: value[0], keys: keys as string[] };
+  const taskKeys = value[2];
+  if (!Array.isArray(taskKeys) || !taskKeys.every(isTaskKey)) {
+    throw bad("its task keys are not a list of strings and tuples");
+  }
+  return { payload: value[0], keys: keys as string[], taskKeys };
+}
+
+function isTaskKey(k: unknown): k is string | (string | number)[] {
+  if (typeof k === "string") return true;
+  return Array.isArray(k) && k.length > 0 &&
+    k.every((p) => typeof p === "string" || typeof p === "number" || typeof p === "bigint");
 }
 
 function flatten(value: unknown, depth = 0): unknown[] {

@@ -105,7 +105,24 @@ Deno.test("collection - the builder's answer must be (bytes, string keys)", () =
     payload,
     keys: ["finalize-x"],
   });
-  for (const bad of [null, [payload], ["x", ["k"]], [payload, []], [payload, [["a", 1]]]]) {
+  // With the task keys progress reports count: strings and tuples (as arrays).
+  assert.deepEqual(parseCollectionGraph([payload, ["f"], ["f", ["x-1", 0, 2]]], "b"), {
+    payload,
+    keys: ["f"],
+    taskKeys: ["f", ["x-1", 0, 2]],
+  });
+  for (
+    const bad of [
+      null,
+      [payload],
+      ["x", ["k"]],
+      [payload, []],
+      [payload, [["a", 1]]],
+      [payload, ["f"], "f"],
+      [payload, ["f"], [null]],
+      [payload, ["f"], [[]]],
+    ]
+  ) {
     assert.throws(() => parseCollectionGraph(bad, "b"), DaskProtocolError);
   }
 });

@@ -90,7 +90,7 @@ async function run(cmd: string, args: string[]): Promise<void> {
 }
 
 /** Serialises installs across processes (tests and the replica may race to install). */
-async function withFileLock(path: string, fn: () => Promise<void>): Promise<void> {
+export async function withFileLock(path: string, fn: () => Promise<void>): Promise<void> {
   const deadline = Date.now() + 20 * 60_000;
   for (;;) {
     try {

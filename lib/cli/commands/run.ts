@@ -11,6 +11,7 @@ import { InvalidScript, SiteFailure } from "../errors.ts";
 import { ExitCode, firstExitCode } from "../output/exit_codes.ts";
 import { LOGIN_FLAGS } from "../session/command_login.ts";
 import { Output } from "../output/output.ts";
+import { TerminalProgress } from "../output/progress_bars.ts";
 import type { CliScript } from "./run_script.ts";
 import { SITE_FLAGS } from "../session/site_source.ts";
 
@@ -22,9 +23,10 @@ export const runCommand: Command = {
   description:
     "Loads the script, logs in, connects to the sites and calls the script's default export,\n" +
     "'async function (mc, { auth, args }) { … }', with the MultiCluster. Its return value is\n" +
-    "printed (JSON with --json). Every cluster started through mc is stopped when the script\n" +
-    "returns, throws, or on Ctrl-C. A failure of the script exits with 1 (or the code of the\n" +
-    "error it threw, e.g. 4 for an unavailable site).",
+    "printed (JSON with --json). Its computations show a progress bar per site on stderr\n" +
+    "(plain lines when stderr is not a terminal). Every cluster started through mc is stopped\n" +
+    "when the script returns, throws, or on Ctrl-C. A failure of the script exits with 1 (or\n" +
+    "the code of the error it threw, e.g. 4 for an unavailable site).",
   flags: { ...SITE_FLAGS, ...LOGIN_FLAGS },
   passThrough: { help: "arguments passed to the script as args" },
   positionals: { min: 1, max: 1 },
@@ -32,7 +34,10 @@ export const runCommand: Command = {
     const out = new Output(booleanFlag(input, "json"), booleanFlag(input, "debug"));
     const script = input.positionals[0];
     const main = await loadScript(script);
-    await using session = await openSession(input);
+    // Every compute of the script shows a bar per site on stderr (plain lines when stderr is
+    // not a terminal); stdout keeps only the result.
+    const bars = new TerminalProgress();
+    await using session = await openSession(input, { onComputeProgress: bars.onProgress });
     for (const failure of session.unavailable) out.error(failure);
     let result: unknown;
     let failure: unknown;

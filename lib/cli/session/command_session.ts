@@ -4,6 +4,7 @@
  * @module
  */
 import type { TokenSource } from "../../auth/mod.ts";
+import type { ProgressListener } from "../../../protocol/mod.ts";
 import {
   MultiCluster,
   SiteUnavailable,
@@ -70,7 +71,11 @@ const NO_LOGIN: TokenSource = {
  */
 export async function openSession(
   input: CommandInput,
-  options: { login?: boolean; sites?: readonly string[] } = {},
+  options: {
+    login?: boolean;
+    sites?: readonly string[];
+    onComputeProgress?: ProgressListener;
+  } = {},
 ): Promise<CommandSession> {
   const sites = await loadSiteSource(stringFlag(input, "sites"));
   const only = options.sites ?? onlySites(stringFlag(input, "only"));
@@ -91,6 +96,7 @@ export async function openSession(
       // Kept multi-line: the scheduler's version table is unreadable on one line.
       onWarning: (site, warning) =>
         console.error(`dedl-dask: warning: ${site}: ${warning.message}`),
+      ...(options.onComputeProgress ? { onComputeProgress: options.onComputeProgress } : {}),
     });
     status.clear();
     const unavailable = mc.status().filter((s) => !s.available).map((s) =>

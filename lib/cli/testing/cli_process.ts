@@ -32,7 +32,15 @@ export interface CliRunOptions {
   readonly timeoutMs?: number;
   /** Runs this module instead of the CLI's source entry (e.g. a bundle). */
   readonly entry?: string;
+  /**
+   * Gives the child a terminal as stderr (a pseudo-terminal, through `tty_stderr.py` and the
+   * machine's `python3`), as when a user runs it in a shell; its stderr is what that terminal
+   * received, control sequences included.
+   */
+  readonly stderrTerminal?: boolean;
 }
+
+const TTY_STDERR = fileURLToPath(new URL("./tty_stderr.py", import.meta.url));
 
 let denoDir: string | undefined;
 
@@ -69,8 +77,10 @@ export async function spawnCli(
   args: readonly string[],
   options: CliRunOptions & { cacheHome: string },
 ): Promise<Deno.ChildProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", options.entry ?? CLI_MAIN, ...args],
+  const command = [Deno.execPath(), "run", "-A", options.entry ?? CLI_MAIN, ...args];
+  if (options.stderrTerminal) command.unshift("python3", TTY_STDERR);
+  const child = new Deno.Command(command[0], {
+    args: command.slice(1),
     env: await childEnv(options),
     clearEnv: true,
     stdin: options.stdin === undefined ? "null" : "piped",
