@@ -22,6 +22,8 @@ export interface BenchSettings {
   readonly reps: number;
   /** Tasks (and graph nodes) in the many-tasks bench. Default 10 000. */
   readonly tasks: number;
+  /** Tasks of the large map + gather row of the many-tasks bench; 0 skips it. Default 50 000. */
+  readonly largeTasks: number;
   /** Payload of the transfer bench in MiB of float64. Default 256. */
   readonly payloadMiB: number;
   /** Simulated sites in the multi-site bench. Default 4. */

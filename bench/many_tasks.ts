@@ -2,7 +2,9 @@
  * Bench 2 — many small tasks on a local `tcp://` scheduler with one worker: `map` of
  * `operator.neg` over n values then `gather` (10 000 futures), and an n-node graph (leaves
  * `operator.add`, partial sums of 100, a total) built, computed and fetched — Python builds it
- * with `dask.delayed`, ours with `py`. Timed inside each process after connecting. Each run gets
+ * with `dask.delayed`, ours with `py` — and the same map + gather over 50 000 values
+ * (`--large-tasks`), where what a client keeps per task shows in its peak RSS. Timed inside each
+ * process after connecting. Each run gets
  * a scheduler and worker of its own: a scheduler that has just handled 10 000 tasks is slower
  * for whoever comes next. One pair of rows per software release (`--eras`). Target: ours/Python
  * <= 1.0.
@@ -28,9 +30,13 @@ async function manyTasksOf(ctx: BenchContext, era: PythonEra): Promise<void> {
   const n = settings.tasks;
   const interpreter = await fx.pythonOf(era);
   const release = await pinnedDistributed(era);
+  const large = settings.largeTasks;
   const figures = [
-    { mode: "tasks", label: `${n} tasks: map + gather, ${release}` },
-    { mode: "graph", label: `${n}-node graph: build + compute + result, ${release}` },
+    { mode: "tasks", n, label: `${n} tasks: map + gather, ${release}` },
+    { mode: "graph", n, label: `${n}-node graph: build + compute + result, ${release}` },
+    ...(large > 0
+      ? [{ mode: "tasks", n: large, label: `${large} tasks: map + gather, ${release}` }]
+      : []),
   ];
   for (const f of figures) {
     const runs = await alternate(settings.reps, async (impl: Impl): Promise<ChildRun> => {
@@ -40,7 +46,7 @@ async function manyTasksOf(ctx: BenchContext, era: PythonEra): Promise<void> {
         script: "ours_client.ts",
         args: [f.mode],
         // A new base value per run: no key is ever already in memory.
-        config: { address: local.address, n, base: 1_000_000 * ++runIndex },
+        config: { address: local.address, n: f.n, base: 1_000_000 * ++runIndex },
         timeoutMs: 600_000,
       });
     });

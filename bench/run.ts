@@ -37,6 +37,7 @@ const USAGE = `usage: deno task bench [options]
   --only a,b        benches to run: ${Object.keys(BENCHES).join(", ")} (default: all)
   --reps N          repetitions per client (default: cold 3, tasks 1, transfer 2, multisite 1)
   --tasks N         tasks / graph nodes (default 10000)
+  --large-tasks N   tasks of the large map + gather row, 0 to skip (default 50000)
   --payload-mib N   transfer payload in MiB (default 256)
   --sites N         simulated sites for multisite, 0 for none (default 4)
   --sim-backend B   where simulated sites run clusters: inprocess (in the gateway process),
@@ -61,6 +62,7 @@ function parseFlags(args: string[]): Flags {
     user: 1,
     settings: {
       tasks: 10_000,
+      largeTasks: 50_000,
       payloadMiB: 256,
       sites: 4,
       simBackends: ["inprocess"],
@@ -94,6 +96,9 @@ function parseFlags(args: string[]): Flags {
         break;
       case "--tasks":
         settings.tasks = count(arg, args[++i], 102);
+        break;
+      case "--large-tasks":
+        settings.largeTasks = count(arg, args[++i], 0);
         break;
       case "--payload-mib":
         settings.payloadMiB = count(arg, args[++i], 1);

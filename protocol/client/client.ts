@@ -19,6 +19,7 @@
  * @module
  */
 import { isPlainObject, withTimeout } from "../../base/mod.ts";
+import type { DecodeMessageOptions } from "../codec/message.ts";
 import type { StreamOp } from "../connection/batched_stream.ts";
 import type { RpcPool } from "../connection/rpc_pool.ts";
 import {
@@ -44,7 +45,7 @@ import { type ClusterVersions, clusterVersions } from "./cluster_versions.ts";
 import { failCollection } from "./collection_blame.ts";
 import { type Future, type FutureOwner, notWithin, type ResultOptions } from "./future.ts";
 import { gatherKeys } from "./gather.ts";
-import type { KeyState } from "./key_state.ts";
+import { type KeyState, whenSettled } from "./key_state.ts";
 import { KeyTable } from "./key_table.ts";
 import { type Persistable, persistAll } from "./persist.ts";
 import {
@@ -110,9 +111,7 @@ export class Client implements AsyncDisposable {
       release: (future, state) => this.#keys.release(future, state),
     };
     this.#keys = new KeyTable(owner, (wireKey) => {
-      if (!this.closed) {
-        this.#stream.send({ op: "client-releases-keys", keys: [wireKey], client: this.id });
-      }
+      if (!this.closed) this.#stream.releaseKey(wireKey, this.id);
     });
     const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 60_000;
     this.#stream = new SchedulerStream(registration.stream, this.#keys, {
@@ -138,7 +137,7 @@ export class Client implements AsyncDisposable {
       stream: this.#stream,
       timeoutMs: this.#timeoutMs,
       transferTimeoutMs: options.transferTimeoutMs ?? 600_000,
-      call: (msg, timeoutMs) => this.#call(msg, timeoutMs),
+      call: (msg, timeoutMs, decode) => this.#call(msg, timeoutMs, decode),
     };
     this.#submission = new Submission(this.#context);
   }
@@ -283,10 +282,11 @@ export class Client implements AsyncDisposable {
    */
   async gather(futures: readonly Future[]): Promise<unknown[]> {
     this.#checkOpen();
-    for (const f of futures) this.#keys.held(f); // refuses released and foreign futures
-    const keys = [...new Set(futures.map((f) => f.key))];
-    await Promise.all(futures.map((f) => f.wait()));
-    const values = await gatherKeys(this.#context, keys);
+    const states = new Set(futures.map((f) => this.#keys.held(f))); // refuses released, foreign
+    // One wait for all keys; it ends early at the first key that fails, with that key's error.
+    const failed = await whenSettled(states, (state) => state.status !== "finished").done;
+    if (failed) throw failed.error;
+    const values = await gatherKeys(this.#context, Array.from(states, (s) => s.key));
     return futures.map((f) => values.get(f.key));
   }
 
@@ -533,9 +533,13 @@ export class Client implements AsyncDisposable {
     this.#onWarning?.(warning);
   }
 
-  async #call(msg: RpcMessage, timeoutMs: number): Promise<unknown> {
+  async #call(
+    msg: RpcMessage,
+    timeoutMs: number,
+    decode?: DecodeMessageOptions,
+  ): Promise<unknown> {
     try {
-      return await this.#rpc.call(msg, { timeoutMs });
+      return await this.#rpc.call(msg, { timeoutMs, decode });
     } catch (e) {
       // After a loss, report the loss rather than the pool's own closing error.
       if (this.#closedError) throw this.#closedError;

@@ -3,6 +3,7 @@
  * RPCs to the scheduler.
  * @module
  */
+import type { DecodeMessageOptions } from "../codec/message.ts";
 import type { SchedulerDialect } from "../graph/scheduler_era.ts";
 import type { KeyTable } from "./key_table.ts";
 import type { SchedulerStream } from "./scheduler_stream.ts";
@@ -24,6 +25,9 @@ export interface ClientContext {
   readonly timeoutMs: number;
   /** Milliseconds for data transfers. */
   readonly transferTimeoutMs: number;
-  /** Sends one RPC and returns its reply; after a lost connection, rejects with that loss. */
-  call(msg: RpcMessage, timeoutMs: number): Promise<unknown>;
+  /**
+   * Sends one RPC and returns its reply (decoded as `decode` says); after a lost connection,
+   * rejects with that loss.
+   */
+  call(msg: RpcMessage, timeoutMs: number, decode?: DecodeMessageOptions): Promise<unknown>;
 }

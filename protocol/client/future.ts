@@ -27,6 +27,9 @@ export interface ResultOptions {
   readonly timeoutMs?: number;
 }
 
+/** Reads a future's state; set by the class (see {@link keyStateOf}). */
+let stateOf: (future: Future) => KeyState;
+
 /**
  * A key computed or stored on the cluster. Get its value with {@link result}; free it with
  * {@link release} (also done when the future is garbage collected or the client closes).
@@ -41,6 +44,10 @@ export class Future {
   readonly #state: KeyState;
   readonly #owner: FutureOwner;
   #released = false;
+
+  static {
+    stateOf = (future) => future.#state;
+  }
 
   /** @ignore Futures are made by their client. */
   constructor(key: string, attrs: NodeAttrs, state: KeyState, owner: FutureOwner) {
@@ -108,6 +115,14 @@ export class Future {
       throw new FutureReleased(`future ${this.key} was released; its value is gone`);
     }
   }
+}
+
+/**
+ * The state of `future`'s key, for waits over futures of several clients (`wait`): not part of
+ * the future's API.
+ */
+export function keyStateOf(future: Future): KeyState {
+  return stateOf(future);
 }
 
 /** The error of a wait for `what` that ran out of its `timeoutMs`. */

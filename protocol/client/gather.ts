@@ -4,8 +4,9 @@
  * @module
  */
 import { isPlainObject } from "../../base/mod.ts";
-import { deserialize, Serialized } from "../codec/serialize.ts";
-import { DataLost, RemoteSerializationFailed, UnexpectedReply } from "../errors.ts";
+import type { DecodeMessageOptions } from "../codec/message.ts";
+import { deserialize } from "../codec/serialize.ts";
+import { DataLost, RemoteSerializationFailed, UnexpectedReply, ZlibNotLoaded } from "../errors.ts";
 import type { ClientContext } from "./client_context.ts";
 import { keyText } from "./key_state.ts";
 
@@ -17,6 +18,37 @@ const GATHER_SERIALIZERS = ["msgpack", "dask", "pickle"];
 /** Times a gather is tried when keys were lost between completion and transfer. */
 const GATHER_ATTEMPTS = 3;
 
+/** A value that could not be deserialized; the error is raised naming its key. */
+class Undecodable {
+  constructor(readonly error: unknown) {}
+}
+
+/**
+ * Values are deserialized as the reply is decoded: a reply of many small values then holds no
+ * headers and frames per value until its end (they would outlive the JS heap's young generation
+ * and grow it).
+ */
+const DECODE_VALUES: DecodeMessageOptions = {
+  onSerialized(value) {
+    try {
+      return deserialize(value);
+    } catch (e) {
+      if (e instanceof ZlibNotLoaded) throw e; // the reply is decoded again once it is loaded
+      return new Undecodable(e);
+    }
+  },
+};
+
+/** Values fetched by {@link gatherKeys}. */
+export interface GatheredValues {
+  /**
+   * The value of `key` (its text).
+   * @throws {RemoteSerializationFailed} (naming the key) or a decoding error for a value that
+   *   could not be read.
+   */
+  get(key: string): unknown;
+}
+
 /**
  * The values of `keys` (all in memory), decoded.
  * @throws {DataLost} when keys are still missing after the last attempt.
@@ -25,18 +57,17 @@ const GATHER_ATTEMPTS = 3;
 export async function gatherKeys(
   ctx: ClientContext,
   keys: readonly string[],
-): Promise<Map<string, unknown>> {
+): Promise<GatheredValues> {
   for (let attempt = 1;; attempt++) {
     const reply = await ctx.call(
       { op: "gather", keys: keys.map((k) => ctx.keys.wire(k)), serializers: GATHER_SERIALIZERS },
       ctx.transferTimeoutMs,
+      DECODE_VALUES,
     );
     if (!isPlainObject(reply)) {
       throw new UnexpectedReply(`gather got an unexpected reply: ${String(reply)}`);
     }
-    if (reply.status === "OK") {
-      return new Map(keys.map((key) => [key, decodeValue(lookup(reply.data, key), key)]));
-    }
+    if (reply.status === "OK") return new ReplyValues(reply.data);
     // Keys lost between completion and transfer: ask for a fresh report, wait, retry.
     const missing = missingKeys(reply.keys) ?? [...keys];
     if (attempt >= GATHER_ATTEMPTS) {
@@ -54,26 +85,38 @@ export async function gatherKeys(
 }
 
 function decodeValue(value: unknown, key: string): unknown {
-  try {
-    return value instanceof Serialized ? deserialize(value) : value;
-  } catch (e) {
-    // Name the key whose value the worker could not serialize.
-    if (e instanceof RemoteSerializationFailed && !e.key) {
-      throw new RemoteSerializationFailed(e.details, key, { cause: e });
-    }
-    throw e;
+  if (!(value instanceof Undecodable)) return value;
+  const e = value.error;
+  // Name the key whose value the worker could not serialize.
+  if (e instanceof RemoteSerializationFailed && !e.key) {
+    throw new RemoteSerializationFailed(e.details, key, { cause: e });
   }
+  throw e;
 }
 
-/** The value of `key` (its text) in a reply's `data`, whose keys may be tuples (arrays). */
-function lookup(data: unknown, key: string): unknown {
-  if (data instanceof Map) {
-    if (data.has(key)) return data.get(key);
-    for (const [k, v] of data) if (keyText(k) === key) return v;
+/**
+ * A reply's `data` read in place (no second map of every value): string keys as they are, tuple
+ * keys (arrays) by their text.
+ */
+class ReplyValues implements GatheredValues {
+  #byText: Map<string, unknown> | undefined;
+
+  constructor(readonly data: unknown) {}
+
+  get(key: string): unknown {
+    return decodeValue(this.#lookup(key), key);
+  }
+
+  #lookup(key: string): unknown {
+    const data = this.data;
+    if (data instanceof Map) {
+      if (data.has(key)) return data.get(key);
+      this.#byText ??= new Map([...data].map(([k, v]) => [keyText(k), v]));
+      return this.#byText.get(key);
+    }
+    if (isPlainObject(data)) return Object.hasOwn(data, key) ? data[key] : undefined;
     return undefined;
   }
-  if (isPlainObject(data)) return data[key];
-  return undefined;
 }
 
 /**

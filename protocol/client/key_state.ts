@@ -16,6 +16,12 @@
  */
 export type FutureStatus = "pending" | "finished" | "error" | "cancelled" | "lost";
 
+/** Told once when a key it watches settles: in memory, failed, cancelled or lost. */
+export interface KeyWatcher {
+  /** `state` is no longer pending; the watcher is no longer registered. */
+  settled(state: KeyState): void;
+}
+
 /** One key's state, referenced by all futures of that key. */
 export class KeyState {
   /**
@@ -33,38 +39,54 @@ export class KeyState {
   onRelease: (() => void) | undefined;
   /** Keys this key's value stands on (a persisted collection's chunks), kept alive with it. */
   parts: KeyState[] | undefined;
-  #waiter: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | undefined;
+  /**
+   * Who waits for the key to settle. One field, not a promise per key: a client holding tens of
+   * thousands of keys then carries one reference per waiter (see {@link whenSettled}).
+   */
+  #watchers: KeyWatcher | KeyWatcher[] | undefined;
+  /** What {@link wait} returns while the key is pending, shared by its callers. */
+  #waiting: Promise<void> | undefined;
 
   /** Resolves once the key is in memory; rejects with the failure otherwise. */
   wait(): Promise<void> {
     if (this.status === "finished") return Promise.resolve();
     if (this.error) return Promise.reject(this.error);
-    if (!this.#waiter) {
-      let resolve!: () => void;
-      let reject!: (e: Error) => void;
-      const promise = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      this.#waiter = { promise, resolve, reject };
+    this.#waiting ??= new Promise<void>((resolve, reject) => {
+      this.watch({ settled: (state) => state.error ? reject(state.error) : resolve() });
+    });
+    return this.#waiting;
+  }
+
+  /** Tells `watcher` when the key settles (once; the key must be pending). */
+  watch(watcher: KeyWatcher): void {
+    const current = this.#watchers;
+    if (current === undefined) this.#watchers = watcher;
+    else if (Array.isArray(current)) current.push(watcher);
+    else this.#watchers = [current, watcher];
+  }
+
+  /** Stops telling `watcher`. */
+  unwatch(watcher: KeyWatcher): void {
+    const current = this.#watchers;
+    if (current === watcher) this.#watchers = undefined;
+    else if (Array.isArray(current)) {
+      const left = current.filter((w) => w !== watcher);
+      this.#watchers = left.length === 0 ? undefined : left.length === 1 ? left[0] : left;
     }
-    return this.#waiter.promise;
   }
 
   /** The key is in memory. */
   finish(): void {
     this.status = "finished";
     this.error = undefined;
-    this.#waiter?.resolve();
-    this.#waiter = undefined;
+    this.#settle();
   }
 
   /** The key failed, was cancelled, or can no longer be reached. */
   fail(status: "error" | "cancelled" | "lost", error: Error): void {
     this.status = status;
     this.error = error;
-    this.#waiter?.reject(error);
-    this.#waiter = undefined;
+    this.#settle();
   }
 
   /** Back to computing (data lost on a worker, or a retry). */
@@ -73,6 +95,77 @@ export class KeyState {
     this.status = "pending";
     this.error = undefined;
   }
+
+  #settle(): void {
+    const watchers = this.#watchers;
+    this.#watchers = undefined;
+    this.#waiting = undefined;
+    if (watchers === undefined) return;
+    if (Array.isArray(watchers)) { for (const w of watchers) w.settled(this); }
+    else watchers.settled(this);
+  }
+}
+
+/** A wait for many keys at once (see {@link whenSettled}). */
+export interface SettledWait {
+  /**
+   * Resolves when every key has settled — with `undefined` — or, first, when one settles for
+   * which `stop` is true — with that key's state.
+   */
+  readonly done: Promise<KeyState | undefined>;
+  /** Stops waiting (e.g. after a timeout): the keys forget this wait; `done` stays pending. */
+  cancel(): void;
+}
+
+/**
+ * Waits for `states` with one promise and one watcher for all of them, however many: each
+ * pending key holds one reference to the watcher, where a promise per key would hold a promise,
+ * two functions and their contexts — which, for tens of thousands of keys, outlive the young
+ * generation of the JS heap and grow it. A key that is already settled counts at once (and may
+ * `stop` the wait, in the order given).
+ */
+export function whenSettled(
+  states: Iterable<KeyState>,
+  stop?: (state: KeyState) => boolean,
+): SettledWait {
+  let resolve!: (state: KeyState | undefined) => void;
+  const done = new Promise<KeyState | undefined>((r) => (resolve = r));
+  const watched: KeyState[] = [];
+  let over = false;
+  const end = (state: KeyState | undefined) => {
+    over = true;
+    for (const s of watched) s.unwatch(watcher);
+    watched.length = 0;
+    resolve(state);
+  };
+  const watcher: KeyWatcher = {
+    settled(state) {
+      if (over) return;
+      if (stop?.(state)) end(state);
+      else if (--left === 0) end(undefined);
+    },
+  };
+  let left = 0;
+  for (const state of states) {
+    if (state.status === "pending") {
+      state.watch(watcher);
+      watched.push(state);
+      left++;
+    } else if (stop?.(state)) {
+      end(state);
+      break;
+    }
+  }
+  if (!over && left === 0) end(undefined);
+  return {
+    done,
+    cancel() {
+      if (over) return;
+      over = true;
+      for (const s of watched) s.unwatch(watcher);
+      watched.length = 0;
+    },
+  };
 }
 
 /** The text of a key: a string as it is, a tuple as Python prints it (`('x', 0)`). */

@@ -35,10 +35,20 @@ export class Submission {
   nodes(nodes: readonly Node[], placement: GraphPlacement = {}): Future[] {
     const { keys, dialect, stream } = this.#ctx;
     const fresh = new Map<string, Node>();
-    for (const node of nodes) if (!keys.has(node.key)) fresh.set(node.key, node);
+    let leaves = true;
+    for (const node of nodes) {
+      if (keys.has(node.key) || fresh.has(node.key)) continue;
+      fresh.set(node.key, node);
+      if (node.dependencies.length > 0) leaves = false;
+    }
     if (fresh.size > 0) {
-      const collected = collectGraph([...fresh.values()], (key) => keys.has(key));
-      for (const node of collected.values()) {
+      const wanted = [...fresh.values()];
+      // Calls of plain values (a map) are the whole graph: nothing more to collect.
+      const graph = leaves ? undefined : collectGraph(wanted, (key) => keys.has(key));
+      const collected = graph ? [...graph.values()] : wanted;
+      // Independent tasks (a map) run in the order given, as Python's client asks.
+      let independent = !graph || graph.size === fresh.size;
+      for (const node of collected) {
         for (const f of node.futures) {
           if (!keys.has(f.key) || !keys.owns(f)) {
             throw new GraphBuildFailed(
@@ -47,13 +57,17 @@ export class Submission {
             );
           }
         }
+        if (independent && graph) {
+          independent = !node.dependencies.some((d) => graph.has(d.key));
+        }
       }
-      const dsk = taskDict(collected.values(), dialect.era);
+      const dsk = taskDict(collected, dialect.era);
       const token = `${this.#ctx.id}-${++this.#graphs}`;
-      const msg = updateGraphMessage(dialect, dsk, [...fresh.keys()], token, placement);
+      const wantedKeys = wanted.map((node) => node.key);
+      const msg = updateGraphMessage(dialect, dsk, wantedKeys, token, placement, independent);
       // Encoding happens now: a bad graph throws here, before any state changes.
       const sent = stream.sendNow(msg as StreamOp);
-      for (const key of fresh.keys()) keys.add(key);
+      for (const key of wantedKeys) keys.add(key);
       sent.catch(() => {}); // a failed write is handled as a lost connection
     }
     return nodes.map((node) => keys.future(keys.get(node.key)!, node.attrs));

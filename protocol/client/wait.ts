@@ -5,7 +5,8 @@
  */
 import { withTimeout } from "../../base/mod.ts";
 import { InvalidArgument, RequestTimeout } from "../errors.ts";
-import type { Future } from "./future.ts";
+import { type Future, keyStateOf } from "./future.ts";
+import { type KeyState, whenSettled } from "./key_state.ts";
 
 /**
  * When {@link wait} returns: once every future is done (`"ALL_COMPLETED"`, default), once any is
@@ -52,21 +53,31 @@ export async function wait(
         `"FIRST_COMPLETED" or "FIRST_EXCEPTION"`,
     );
   }
-  const settled = list.map((f) => f.wait().then(() => true, () => false));
-  let all = Promise.all(settled).then(() => {});
-  if (returnWhen === "FIRST_COMPLETED" && list.length > 0) {
-    all = Promise.race(settled).then(() => {});
-  } else if (returnWhen === "FIRST_EXCEPTION") {
-    all = Promise.race([
-      all,
-      ...settled.map((p) => p.then((ok) => ok ? new Promise<void>(() => {}) : undefined)),
-    ]);
+  // One watcher for all keys (see whenSettled); a released future counts as done at once.
+  const stop = returnWhen === "FIRST_COMPLETED"
+    ? () => true
+    : returnWhen === "FIRST_EXCEPTION"
+    ? (state: KeyState) => state.status !== "finished"
+    : undefined;
+  const states: KeyState[] = [];
+  let stopped = false;
+  for (const f of list) {
+    if (!f.released) states.push(keyStateOf(f));
+    else if (stop) stopped = true;
   }
-  await withTimeout(
-    all,
-    options.timeoutMs,
-    () => new RequestTimeout(`wait(): the futures were not done within ${options.timeoutMs} ms`),
-  );
+  if (!stopped) {
+    const waiting = whenSettled(states, stop);
+    try {
+      await withTimeout(
+        waiting.done,
+        options.timeoutMs,
+        () =>
+          new RequestTimeout(`wait(): the futures were not done within ${options.timeoutMs} ms`),
+      );
+    } finally {
+      waiting.cancel();
+    }
+  }
   const done = list.filter((f) => f.status !== "pending");
   return { done, notDone: list.filter((f) => f.status === "pending") };
 }

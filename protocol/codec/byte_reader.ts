@@ -11,21 +11,51 @@ const lenientUtf8 = new TextDecoder("utf-8");
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 /** Strings up to this many bytes are decoded by hand when they are pure ASCII. */
-const MANUAL_ASCII_MAX = 32;
+const MANUAL_ASCII_MAX = 64;
+/**
+ * ASCII strings up to this many bytes are looked up in a small cache first: field names and short
+ * values (`op`, `key`, `serializer`, `msgpack`, …) repeat in every message — tens of thousands of
+ * times in one reply of a large `gather` — and then cost no allocation.
+ */
+const CACHED_MAX = 24;
+const STRING_CACHE_SIZE = 1024;
+const stringCache: (string | undefined)[] = new Array(STRING_CACHE_SIZE).fill(undefined);
+/** Character codes of a string being made, one reused array per length (resizing allocates). */
+const codesOfLength: number[][] = Array.from(
+  { length: MANUAL_ASCII_MAX + 1 },
+  (_, n) => new Array(n).fill(0),
+);
+
+/** `n` ASCII bytes from `start` as a string, made at once. */
+function ascii(data: Uint8Array, start: number, n: number): string {
+  const codes = codesOfLength[n];
+  for (let i = 0; i < n; i++) codes[i] = data[start + i];
+  return String.fromCharCode.apply(null, codes);
+}
+
+function sameAscii(s: string, data: Uint8Array, start: number, n: number): boolean {
+  if (s.length !== n) return false;
+  for (let i = 0; i < n; i++) if (s.charCodeAt(i) !== data[start + i]) return false;
+  return true;
+}
 
 /** Reads numbers, byte runs and strings from a `Uint8Array`, throwing {@link DecodeFailed} on overrun. */
 export class ByteReader {
   /** Offset of the next byte to read. */
   pos = 0;
-  readonly #view: DataView;
+  #dataView: DataView | undefined;
 
   /**
    * A reader positioned at the first byte.
    * @param data the bytes to read
    * @param what names the format in error messages, e.g. `"pickle"`
    */
-  constructor(readonly data: Uint8Array, readonly what: string) {
-    this.#view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  constructor(readonly data: Uint8Array, readonly what: string) {}
+
+  /** Made on the first multi-byte read: most small values (one byte, a short string) need none. */
+  get #view(): DataView {
+    const d = this.data;
+    return this.#dataView ??= new DataView(d.buffer, d.byteOffset, d.byteLength);
   }
 
   /** Bytes not yet read. */
@@ -116,6 +146,13 @@ export class ByteReader {
   /** Signed 64-bit big-endian; a number when exact, else a bigint. */
   i64be(): number | bigint {
     this.need(8);
+    const hi = this.#view.getInt32(this.pos, false);
+    const lo = this.#view.getUint32(this.pos + 4, false);
+    // Within ±2⁵³ without a BigInt: hi in [-2²¹, 2²¹), and -2⁵³ itself is outside the range.
+    if (hi >= -0x20_0000 && hi < 0x20_0000 && !(hi === -0x20_0000 && lo === 0)) {
+      this.pos += 8;
+      return hi * 0x1_0000_0000 + lo;
+    }
     const v = this.#view.getBigInt64(this.pos, false);
     this.pos += 8;
     return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
@@ -163,13 +200,17 @@ export class ByteReader {
     const start = this.pos;
     this.pos += n;
     if (n <= MANUAL_ASCII_MAX) {
-      let s = "";
+      let hash = n;
       for (let i = start; i < start + n; i++) {
         const c = data[i];
         if (c >= 0x80) return this.#decode(start, n, strict);
-        s += String.fromCharCode(c);
+        hash = (Math.imul(hash, 31) + c) | 0;
       }
-      return s;
+      if (n > CACHED_MAX) return ascii(data, start, n);
+      const slot = (hash ^ (hash >>> 11)) & (STRING_CACHE_SIZE - 1);
+      const cached = stringCache[slot];
+      if (cached !== undefined && sameAscii(cached, data, start, n)) return cached;
+      return stringCache[slot] = ascii(data, start, n);
     }
     return this.#decode(start, n, strict);
   }

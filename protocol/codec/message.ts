@@ -14,6 +14,7 @@ import {
   encodeMsgpack,
   Float64,
   type MsgpackDecodeOptions,
+  setOwn,
 } from "./msgpack.ts";
 import { NDArray } from "./numpy.ts";
 import { loads } from "./pickle/reader.ts";
@@ -107,6 +108,12 @@ export interface DecodeMessageOptions {
   maxOutputItems?: number;
   /** Largest decompressed size of one compressed `__Pickled__` buffer frame. Default 2 GiB. */
   maxFrameBytes?: number;
+  /**
+   * Called for each `__Serialized__` value of the message; what it returns stands there instead
+   * (e.g. the value deserialized at once, so that a reply of many values keeps no headers and
+   * frames until the end of decoding).
+   */
+  onSerialized?: (value: Serialized) => unknown;
 }
 
 /**
@@ -147,15 +154,19 @@ export function decodeMessage(frames: Uint8Array[], options: DecodeMessageOption
         `${kind} sub-header in frame ${i} claims ${n} frames; the message has ${frames.length}`,
       );
     }
-    delete h["num-sub-frames"];
-    return [h, frames.slice(i + 1, i + 1 + (n as number))];
+    // A copy without the count (deleting a key that is not the last one would turn every
+    // header of a large reply into a slow dictionary-mode object).
+    const rest: Record<string, unknown> = {};
+    for (const k in h) if (k !== "num-sub-frames") setOwn(rest, k, h[k]);
+    return [rest, frames.slice(i + 1, i + 1 + (n as number))];
   };
   const mapHook = (m: Record<string, unknown> | Map<unknown, unknown>): unknown => {
     if (m instanceof Map) return m;
     if ("__Serialized__" in m && typeof m.__Serialized__ === "number") {
       const [header, payload] = subFrames(m.__Serialized__, "__Serialized__");
       assertCodecsLoaded(header["compression"]);
-      return new Serialized(header, payload);
+      const value = new Serialized(header, payload);
+      return options.onSerialized ? options.onSerialized(value) : value;
     }
     if ("__Pickled__" in m) {
       const [header, payload] = subFrames(m.__Pickled__, "__Pickled__");

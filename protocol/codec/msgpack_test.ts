@@ -32,6 +32,27 @@ Deno.test("msgpack - maps with non-string keys, bigints, hooks", () => {
   );
 });
 
+Deno.test("msgpack - int64 reads as a number within ±(2⁵³ - 1), else as a bigint", () => {
+  const int64 = (v: bigint) => {
+    const b = new Uint8Array(9);
+    b[0] = 0xd3;
+    new DataView(b.buffer).setBigInt64(1, v);
+    return decodeMsgpack(b);
+  };
+  for (const v of [-1n, -(2n ** 31n) - 1n, -(2n ** 32n), -(10n ** 12n), -(2n ** 53n) + 1n]) {
+    assert.equal(int64(v), Number(v));
+  }
+  assert.equal(int64(2n ** 53n - 1n), 2 ** 53 - 1);
+  assert.equal(int64(-(2n ** 53n)), -(2n ** 53n));
+  assert.equal(int64(-(2n ** 63n)), -(2n ** 63n));
+  assert.equal(int64(2n ** 62n), 2n ** 62n);
+});
+
+Deno.test("msgpack - short strings repeat as they were read", () => {
+  const words = ["op", "key-in-memory", "op", "", "é", "serializer", "key-in-memory"];
+  assert.deepEqual(decodeMsgpack(encodeMsgpack(words)), words);
+});
+
 Deno.test("msgpack - encoder rejects what it cannot represent", () => {
   assert.throws(() => encodeMsgpack(2n ** 64n), /does not fit msgpack's 64 bits/);
   assert.throws(() => encodeMsgpack(-(2n ** 63n) - 1n), EncodeFailed);

@@ -64,8 +64,11 @@ export function deserialize(s: Serialized, options: DeserializeOptions = {}): un
         `header "compression" ${describeList(codecs)} does not match ${frames.length} frames`,
       );
     }
-    const maxOutput = options.maxFrameBytes;
-    frames = frames.map((f, i) => decompressFrame(codecs[i], f, { maxOutput }));
+    // Usually nothing is compressed (small values, or two ends on one host): no copy then.
+    if (codecs.some((c) => c !== null && c !== false && c !== undefined)) {
+      const maxOutput = options.maxFrameBytes;
+      frames = frames.map((f, i) => decompressFrame(codecs[i], f, { maxOutput }));
+    }
   }
   if ("split-num-sub-frames" in header) frames = mergeShards(header, frames);
   return new Reader(options).value(header, frames, 0);
@@ -80,6 +83,12 @@ function mergeShards(header: Record<string, unknown>, frames: Uint8Array[]): Uin
   const offsets = header["split-offsets"];
   if (!Array.isArray(counts) || !Array.isArray(offsets) || counts.length !== offsets.length) {
     throw new DecodeFailed(`header "split-num-sub-frames"/"split-offsets" are not matching lists`);
+  }
+  // One frame per shard, in order (every small value): the frames as they are.
+  if (
+    counts.length === frames.length && counts.every((n, i) => n === 1 && offsets[i] === i)
+  ) {
+    return frames;
   }
   return counts.map((n, i) => {
     const offset = offsets[i];

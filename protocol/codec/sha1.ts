@@ -6,35 +6,62 @@
  */
 
 const encoder = new TextEncoder();
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const HEX_DIGITS = Array.from("0123456789abcdef", (c) => c.charCodeAt(0));
+/** State, schedule and UTF-8 scratch, reused by every call: hashing allocates only its result. */
+const H = new Int32Array(5);
+const W = new Int32Array(80);
+const TAIL = new Uint8Array(128);
+const TAIL_VIEW = new DataView(TAIL.buffer);
+let scratch = new Uint8Array(1024);
+/**
+ * Character codes of the result (prefix and hex digest), made into one string at the end: one
+ * reused array per length (resizing an array allocates).
+ */
+const outOfLength: number[][] = [];
 
-/** Hex SHA-1 digest (40 characters) of `data`; a string is hashed as its UTF-8 bytes. */
-export function sha1Hex(data: string | Uint8Array): string {
-  const bytes = typeof data === "string" ? encoder.encode(data) : data;
-  const h = new Int32Array([
-    0x67452301,
-    0xefcdab89 | 0,
-    0x98badcfe | 0,
-    0x10325476,
-    0xc3d2e1f0 | 0,
-  ]);
-  const w = new Int32Array(80);
-  const full = bytes.length - (bytes.length % 64);
-  for (let at = 0; at < full; at += 64) block(h, w, bytes, at);
-  // Padding: the rest, 0x80, zeros, then the length in bits (big-endian, 64 bits).
-  const tail = new Uint8Array(bytes.length % 64 < 56 ? 64 : 128);
-  tail.set(bytes.subarray(full));
-  tail[bytes.length - full] = 0x80;
-  const view = new DataView(tail.buffer);
-  view.setUint32(tail.length - 8, Math.floor(bytes.length / 0x20000000));
-  view.setUint32(tail.length - 4, (bytes.length * 8) >>> 0);
-  for (let at = 0; at < tail.length; at += 64) block(h, w, tail, at);
-  let out = "";
-  for (const word of h) {
-    out += HEX[word >>> 24] + HEX[(word >>> 16) & 0xff] + HEX[(word >>> 8) & 0xff] +
-      HEX[word & 0xff];
+/**
+ * Hex SHA-1 digest (40 characters) of `data`; a string is hashed as its UTF-8 bytes. With
+ * `prefix`, the result is `prefix` followed by the first `hexChars` digits, made as one flat
+ * string (a task key such as `neg-…` then costs one string, not a joined and a sliced one).
+ */
+export function sha1Hex(data: string | Uint8Array, prefix = "", hexChars = 40): string {
+  if (typeof data === "string") {
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    if (scratch.length < data.length * 3) scratch = new Uint8Array(data.length * 3);
+    digest(scratch, encoder.encodeInto(data, scratch).written);
+  } else {
+    digest(data, data.length);
   }
-  return out;
+  const n = Math.min(40, Math.max(0, hexChars));
+  // A long prefix (no task name is) is joined as a string rather than made from codes.
+  const head = prefix.length > 64 ? "" : prefix;
+  const length = head.length + n;
+  const out = outOfLength[length] ??= new Array(length).fill(0);
+  for (let i = 0; i < head.length; i++) out[i] = head.charCodeAt(i);
+  for (let i = 0; i < n; i++) {
+    out[head.length + i] = HEX_DIGITS[(H[i >> 3] >>> (28 - 4 * (i & 7))) & 0xf];
+  }
+  const text = String.fromCharCode.apply(null, out);
+  return head === prefix ? text : prefix + text;
+}
+
+/** Hashes the first `length` bytes of `bytes` into {@link H}. */
+function digest(bytes: Uint8Array, length: number): void {
+  H[0] = 0x67452301;
+  H[1] = 0xefcdab89 | 0;
+  H[2] = 0x98badcfe | 0;
+  H[3] = 0x10325476;
+  H[4] = 0xc3d2e1f0 | 0;
+  const full = length - (length % 64);
+  for (let at = 0; at < full; at += 64) block(H, W, bytes, at);
+  // Padding: the rest, 0x80, zeros, then the length in bits (big-endian, 64 bits).
+  const tailLength = length % 64 < 56 ? 64 : 128;
+  TAIL.fill(0, 0, tailLength);
+  for (let i = full; i < length; i++) TAIL[i - full] = bytes[i];
+  TAIL[length - full] = 0x80;
+  TAIL_VIEW.setUint32(tailLength - 8, Math.floor(length / 0x20000000));
+  TAIL_VIEW.setUint32(tailLength - 4, (length * 8) >>> 0);
+  for (let at = 0; at < tailLength; at += 64) block(H, W, TAIL, at);
 }
 
 function block(h: Int32Array, w: Int32Array, b: Uint8Array, at: number): void {

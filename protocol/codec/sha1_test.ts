@@ -21,3 +21,23 @@ Deno.test("sha1 - agrees with node:crypto across block boundaries and UTF-8 text
   const text = "σ-temperature 🌡 données";
   assert.equal(sha1Hex(text), createHash("sha1").update(text).digest("hex"));
 });
+
+Deno.test("sha1 - a long text after short ones (the UTF-8 scratch grows)", () => {
+  const long = "é".repeat(5000) + "x";
+  for (const text of ["a", long, "b", long.slice(1)]) {
+    assert.equal(sha1Hex(text), createHash("sha1").update(text).digest("hex"));
+  }
+});
+
+Deno.test("sha1 - a prefix and a shortened digest make one key", () => {
+  const full = createHash("sha1").update("goperator:neg(i1)").digest("hex");
+  assert.equal(sha1Hex("goperator:neg(i1)", "neg-", 32), `neg-${full.slice(0, 32)}`);
+  assert.equal(sha1Hex("goperator:neg(i1)", "σ-", 40), `σ-${full}`);
+  assert.equal(sha1Hex("abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
+});
+
+Deno.test("sha1 - a long prefix", () => {
+  const prefix = "f".repeat(300) + "-";
+  const full = createHash("sha1").update("x").digest("hex");
+  assert.equal(sha1Hex("x", prefix, 32), prefix + full.slice(0, 32));
+});

@@ -14,6 +14,7 @@ export class BatchedStream {
   #buffer: StreamOp[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  #batch = 0;
 
   constructor(
     private readonly comm: Comm,
@@ -26,6 +27,14 @@ export class BatchedStream {
     if (this.#closed) return;
     this.#buffer.push(op);
     this.#timer ??= setTimeout(() => this.#flush(), this.intervalMs);
+  }
+
+  /**
+   * Which batch {@link send} fills now: it changes when the queued operations are written, so an
+   * operation queued in the same batch may still be extended (e.g. by more keys).
+   */
+  get batch(): number {
+    return this.#batch;
   }
 
   /**
@@ -55,6 +64,7 @@ export class BatchedStream {
     if (this.#buffer.length === 0 || this.comm.closed) return Promise.resolve();
     const batch = this.#buffer;
     this.#buffer = [];
+    this.#batch++;
     return this.comm.send(batch).catch(this.onError);
   }
 }

@@ -15,7 +15,7 @@ import {
 } from "../errors.ts";
 import { frameMessage, FrameReader } from "./framing.ts";
 import { loadZlib } from "../codec/lz4.ts";
-import { decodeMessage, encodeMessage } from "../codec/message.ts";
+import { decodeMessage, type DecodeMessageOptions, encodeMessage } from "../codec/message.ts";
 import { type ConnectOptions, connectTransport } from "./connect.ts";
 import type { SchedulerAddress } from "./address.ts";
 import type { Transport } from "./transport.ts";
@@ -127,18 +127,19 @@ export class Comm {
   }
 
   /**
-   * Reads and decodes the next message (`__Serialized__` values stay {@link Serialized}).
+   * Reads and decodes the next message (`__Serialized__` values stay {@link Serialized} unless
+   * `options.onSerialized` says otherwise).
    * @throws {ConnectionClosed} when the connection ends.
    */
-  async recv(): Promise<unknown> {
+  async recv(options?: DecodeMessageOptions): Promise<unknown> {
     const frames = await this.recvFrames();
     try {
-      return decodeMessage(frames);
+      return decodeMessage(frames, options);
     } catch (e) {
       if (!(e instanceof ZlibNotLoaded)) throw e;
       // Decoding leaves the frames untouched, so the message decodes again once zlib is here.
       await loadZlib();
-      return decodeMessage(frames);
+      return decodeMessage(frames, options);
     }
   }
 

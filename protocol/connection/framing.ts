@@ -20,6 +20,10 @@ const COALESCE_BELOW = 16 * 1024;
 const READ_BUFFER_SIZE = 64 * 1024;
 /** Byte alignment of the largest frame of a message's first block (a float64 needs 8). */
 const FRAME_ALIGNMENT = 8;
+/** Frames after the first block smaller than this are read into a shared buffer… */
+const SMALL_FRAME = 64 * 1024;
+/** …of at most this size. */
+const SMALL_RUN = 1024 * 1024;
 
 /**
  * Lays out one message as chunks to write in order: the length, prelude and small frames joined
@@ -87,16 +91,21 @@ export class FrameReader {
    * @throws {ConnectionClosed} when the connection ends inside a message.
    */
   async readMessage(): Promise<Uint8Array[] | null> {
-    const first = await this.#readExact(8, true);
-    if (first === null) return null;
-    const blockLen = this.#u64(first, 0, "first block length", first);
+    // The length and the prelude are read where they were buffered, and what is buffered
+    // already is taken without waiting: a stream of small messages allocates little per message.
+    const started = this.#fill(8, true);
+    if (started !== true && !(await started)) return null;
+    const blockLen = this.#u64(this.#buf, this.#start, "first block length", true);
     if (blockLen > this.#maxMessageSize) {
-      throw new FrameTooLarge(blockLen, this.#maxMessageSize, undefined, first);
+      throw new FrameTooLarge(blockLen, this.#maxMessageSize, undefined, this.#head());
     }
     if (blockLen < 8) {
       throw new DecodeFailed(`first block of ${blockLen} bytes cannot hold the frame count`);
     }
-    const nFrames = this.#u64(await this.#peekBlockStart(), 0, "frame count");
+    this.#start += 8;
+    const counted = this.#fill(8);
+    if (counted !== true) await counted;
+    const nFrames = this.#u64(this.#buf, this.#start, "frame count");
     if (nFrames > this.#maxFrames) {
       throw new DecodeFailed(
         `message announces ${nFrames} frames, more than the limit of ${this.#maxFrames}`,
@@ -109,11 +118,22 @@ export class FrameReader {
       );
     }
     // The prelude is validated before the rest of the block is allocated.
-    const prelude = await this.#readExact(preludeLen);
+    let prelude: Uint8Array;
+    let at0: number;
+    if (preludeLen <= READ_BUFFER_SIZE) {
+      const filled = this.#fill(preludeLen);
+      if (filled !== true) await filled;
+      prelude = this.#buf;
+      at0 = this.#start;
+      this.#start += preludeLen;
+    } else {
+      prelude = await this.#readExact(preludeLen);
+      at0 = 0;
+    }
     const lengths = new Array<number>(nFrames);
     let total = preludeLen;
     for (let i = 0; i < nFrames; i++) {
-      lengths[i] = this.#u64(prelude, 8 * (1 + i), "frame length");
+      lengths[i] = this.#u64(prelude, at0 + 8 * (1 + i), "frame length");
       total += lengths[i];
       if (total > this.#maxMessageSize) throw new FrameTooLarge(total, this.#maxMessageSize);
     }
@@ -139,7 +159,8 @@ export class FrameReader {
     if (inBlock > 0) {
       const pad = (FRAME_ALIGNMENT - (largestAt % FRAME_ALIGNMENT)) % FRAME_ALIGNMENT;
       const block = new Uint8Array(new ArrayBuffer(pad + inBlock), pad, inBlock);
-      await this.#readInto(block);
+      const reading = this.#readInto(block);
+      if (reading) await reading;
       at = 0;
       for (let i = 0; i < inBlockFrames; i++) {
         frames[i] = block.subarray(at, at + lengths[i]);
@@ -148,31 +169,65 @@ export class FrameReader {
     } else {
       for (let i = 0; i < inBlockFrames; i++) frames[i] = new Uint8Array(0);
     }
-    for (let i = inBlockFrames; i < nFrames; i++) frames[i] = await this.#readExact(lengths[i]);
+    // Frames after the first block (distributed 2023.11 and newer send them one by one): each
+    // large frame in a buffer of its own, as before; a run of small ones (a reply of many small
+    // values) in one shared buffer rather than one buffer each.
+    for (let i = inBlockFrames; i < nFrames;) {
+      if (lengths[i] >= SMALL_FRAME) {
+        frames[i] = await this.#readExact(lengths[i]);
+        i++;
+        continue;
+      }
+      let end = i;
+      let size = 0;
+      while (end < nFrames && lengths[end] < SMALL_FRAME && size + lengths[end] <= SMALL_RUN) {
+        size += lengths[end++];
+      }
+      const run = new Uint8Array(size);
+      const reading = this.#readInto(run);
+      if (reading) await reading;
+      for (let at = 0; i < end; i++) {
+        frames[i] = run.subarray(at, at + lengths[i]);
+        at += lengths[i];
+      }
+    }
     return frames;
   }
 
-  #u64(bytes: Uint8Array, at: number, what: string, head?: Uint8Array): number {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const value = view.getBigUint64(at, true);
-    if (value > BigInt(Number.MAX_SAFE_INTEGER)) {
+  /** The 8 bytes at the read position (a message's first length), for errors. */
+  #head(): Uint8Array {
+    return this.#buf.slice(this.#start, this.#start + 8);
+  }
+
+  #u64(bytes: Uint8Array, at: number, what: string, first = false): number {
+    // Read without a DataView or a BigInt: a reply of many values has one length per frame.
+    const lo = u32le(bytes, at);
+    const hi = u32le(bytes, at + 4);
+    if (hi >= 0x20_0000) {
+      const value = (BigInt(hi) << 32n) | BigInt(lo);
       if (what === "frame count") {
         throw new DecodeFailed(`message announces ${value} frames, more than the limit`);
       }
-      throw new FrameTooLarge(Number(value), this.#maxMessageSize, undefined, head);
+      throw new FrameTooLarge(
+        Number(value),
+        this.#maxMessageSize,
+        undefined,
+        first ? this.#head() : undefined,
+      );
     }
-    return Number(value);
+    return hi * 0x1_0000_0000 + lo;
   }
 
-  /** Ensures the first 8 bytes of the block are buffered and returns them without consuming. */
-  async #peekBlockStart(): Promise<Uint8Array> {
-    await this.#fill(8);
-    return this.#buf.subarray(this.#start, this.#start + 8);
+  /**
+   * Buffers at least `n` (≤ buffer size) bytes; throws if the stream ends first — or, with
+   * `eofOk`, returns `false` if it ends before any byte.
+   */
+  #fill(n: number, eofOk = false): true | Promise<boolean> {
+    if (this.#end - this.#start >= n) return true;
+    return this.#fillMore(n, eofOk);
   }
 
-  /** Buffers at least `n` (≤ buffer size) bytes; throws if the stream ends first. */
-  async #fill(n: number): Promise<void> {
-    if (this.#end - this.#start >= n) return;
+  async #fillMore(n: number, eofOk: boolean): Promise<boolean> {
     if (this.#buf.length - this.#start < n) {
       this.#buf.copyWithin(0, this.#start, this.#end);
       this.#end -= this.#start;
@@ -180,21 +235,41 @@ export class FrameReader {
     }
     while (this.#end - this.#start < n) {
       const got = await this.#transport.read(this.#buf.subarray(this.#end));
-      if (got === null) throw this.#truncated();
+      if (got === null) {
+        if (eofOk && this.#end === this.#start) return false;
+        throw this.#truncated();
+      }
       this.#end += got;
     }
+    return true;
   }
 
-  /** Reads exactly `n` bytes into a fresh buffer; `null` on a clean end if `eofOk`. */
-  async #readExact(n: number, eofOk: true): Promise<Uint8Array | null>;
-  async #readExact(n: number): Promise<Uint8Array>;
-  async #readExact(n: number, eofOk = false): Promise<Uint8Array | null> {
+  /** Reads exactly `n` bytes into a fresh buffer; throws if the stream ends first. */
+  async #readExact(n: number): Promise<Uint8Array> {
     const out = new Uint8Array(n);
-    return await this.#readInto(out, eofOk) ? out : null;
+    const reading = this.#readInto(out);
+    if (reading) await reading;
+    return out;
   }
 
-  /** Fills `out`; `false` on a clean end before any byte if `eofOk`, else throws if it ends. */
-  async #readInto(out: Uint8Array, eofOk = false): Promise<boolean> {
+  /**
+   * Fills `out`; throws if the stream ends first. Returns nothing when the bytes were buffered
+   * already (no promise to wait for), else a promise.
+   */
+  #readInto(out: Uint8Array): Promise<void> | undefined {
+    const n = out.length;
+    if (this.#end - this.#start >= n) {
+      const buf = this.#buf;
+      const start = this.#start;
+      if (n <= 64) { for (let i = 0; i < n; i++) out[i] = buf[start + i]; }
+      else out.set(buf.subarray(start, start + n));
+      this.#start += n;
+      return undefined;
+    }
+    return this.#readIntoMore(out);
+  }
+
+  async #readIntoMore(out: Uint8Array): Promise<void> {
     const n = out.length;
     let have = Math.min(n, this.#end - this.#start);
     out.set(this.#buf.subarray(this.#start, this.#start + have));
@@ -209,7 +284,6 @@ export class FrameReader {
           ? await this.#transport.readFull(rest)
           : await this.#transport.read(rest);
         if (got === null || (got < rest.length && this.#transport.readFull)) {
-          if (eofOk && have === 0 && !got) return false;
           throw this.#truncated();
         }
         have += got;
@@ -217,17 +291,13 @@ export class FrameReader {
       }
       this.#start = this.#end = 0;
       const got = await this.#transport.read(this.#buf);
-      if (got === null) {
-        if (eofOk && have === 0) return false;
-        throw this.#truncated();
-      }
+      if (got === null) throw this.#truncated();
       this.#end = got;
       const take = Math.min(want, got);
       out.set(this.#buf.subarray(0, take), have);
       this.#start = take;
       have += take;
     }
-    return true;
   }
 
   #truncated(): ConnectionClosed {
@@ -235,4 +305,8 @@ export class FrameReader {
       `connection to ${this.#transport.peer} closed in the middle of a message`,
     );
   }
+}
+
+function u32le(b: Uint8Array, at: number): number {
+  return (b[at] | b[at + 1] << 8 | b[at + 2] << 16 | b[at + 3] << 24) >>> 0;
 }

@@ -121,6 +121,21 @@ Deno.test("framing - reads the 'first block only' meaning of the first length", 
   assert.deepEqual(await readAll(wire, () => 4096), [[f0, f1, f2]]);
 });
 
+Deno.test("framing - small frames after the first block share buffers, large ones do not", async () => {
+  // A reply of many small values (2023.11+ layout): 3000 small frames, a large one among them.
+  const sizes = Array.from({ length: 3001 }, (_, i) => (i === 1500 ? 200_000 : 1 + (i % 700)));
+  const frames = sizes.map((n, i) => pattern(n, i));
+  const prelude = u64s(frames.length, ...sizes);
+  const wire = concatBytes([u64s(prelude.length + sizes[0]), prelude, ...frames]);
+  for (const chunk of [() => 1000, () => Infinity]) {
+    const [got] = await readAll(wire, chunk);
+    assert.deepEqual(got, frames);
+    const buffers = new Set(got.slice(1).map((f) => f.buffer));
+    assert.ok(buffers.size < 10, `${buffers.size} buffers for ${got.length - 1} frames`);
+    assert.equal(got[1500].byteLength, got[1500].buffer.byteLength, "the large frame alone");
+  }
+});
+
 Deno.test("framing - golden bytes from distributed's own frame header", async () => {
   const python = await pythonEnv("current");
   const script = `

@@ -9,6 +9,7 @@ import { Comm, type CommOptions } from "./comm.ts";
 import { ClientClosed, RequestTimeout, RpcFailed } from "../errors.ts";
 import { decodeRemoteException } from "../codec/remote_exception.ts";
 import type { SchedulerAddress } from "./address.ts";
+import type { DecodeMessageOptions } from "../codec/message.ts";
 
 /** Options of {@link RpcPool}. */
 export interface RpcPoolOptions extends CommOptions {
@@ -20,6 +21,8 @@ export interface RpcPoolOptions extends CommOptions {
 export interface CallOptions {
   /** Milliseconds for the whole call (waiting for a comm, sending, the reply). */
   readonly timeoutMs: number;
+  /** How the reply is decoded (see {@link DecodeMessageOptions.onSerialized}). */
+  readonly decode?: DecodeMessageOptions;
 }
 
 /** A pool of comms to one server for request/reply operations. */
@@ -64,7 +67,7 @@ export class RpcPool {
       }
       comm = acquired;
       await comm.send({ ...msg, reply: true });
-      return await comm.recv();
+      return await comm.recv(options.decode);
     };
     try {
       const reply = await withTimeout(exchange(), options.timeoutMs, () => {

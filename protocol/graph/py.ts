@@ -46,10 +46,20 @@ const SLICE = new PyGlobal("builtins", "slice");
 /** Bytes literals longer than this are hashed separately instead of spelled out in the key text. */
 const INLINE_BYTES = 64;
 
+/**
+ * What a node without dependencies holds, shared: a map of many plain values makes no arrays or
+ * attribute objects per task.
+ */
+const NO_ATTRS: NodeAttrs = Object.freeze({});
+const NO_NODES: readonly Node[] = Object.freeze([]);
+const NO_FUTURES: readonly KeyReference[] = Object.freeze([]);
+
 /** A Python callable named by its import path, e.g. `py.fn("numpy.mean")`. */
 export class PyFunction {
   /** The pickled reference (module + qualified name). */
   readonly global: PyGlobal;
+  /** The name its tasks' keys start with (the last part of the qualified name). */
+  readonly keyName: string;
 
   /** Names a callable; throws {@link GraphBuildFailed} when `path` is not a dotted Python name. */
   constructor(
@@ -64,6 +74,7 @@ export class PyFunction {
         { cause: e },
       );
     }
+    this.keyName = this.global.qualname.split(".").pop()!;
   }
 
   /** Calls the function: same as `py.call(this, ...args)`. */
@@ -199,7 +210,7 @@ export const py = {
   call(fn: PyFunction | Node | string, ...args: unknown[]): Node {
     const f = typeof fn === "string" ? new PyFunction(fn) : fn;
     if (f instanceof PyFunction) {
-      return buildCall(f.global.qualname.split(".").pop()!, f.global, globalText(f.global), args);
+      return buildCall(f.keyName, f.global, globalText(f.global), args);
     }
     if (f instanceof Node) return buildCall("call", null, "", [f, ...args], true);
     throw new GraphBuildFailed(
@@ -233,8 +244,8 @@ export const py = {
     if (arg.hasRef) {
       throw new GraphBuildFailed("py.value() takes literal data only; use py.call() for nodes");
     }
-    const key = `data-${digest(arg.text)}`;
-    return new Node(key, {}, [], [], new PyCall(DATA_NODE, [key, arg.py]));
+    const key = sha1Hex(arg.text, "data-", 32);
+    return new Node(key, NO_ATTRS, NO_NODES, NO_FUTURES, new PyCall(DATA_NODE, [key, arg.py]));
   },
 
   /**
@@ -280,25 +291,36 @@ function buildCall(
   rawArgs: readonly unknown[],
   funcIsArg0 = false,
 ): Node {
-  const deps: References = { nodes: [], futures: [] };
+  // The scratch lists are copied out only when they hold something (most calls of a map do not).
+  const deps = CALL_REFERENCES;
+  deps.nodes.length = 0;
+  deps.futures.length = 0;
   let kwargs: Kwargs | undefined;
-  const args: EncodedArg[] = [];
-  for (const a of rawArgs) {
+  const args: EncodedArg[] = new Array(rawArgs.length);
+  let count = 0;
+  for (let i = 0; i < rawArgs.length; i++) {
+    const a = rawArgs[i];
     if (a instanceof Kwargs) {
       if (kwargs) throw new GraphBuildFailed("a call takes at most one py.kwargs({...})");
       kwargs = a;
       continue;
     }
-    args.push(encodeArg(a, deps));
+    args[count++] = encodeArg(a, deps);
   }
+  if (count < args.length) args.length = count;
   const kw = kwargs ? encodeArg(kwargs.values, deps, "kwargs") : undefined;
-  let text = `${funcText}(${args.map((a) => a.text).join(",")}`;
-  if (kw) text += `;${kw.text}`;
+  let text = funcText + "(";
+  for (let i = 0; i < args.length; i++) text += i === 0 ? args[i].text : "," + args[i].text;
+  if (kw) text += ";" + kw.text;
   text += ")";
-  const key = `${name}-${digest(text)}`;
+  const key = sha1Hex(text, `${name}-`, 32);
   let spec: PyValue;
   if (!kw && !funcIsArg0) {
-    spec = new PyCall(TASK, [key, func, ...args.map((a) => a.py)]);
+    const taskArgs: PyValue[] = new Array(args.length + 2);
+    taskArgs[0] = key;
+    taskArgs[1] = func;
+    for (let i = 0; i < args.length; i++) taskArgs[i + 2] = args[i].py;
+    spec = new PyCall(TASK, taskArgs);
   } else {
     // dask.utils.apply(func, args, kwargs): the form that carries kwargs on every dask version.
     const [callee, ...rest] = funcIsArg0 ? args : [{ py: func, text: "", hasRef: false }, ...args];
@@ -307,10 +329,15 @@ function buildCall(
       : rest.map((a) => a.py);
     spec = new PyCall(TASK, [key, APPLY, callee.py, argList, kw?.py ?? {}]);
   }
-  const nodes = unique(deps.nodes);
-  const attrs = nodes.length === 0 ? {} : Object.assign({}, ...nodes.map((d) => d.attrs));
-  return new Node(key, attrs, nodes, unique(deps.futures), spec);
+  const futures = deps.futures.length === 0 ? NO_FUTURES : unique([...deps.futures]);
+  if (deps.nodes.length === 0) return new Node(key, NO_ATTRS, NO_NODES, futures, spec);
+  const nodes = unique([...deps.nodes]);
+  const attrs = Object.assign({}, ...nodes.map((d) => d.attrs));
+  return new Node(key, attrs, nodes, futures, spec);
 }
+
+/** What {@link buildCall} collects the references of one call's arguments into, reused. */
+const CALL_REFERENCES: References = { nodes: [], futures: [] };
 
 /** Keys an argument refers to, collected while encoding it. */
 interface References {
@@ -460,10 +487,6 @@ function str(s: string): string {
 
 function globalText(g: PyGlobal): string {
   return `g${g.module}:${g.qualname}`;
-}
-
-function digest(text: string): string {
-  return sha1Hex(text).slice(0, 32);
 }
 
 function digestBytes(bytes: Uint8Array): string {

@@ -38,17 +38,22 @@ export function tupleTask(spec: PyValue): PyValue {
   if (call?.fn !== TASK_SPEC.task) {
     throw new GraphBuildFailed("tupleTask() takes a Task or DataNode made by the graph builder");
   }
-  const [, func, ...args] = call.args;
-  if (isApply(func) && args.length <= 3) {
-    const [callee, argList = [], kwargs = {}] = args;
-    const list = runArg(argList);
-    const kw = dataArg(kwargs);
+  // Task(key, func, *args); indexed rather than destructured: this runs once per task.
+  const parts = call.args;
+  const func = parts[1];
+  if (isApply(func) && parts.length <= 5) {
+    const callee = parts[2];
+    const list = runArg(parts[3] === undefined ? [] : parts[3]);
+    const kw = dataArg(parts[4] === undefined ? {} : parts[4]);
     if (specCall(callee)?.fn === TASK_SPEC.taskRef) {
       return new PyTuple([TASK_SPEC.apply, TASK_SPEC.apply, [dataArg(callee), list, kw]]);
     }
     return new PyTuple([TASK_SPEC.apply, callee, list, kw]);
   }
-  return new PyTuple([func, ...args.map(runArg)]);
+  const items: PyValue[] = new Array(parts.length - 1);
+  items[0] = func;
+  for (let i = 2; i < parts.length; i++) items[i - 1] = runArg(parts[i]);
+  return new PyTuple(items);
 }
 
 /** An argument in a place the worker runs nested tasks: top-level arguments and their lists. */

@@ -22,7 +22,10 @@ const PICKLE_HEADER = { serializer: "pickle", writeable: [] };
 
 /**
  * Builds the `update-graph` message for `dsk` (a `{key: Task}` dict) wanting `keys`.
- * `token` names the graph (any unique string).
+ * `token` names the graph (any unique string). With `keysInOrder`, `dsk` holds exactly `keys`,
+ * none depending on another: the scheduler then runs them in the order of `keys`
+ * (`internal_priority`, as Python's `Client.map` sends) instead of ordering the graph itself with
+ * `dask.order` (tens of µs per task of scheduler time).
  */
 export function updateGraphMessage(
   dialect: SchedulerDialect,
@@ -30,8 +33,10 @@ export function updateGraphMessage(
   keys: readonly string[],
   token: string,
   placement: GraphPlacement = {},
+  keysInOrder = false,
 ): Record<string, unknown> {
   const common = commonFields(dialect, keys, placement);
+  if (keysInOrder) common.internal_priority = new Map(keys.map((key, i) => [key, i]));
   if (dialect.era === "expr") {
     // Expr._reconstruct(LLGExpr, dsk, token, cache) avoids tokenizing the graph on the scheduler.
     const expr = new PyCall(RECONSTRUCT, [LLG_EXPR, dsk, token, {}]);

@@ -1,8 +1,9 @@
 /**
  * Pickle writer: {@link dumps} encodes the model of Python values ({@link PyValue}) as a
  * protocol 4/5 pickle that Python's `pickle.loads` turns back into those values. Output is
- * deterministic, memo-free and frame-free (see `docs/wire-protocol.md`, "Pickle subset"), e.g.
- * the `LLGExpr` graph envelope (same document, "Graphs by release").
+ * deterministic and frame-free, and memoizes only globals that occur more than once (see
+ * `docs/wire-protocol.md`, "Pickle subset"), e.g. the `LLGExpr` graph envelope (same document,
+ * "Graphs by release").
  *
  * @example
  * ```ts
@@ -51,7 +52,8 @@ export function dumps(value: PyValue, options: DumpsOptions = {}): Uint8Array {
   }
   const w = new ByteWriter(256);
   w.u8x2(OP.PROTO, protocol);
-  new PickleEncoder(w, options.maxDepth ?? DEFAULT_DUMPS_MAX_DEPTH).value(value, 0);
+  const maxDepth = options.maxDepth ?? DEFAULT_DUMPS_MAX_DEPTH;
+  new PickleEncoder(w, maxDepth, repeatedGlobals(value, maxDepth)).value(value, 0);
   w.u8(OP.STOP);
   return w.finish();
 }
@@ -61,8 +63,71 @@ const BATCH = 1000;
 
 const PICKLE_LOADS = new PyGlobal("pickle", "loads");
 
+/** Module → names of the globals that occur more than once in a value. */
+type GlobalNames = Map<string, Set<string>>;
+
+/**
+ * The globals `value` names more than once. Only those are memoized: a graph of many tasks
+ * calling one function then names it once (its unpickling imports it once, not once per task),
+ * while a value naming each global once pickles exactly as without a memo.
+ */
+function repeatedGlobals(value: unknown, maxDepth: number): GlobalNames {
+  const seen: GlobalNames = new Map();
+  const repeated: GlobalNames = new Map();
+  const note = (g: PyGlobal) => {
+    let names = seen.get(g.module);
+    if (!names) seen.set(g.module, names = new Set());
+    if (!names.has(g.qualname)) return void names.add(g.qualname);
+    let again = repeated.get(g.module);
+    if (!again) repeated.set(g.module, again = new Set());
+    again.add(g.qualname);
+  };
+  // Past maxDepth the encoder itself refuses the value; the walk just stops there.
+  const walk = (v: unknown, depth: number): void => {
+    if (v === null || typeof v !== "object" || depth > maxDepth) return;
+    const d = depth + 1;
+    if (Array.isArray(v)) {
+      for (const x of v) walk(x, d);
+    } else if (v instanceof Uint8Array) {
+      return;
+    } else if (v instanceof PyGlobal) {
+      note(v);
+    } else if (v instanceof PyCall) {
+      walk(v.fn, d);
+      for (const x of v.args) walk(x, d);
+    } else if (v instanceof PyTuple || v instanceof PySet) {
+      for (const x of v.items) walk(x, d);
+    } else if (v instanceof PyInstance) {
+      note(v.cls);
+      for (const x of v.args) walk(x, d);
+      walk(v.state, d);
+    } else if (v instanceof PyPickled) {
+      note(PICKLE_LOADS);
+    } else if (v instanceof Map) {
+      for (const [k, x] of v) {
+        walk(k, d);
+        walk(x, d);
+      }
+    } else if (v instanceof Set) {
+      for (const x of v) walk(x, d);
+    } else if (isPlainObject(v)) {
+      for (const k in v) walk(v[k], d);
+    }
+  };
+  walk(value, 0);
+  return repeated;
+}
+
 class PickleEncoder {
-  constructor(readonly w: ByteWriter, readonly maxDepth: number) {}
+  /** Memo index of each repeated global already written, by module and name. */
+  readonly #memo = new Map<string, Map<string, number>>();
+  #memoSize = 0;
+
+  constructor(
+    readonly w: ByteWriter,
+    readonly maxDepth: number,
+    readonly repeated: GlobalNames,
+  ) {}
 
   value(v: unknown, depth: number): void {
     const w = this.w;
@@ -105,16 +170,14 @@ class PickleEncoder {
         w.u8(OP.BUILD);
       }
     } else if (v instanceof PyGlobal) {
-      this.str(v.module);
-      this.str(v.qualname);
-      w.u8(OP.STACK_GLOBAL);
+      this.global(v);
     } else if (v instanceof PyTuple) {
       this.tuple(v.items, d);
     } else if (v instanceof PyFloat) {
       this.float(v.value);
     } else if (v instanceof Map) {
       w.u8(OP.EMPTY_DICT);
-      this.dictItems(v.entries(), v.size, d);
+      this.mapItems(v, d);
     } else if (v instanceof PySet) {
       w.u8(OP.EMPTY_SET);
       this.batched(v.items, OP.ADDITEMS, d);
@@ -127,15 +190,33 @@ class PickleEncoder {
       this.bytes(v.bytes);
       w.u8x2(OP.TUPLE, OP.REDUCE);
     } else if (isPlainObject(v)) {
-      const entries = Object.entries(v).filter(([, x]) => x !== undefined);
       w.u8(OP.EMPTY_DICT);
-      this.dictItems(entries.values(), entries.length, d);
+      this.objectItems(v, d);
     } else {
       const name = (v as { constructor?: { name?: string } }).constructor?.name ?? "object";
       throw new EncodeFailed(
         `cannot pickle a ${name}; wrap Python values in PyTuple/PySet/PyFloat/PyGlobal/PyCall/PyInstance`,
       );
     }
+  }
+
+  /** STACK_GLOBAL; a repeated global is memoized the first time and fetched from the memo after. */
+  global(g: PyGlobal): void {
+    const w = this.w;
+    const memo = this.#memo.get(g.module)?.get(g.qualname);
+    if (memo !== undefined) {
+      if (memo < 0x100) return w.u8x2(OP.BINGET, memo);
+      w.u8(OP.LONG_BINGET);
+      return w.u32le(memo);
+    }
+    this.str(g.module);
+    this.str(g.qualname);
+    w.u8(OP.STACK_GLOBAL);
+    if (!this.repeated.get(g.module)?.has(g.qualname)) return;
+    w.u8(OP.MEMOIZE);
+    let names = this.#memo.get(g.module);
+    if (!names) this.#memo.set(g.module, names = new Map());
+    names.set(g.qualname, this.#memoSize++);
   }
 
   tuple(items: readonly unknown[], depth: number): void {
@@ -155,17 +236,36 @@ class PickleEncoder {
     }
   }
 
-  dictItems(entries: Iterator<[unknown, unknown]>, size: number, depth: number): void {
-    for (let done = 0; done < size;) {
-      this.w.u8(OP.MARK);
-      const end = Math.min(size, done + BATCH);
-      for (; done < end; done++) {
-        const [k, x] = entries.next().value!;
-        this.value(k, depth);
-        this.value(x, depth);
+  /** A Map's items after EMPTY_DICT, as MARK … SETITEMS batches (no entry array per item). */
+  mapItems(map: ReadonlyMap<unknown, unknown>, depth: number): void {
+    let inBatch = 0;
+    map.forEach((x, k) => {
+      if (inBatch === 0) this.w.u8(OP.MARK);
+      this.value(k, depth);
+      this.value(x, depth);
+      if (++inBatch === BATCH) {
+        this.w.u8(OP.SETITEMS);
+        inBatch = 0;
       }
-      this.w.u8(OP.SETITEMS);
+    });
+    if (inBatch > 0) this.w.u8(OP.SETITEMS);
+  }
+
+  /** A plain object's items (`undefined` values skipped), as {@link mapItems} writes them. */
+  objectItems(o: Record<string, unknown>, depth: number): void {
+    let inBatch = 0;
+    for (const k in o) {
+      const x = o[k];
+      if (x === undefined) continue;
+      if (inBatch === 0) this.w.u8(OP.MARK);
+      this.str(k);
+      this.value(x, depth);
+      if (++inBatch === BATCH) {
+        this.w.u8(OP.SETITEMS);
+        inBatch = 0;
+      }
     }
+    if (inBatch > 0) this.w.u8(OP.SETITEMS);
   }
 
   str(s: string): void {

@@ -67,6 +67,18 @@ Deno.test("pickle writer - the LLGExpr vector is reproduced byte for byte", () =
   assert.deepEqual(dumps(llgExpr()), expected);
 });
 
+Deno.test("pickle writer - a repeated global is memoized once, a single one is not", () => {
+  const neg = () => new PyGlobal("operator", "neg");
+  const once = [0x8c, 0x08, ...enc.encode("operator"), 0x8c, 0x03, ...enc.encode("neg"), 0x93];
+  // [neg, neg, len]: MEMOIZE after the first neg, BINGET 0 for the second, len as it is.
+  const len = [0x8c, 0x08, ...enc.encode("builtins"), 0x8c, 0x03, ...enc.encode("len"), 0x93];
+  assert.deepEqual(
+    dumps([neg(), neg(), new PyGlobal("builtins", "len")]),
+    Uint8Array.of(0x80, 4, 0x5d, 0x28, ...once, 0x94, 0x68, 0, ...len, 0x65, 0x2e),
+  );
+  assert.deepEqual(dumps(neg()), Uint8Array.of(0x80, 4, ...once, 0x2e));
+});
+
 Deno.test("pickle writer - pyGlobal splits dotted and colon names", () => {
   assert.deepEqual(pyGlobal("numpy.mean"), new PyGlobal("numpy", "mean"));
   assert.deepEqual(pyGlobal("os.path.join"), new PyGlobal("os.path", "join"));
@@ -189,6 +201,15 @@ function goldenCases(): [PyValue, string][] {
       "__import__('argparse').Namespace(a=1, b='x')",
     ],
     [new PyInstance(pyGlobal("collections.OrderedDict")), "collections.OrderedDict()"],
+    // Repeated globals come from the memo: BINGET, and LONG_BINGET past 256 entries.
+    [
+      Array.from({ length: 3 }, () => new PyCall(pyGlobal("operator.neg"), [2])),
+      "[-2, -2, -2]",
+    ],
+    [
+      Array.from({ length: 6 }, (_, i) => new PyGlobal("operator", i % 2 ? "neg" : "pos")),
+      "[operator.neg if i % 2 else operator.pos for i in range(6)]",
+    ],
     [new PyInstance(pyGlobal("builtins.tuple"), undefined, [[1, 2]]), "(1, 2)"],
     [
       new PyInstance(pyGlobal("fractions.Fraction"), undefined, [3, 4]),
@@ -217,6 +238,23 @@ for blob, expr in args["cases"]:
           { cases: cases.map(([v, expr]) => [dumps(v), expr]) },
         );
         cases.forEach(([, expr], i) => assert.equal(diffs[i], null, `case ${expr}: ${diffs[i]}`));
+      });
+
+      await t.step("more than 256 repeated globals: LONG_BINGET", async () => {
+        const names = await py.run<string[]>(
+          `import os\nresult = sorted(n for n in dir(os) if not n.startswith("_"))[:300]`,
+          {},
+        );
+        assert.equal(names.length, 300);
+        const value = [...names, ...names].map((n) => new PyGlobal("os", n));
+        const got = await py.run<string | null>(
+          `import os
+names = sorted(n for n in dir(os) if not n.startswith("_"))[:300]
+got = pickle.loads(args["b"])
+result = None if got == [getattr(os, n) for n in names * 2] else repr(got[:5])`,
+          { b: dumps(value) },
+        );
+        assert.equal(got, null);
       });
 
       await t.step("protocol 5 output loads too", async () => {
