@@ -32,20 +32,27 @@ function mib(bytes: number): string {
   return `${(bytes / MiB).toFixed(1)} MiB`;
 }
 
+/**
+ * Runs `[mode, ...counts]` against a fresh DEDL-release cluster (one worker, two threads); gives
+ * the report and its figures in words for assertion messages.
+ */
+async function measureOnDedl(
+  [mode, ...counts]: string[],
+): Promise<{ r: LoadReport; facts: string }> {
+  await using cluster = await LocalCluster.start({ era: "dedl", workers: 1, threadsPerWorker: 2 });
+  const r = await measure([mode, cluster.address, ...counts]);
+  const facts = `peak RSS +${mib(r.peakRssGrowth)}, retained heap ${mib(r.retainedHeap)}, ` +
+    `${r.tasksLeft} tasks left, ${Math.round(r.ms)} ms`;
+  return { r, facts };
+}
+
 // DEDL's release only: 50 000 tasks cost its scheduler and worker ~2.7 ms of CPU each on a
 // 2-core machine (about 2 minutes, the same for Python's client), the newest release as much.
 Deno.test({
   name: "load (dedl) - 50 000 tasks through one client: bounded memory, every key released",
   sanitizeResources: false,
   fn: async () => {
-    await using cluster = await LocalCluster.start({
-      era: "dedl",
-      workers: 1,
-      threadsPerWorker: 2,
-    });
-    const r = await measure(["one-client", cluster.address, "50000"]);
-    const facts = `peak RSS +${mib(r.peakRssGrowth)}, retained heap ${mib(r.retainedHeap)}, ` +
-      `${r.tasksLeft} tasks left, ${Math.round(r.ms)} ms`;
+    const { r, facts } = await measureOnDedl(["one-client", "50000"]);
     assert.equal(r.tasks, 50_000);
     // Measured: +118 MiB for 50 000 futures, their graph and their values. A promise chain per
     // future, as before one watcher served them all, took +40-55 MiB per 10 000.
@@ -62,14 +69,7 @@ Deno.test({
   name: "load (dedl) - 20 clients at once: bounded memory, nothing left once closed",
   sanitizeResources: false,
   fn: async () => {
-    await using cluster = await LocalCluster.start({
-      era: "dedl",
-      workers: 1,
-      threadsPerWorker: 2,
-    });
-    const r = await measure(["many-clients", cluster.address, "20", "250"]);
-    const facts = `peak RSS +${mib(r.peakRssGrowth)}, retained heap ${mib(r.retainedHeap)}, ` +
-      `${r.tasksLeft} tasks left, ${Math.round(r.ms)} ms`;
+    const { r, facts } = await measureOnDedl(["many-clients", "20", "250"]);
     assert.equal(r.tasks, 5_000);
     // Measured: +13 MiB for 20 connections (a stream and an RPC comm each) and 5 000 tasks.
     assert.ok(r.peakRssGrowth < 60 * MiB, `peak RSS grew too much: ${facts}`);

@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { PYTHON_ERAS } from "../../tests/replica/python_env.ts";
 import { Client } from "./client.ts";
 import { RemoteError } from "../errors.ts";
-import { type Node, py } from "../graph/py.ts";
+import { py } from "../graph/py.ts";
 import { LocalCluster } from "../testing/local_cluster.ts";
+import { sleepyArray } from "../testing/sleepy_array.ts";
 import { collectionGraphBuilder } from "../graph/collection_graph.ts";
 import { collectGraph } from "../graph/task_graph.ts";
 import {
@@ -44,21 +45,6 @@ class Reports {
       await new Promise((r) => setTimeout(r, 20));
     }
   }
-}
-
-/** `n` chunks that each sleep about `seconds`, then give 1000 `true`s. */
-function sleepyArray(n: number, seconds: number): Node {
-  const full = py.call("dask.delayed", py.fn("numpy.full").global, py.kwargs({ pure: false }));
-  const sleep = py.call("dask.delayed", py.fn("time.sleep").global, py.kwargs({ pure: false }));
-  const isNone = py.call("dask.delayed", py.fn("operator.is_").global, py.kwargs({ pure: false }));
-  const chunks = Array.from({ length: n }, (_, i) =>
-    py.call(
-      "dask.array.from_delayed",
-      py.call(full, py.tuple(1000), py.call(isNone, py.call(sleep, seconds + i / 1000), null)),
-      py.tuple(1000),
-      py.kwargs({ dtype: "bool" }),
-    ));
-  return py.call("dask.array.concatenate", chunks);
 }
 
 /** The keys of finished tasks in the scheduler's task stream (as the scheduler names them). */

@@ -13,6 +13,7 @@ import { type Collection, type Node, py } from "./py.ts";
 import { encodeMessage } from "../codec/message.ts";
 import { NDArray } from "../codec/numpy.ts";
 import { LocalCluster } from "../testing/local_cluster.ts";
+import { sleepyArray } from "../testing/sleepy_array.ts";
 import { pythonCompute } from "../testing/python_compute.ts";
 import { chunkTasks } from "../testing/task_stream.ts";
 import { fuzzIterations, SeededRandom } from "../testing/seeded_random.ts";
@@ -59,22 +60,6 @@ function loadedChunks(dir: string, n: number): Node {
       py.call(load, `${dir}/c${i}.npy`),
       py.tuple(1000),
       py.kwargs({ dtype: "float64" }),
-    ));
-  return py.call("dask.array.concatenate", chunks);
-}
-
-/** `n` chunks that each sleep about `seconds` before yielding 1000 ones. */
-function sleepyChunks(n: number, seconds: number): Node {
-  const full = py.call("dask.delayed", py.fn("numpy.full").global, py.kwargs({ pure: false }));
-  const sleep = py.call("dask.delayed", py.fn("time.sleep").global, py.kwargs({ pure: false }));
-  const isNone = py.call("dask.delayed", py.fn("operator.is_").global, py.kwargs({ pure: false }));
-  // Distinct durations make distinct nodes (equal nodes would share one key and one chunk).
-  const chunks = Array.from({ length: n }, (_, i) =>
-    py.call(
-      "dask.array.from_delayed",
-      py.call(full, py.tuple(1000), py.call(isNone, py.call(sleep, seconds + i / 1000), null)),
-      py.tuple(1000),
-      py.kwargs({ dtype: "bool" }),
     ));
   return py.call("dask.array.concatenate", chunks);
 }
@@ -244,7 +229,7 @@ for (const era of PYTHON_ERAS) {
       await eventually("a clean scheduler", async () => (await knownKeys(client)) === 0);
       const before = await sleepsDone(client);
       const future = await client.computeCollection(
-        py.collection(sleepyChunks(24, 0.4).method("sum")),
+        py.collection(sleepyArray(24, 0.4).method("sum")),
         WAIT,
       );
       await eventually(
