@@ -8,6 +8,7 @@
  * another session of the same account may have started one meanwhile.
  * @module
  */
+import { sleep } from "../../base/mod.ts";
 import { answerMayBeLost } from "./api_client.ts";
 import type { ClusterReport, ClusterStatus } from "./cluster_report.ts";
 import {
@@ -20,6 +21,9 @@ import type { ClusterOptionValues } from "./options.ts";
 
 /** Budget of each call of the check (the list before, the list after, the stop). */
 const CHECK_TIMEOUT_MS = 10_000;
+/** Lists after the first when it shows nothing new, and the pause before each. */
+const RELISTS = 2;
+const RELIST_PAUSE_MS = 1_000;
 
 /**
  * Clusters of this account that appeared at a gateway while the answer to a create request was
@@ -130,17 +134,16 @@ export class CreateWatch implements Disposable {
         checked: true,
         ...f,
       }, { cause: failure });
-    let after: ClusterReport[];
+    let fresh: ClusterReport[];
     try {
-      after = await this.gateway.listClusters({ timeoutMs: timeout(this.settings) });
+      fresh = await this.#fresh();
+      // A Kubernetes gateway lists from a cache that learns of a new cluster a moment later.
+      for (let i = 0; i < RELISTS && fresh.length === 0; i++) {
+        await sleep(RELIST_PAUSE_MS);
+        fresh = await this.#fresh();
+      }
     } catch {
       return found({ checked: false });
-    }
-    const fresh: ClusterReport[] = [];
-    for (const c of after) {
-      if (this.before.has(c.name) || this.#named.has(c.name)) continue;
-      if (await this.#tracked(c.name)) continue;
-      fresh.push(c);
     }
     if (fresh.length === 1 && asked(fresh[0], this.settings.options)) {
       const name = fresh[0].name;
@@ -160,6 +163,18 @@ export class CreateWatch implements Disposable {
       return found({ possibleOrphans: names });
     }
     return found({});
+  }
+
+  /** The clusters listed now that were not before, and that nothing else claims. */
+  async #fresh(): Promise<ClusterReport[]> {
+    const after = await this.gateway.listClusters({ timeoutMs: timeout(this.settings) });
+    const fresh: ClusterReport[] = [];
+    for (const c of after) {
+      if (this.before!.has(c.name) || this.#named.has(c.name)) continue;
+      if (await this.#tracked(c.name)) continue;
+      fresh.push(c);
+    }
+    return fresh;
   }
 
   async #tracked(name: string): Promise<boolean> {

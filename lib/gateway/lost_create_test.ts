@@ -150,13 +150,20 @@ Deno.test("lost create - one new cluster with the options asked for is stopped",
   assert.deepEqual(gateway.stopped, ["b"]);
 });
 
-Deno.test("lost create - nothing new: nothing is stopped, and the error says so", async () => {
-  const gateway = new ListingGateway([[report("a")], [report("a")]]);
+Deno.test("lost create - nothing new after three lists: nothing is stopped, the error says so", async () => {
+  const gateway = new ListingGateway([[report("a")], [report("a")], [report("a")], [report("a")]]);
   using watch = await CreateWatch.start(gateway, { options: {} });
   const e = await watch.failed(garbled);
   assert.ok(e instanceof CreateAnswerLost && e.checked && e.stopped === null, String(e));
   assert.match(e.message, /created no cluster/);
   assert.deepEqual(gateway.stopped, []);
+});
+
+Deno.test("lost create - a cluster listed only a moment later (a Kubernetes gateway's cache) is found", async () => {
+  const gateway = new ListingGateway([[], [], [report("b")]]);
+  using watch = await CreateWatch.start(gateway, { options: {} });
+  const e = await watch.failed(garbled);
+  assert.ok(e instanceof CreateAnswerLost && e.stopped === "b", String(e));
 });
 
 Deno.test("lost create - several new clusters, or other options: none is stopped, all reported", async () => {
