@@ -324,20 +324,22 @@ export class Gateway {
     if (settings.validate !== false && Object.keys(options).length > 0) {
       (await this.#optionsSpec()).validate(options);
     }
-    // Were the answer lost, the clusters listed before tell which one the request created.
-    using watch = await CreateWatch.start(this, {
-      options,
-      isTracked: settings.isTracked,
-      onWarning: this.#onWarning,
-      timeoutMs: this.timeoutMs,
-    });
     let name: string;
-    try {
-      name = await this.#submit(options);
-    } catch (e) {
-      throw await watch.failed(e);
+    {
+      // Were the answer lost, the clusters listed before tell which one the request created.
+      using watch = await CreateWatch.start(this, {
+        options,
+        isTracked: settings.isTracked,
+        onWarning: this.#onWarning,
+        timeoutMs: this.timeoutMs,
+      });
+      try {
+        name = await this.#submit(options);
+      } catch (e) {
+        throw await watch.failed(e);
+      }
+      watch.created(name);
     }
-    watch.created(name);
     settings.onCreated?.(name);
     // The gateway records a new cluster as PENDING before it answers.
     report(settings.onProgress, {
