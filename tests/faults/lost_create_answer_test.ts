@@ -351,7 +351,7 @@ Deno.test("faults - a lost create answer: the cluster the gateway created is fou
         // Kept by the MultiCluster: shutdown() stops it now that the gateway answers.
         const stopped = await mc.shutdown();
         assert.deepEqual(stopped.map((o) => o.ok && o.value), ["STOPPED"]);
-        assert.equal((await direct.lumi.getCluster(name)).status, "STOPPED");
+        await assertStopped("lumi", name);
       } finally {
         holdStops = false;
         await mc.shutdown();
