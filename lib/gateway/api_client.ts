@@ -118,6 +118,10 @@ export class ApiClient {
       const remaining = deadline - Date.now();
       let failure: { reason: string; retryable: boolean; cause?: unknown; reached?: boolean };
       let sent = false;
+      // Deno's fetch sends a request again, on a new connection, when a reused keep-alive
+      // connection closes before the answer: a call that is not idempotent (a create) could act
+      // twice. It goes on a connection of its own, never reused, so that it is sent once.
+      using client = req.idempotent ? undefined : Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
       try {
         if (remaining <= 0) throw new DOMException("deadline passed", "TimeoutError");
         sent = true;
@@ -126,6 +130,7 @@ export class ApiClient {
           headers,
           body: req.body === undefined ? undefined : JSON.stringify(req.body),
           signal: AbortSignal.timeout(remaining),
+          client,
         });
         this.cookies.store(url, res.headers);
         const text = await readBody(res, url.href);

