@@ -723,6 +723,8 @@ export class MultiCluster implements AsyncDisposable {
       ({ client } = this.site(site));
     } catch (e) {
       await member?.settle("failed");
+      // A signal's shutdown may have let go of the site's cluster just before this call.
+      if (isEndingProcess(this)) return await new Promise<never>(() => {});
       throw e;
     }
     let future: Future | undefined;
