@@ -91,6 +91,7 @@ export {
   ClusterNotFound,
   ClusterNotRunning,
   ClusterStartTimeout,
+  CreateAnswerLost,
   GatewayAuthRefused,
   GatewayError,
   GatewayUnavailable,

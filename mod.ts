@@ -77,6 +77,7 @@ export {
   Gateway,
   GatewayCluster,
   type GatewayOptions,
+  PossibleOrphans,
 } from "./lib/gateway/mod.ts";
 export {
   asCompleted,

@@ -19,6 +19,22 @@ const MAX_ATTEMPTS = 4;
 const FIRST_BACKOFF_MS = 200;
 const MAX_BACKOFF_MS = 2_000;
 
+/**
+ * Failures of calls that are not idempotent after which the gateway may have acted: the request
+ * left (or may have left) and its answer was lost (timeout, connection cut after sending, a front
+ * proxy's 502/504). See {@link answerMayBeLost}.
+ */
+const answersLost = new WeakSet<Error>();
+
+/**
+ * Whether `error`, thrown by {@link ApiClient.send} for a call that is not idempotent, means the
+ * request may have reached the gateway and only its answer was lost (not: a refused connection,
+ * an unresolved name, an answer the gateway gave).
+ */
+export function answerMayBeLost(error: unknown): boolean {
+  return error instanceof Error && answersLost.has(error);
+}
+
 /** One API call. */
 export interface ApiRequest {
   readonly method: "GET" | "POST" | "DELETE";
@@ -100,14 +116,21 @@ export class ApiClient {
       if (cookie) headers.set("Cookie", cookie);
 
       const remaining = deadline - Date.now();
-      let failure: { reason: string; retryable: boolean; cause?: unknown };
+      let failure: { reason: string; retryable: boolean; cause?: unknown; reached?: boolean };
+      let sent = false;
+      // Deno's fetch sends a request again, on a new connection, when a reused keep-alive
+      // connection closes before the answer: a call that is not idempotent (a create) could act
+      // twice. It goes on a connection of its own, never reused, so that it is sent once.
+      using client = req.idempotent ? undefined : Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
       try {
         if (remaining <= 0) throw new DOMException("deadline passed", "TimeoutError");
+        sent = true;
         const res = await this.options.fetch(url, {
           method: req.method,
           headers,
           body: req.body === undefined ? undefined : JSON.stringify(req.body),
           signal: AbortSignal.timeout(remaining),
+          client,
         });
         this.cookies.store(url, res.headers);
         const text = await readBody(res, url.href);
@@ -130,6 +153,8 @@ export class ApiClient {
         failure = {
           reason: `HTTP ${res.status} (${serverMessage(answer) ?? "no message"})`,
           retryable: req.idempotent,
+          // A front proxy's "bad gateway" or "gateway timeout": it may have forwarded the call.
+          reached: res.status === 502 || res.status === 504,
         };
         if (![502, 503, 504].includes(res.status) && !canRetry(failure, attempt, deadline)) {
           throw new UnexpectedResponse(url.href, res.status, failure.reason);
@@ -137,11 +162,14 @@ export class ApiClient {
       } catch (e) {
         if (e instanceof GatewayAuthRefused || e instanceof UnexpectedResponse) throw e;
         failure = classifyFetchError(e, budget, req.idempotent);
+        failure.reached &&= sent;
       }
       if (!canRetry(failure, attempt, deadline)) {
-        throw new GatewayUnavailable(this.endpoints.apiUrl, failure.reason, {
+        const error = new GatewayUnavailable(this.endpoints.apiUrl, failure.reason, {
           cause: failure.cause,
         });
+        if (failure.reached && !req.idempotent) answersLost.add(error);
+        throw error;
       }
       await sleep(Math.min(backoff(attempt), deadline - Date.now()));
     }
@@ -169,9 +197,9 @@ function classifyFetchError(
   e: unknown,
   budgetMs: number,
   idempotent: boolean,
-): { reason: string; retryable: boolean; cause: unknown } {
+): { reason: string; retryable: boolean; cause: unknown; reached: boolean } {
   if (e instanceof DOMException && e.name === "TimeoutError") {
-    return { reason: `no answer within ${budgetMs} ms`, retryable: false, cause: e };
+    return { reason: `no answer within ${budgetMs} ms`, retryable: false, cause: e, reached: true };
   }
   const detail = [e, (e as { cause?: unknown })?.cause]
     .map((x) => (x instanceof Error ? x.message : ""))
@@ -189,6 +217,8 @@ function classifyFetchError(
       : `request failed (${excerpt(detail.trim() || String(e))})`,
     retryable: notSent || idempotent,
     cause: e,
+    // Sent, or possibly sent: the connection broke after it was opened.
+    reached: !notSent && !refused && !dns,
   };
 }
 

@@ -27,9 +27,6 @@ export class CleartextToken {
   }
 }
 
-/** Warnings a gateway client reports. */
-export type GatewayWarning = CleartextToken;
-
 /** Whether `url` leaves this machine unencrypted: `http://` to a host other than loopback. */
 export function isCleartext(url: URL): boolean {
   if (url.protocol !== "http:") return false;
@@ -45,7 +42,7 @@ export class CleartextTokenGuard {
   constructor(
     private readonly origin: URL,
     private readonly requireHttps: boolean,
-    private readonly onWarning: ((warning: GatewayWarning) => void) | undefined,
+    private readonly onWarning: ((warning: CleartextToken) => void) | undefined,
   ) {}
 
   /**

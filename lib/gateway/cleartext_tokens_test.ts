@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { readEndpoints } from "../../tests/replica/endpoints.ts";
 import { MultiCluster, type MultiClusterWarning } from "../multicluster/mod.ts";
-import { type CleartextToken, isCleartext } from "./cleartext_tokens.ts";
+import { isCleartext } from "./cleartext_tokens.ts";
+import type { GatewayWarning } from "./warnings.ts";
 import { InsecureGateway } from "./errors.ts";
 import { Gateway } from "./gateway.ts";
 import { replicaLogin } from "./testing/replica_login.ts";
@@ -40,7 +41,7 @@ Deno.test({
     const via = tcpRelay(host!, new URL(ep.sites.central.address));
     try {
       await using auth = await replicaLogin(0);
-      const warnings: CleartextToken[] = [];
+      const warnings: GatewayWarning[] = [];
       const gateway = new Gateway({ address: via.url, auth, onWarning: (w) => warnings.push(w) });
       const direct = new Gateway({ address: ep.sites.central.address, auth });
       assert.deepEqual(await gateway.listClusters(), await direct.listClusters());

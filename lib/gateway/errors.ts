@@ -191,6 +191,81 @@ export class ClusterNotRunning extends GatewayError {
   }
 }
 
+/**
+ * A create request (`newCluster`) may have reached the gateway, but its answer did not arrive:
+ * no answer in time, the connection cut after the request was sent, or an answer that could not
+ * be read. The client then compared the user's clusters at the gateway with a list taken just
+ * before the request, to find the cluster the gateway may have created: {@link stopped} names it
+ * when it was found and stopped. `cause` is the failure itself.
+ */
+export class CreateAnswerLost extends GatewayError {
+  /** Stable code of the condition. */
+  readonly code = "ERR_CREATE_ANSWER_LOST";
+  /** Kind of failure. */
+  readonly kind = "unavailable";
+  /** The cluster the request created, stopped again; `null` when none was found or stopped. */
+  readonly stopped: string | null;
+  /** The cluster the request created, which could not be stopped; `null` when none. */
+  readonly unstopped: string | null;
+  /** New clusters that cannot be told apart from another session's: none was stopped. */
+  readonly possibleOrphans: readonly string[];
+  /** `false` when the clusters could not be listed after the failure: nothing is known. */
+  readonly checked: boolean;
+
+  /** Creates the error from what the comparison of the cluster lists found. */
+  constructor(
+    /** The gateway's API address. */
+    readonly address: string,
+    /** What failed, e.g. `no answer within 30000 ms`. */
+    readonly reason: string,
+    found: LostCreateFindings,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `the create request to dask-gateway at ${address} was sent but its answer was lost ` +
+        `(${clip(reason)}); ${lostCreateOutcome(found)}`,
+      options,
+    );
+    this.stopped = found.stopped;
+    this.unstopped = found.unstopped;
+    this.possibleOrphans = found.possibleOrphans;
+    this.checked = found.checked;
+  }
+}
+
+/** What comparing the cluster lists around a lost create answer found (see {@link CreateAnswerLost}). */
+export interface LostCreateFindings {
+  /** The cluster the request created, stopped again. */
+  readonly stopped: string | null;
+  /** The cluster the request created, which could not be stopped. */
+  readonly unstopped: string | null;
+  /** New clusters that cannot be told apart from another session's. */
+  readonly possibleOrphans: readonly string[];
+  /** Whether the clusters could be listed after the failure. */
+  readonly checked: boolean;
+}
+
+function lostCreateOutcome(found: LostCreateFindings): string {
+  if (!found.checked) {
+    return "the clusters could not be listed afterwards, so whether it created one is unknown: " +
+      "list your clusters (listClusters(), `dedl-dask clusters`) and stop any you do not use";
+  }
+  if (found.stopped) {
+    return `the gateway had created cluster "${found.stopped}", which has been stopped; retry`;
+  }
+  if (found.unstopped) {
+    return `the gateway created cluster "${found.unstopped}", which could not be stopped: stop ` +
+      `it with stopCluster("${found.unstopped}") or \`dedl-dask stop <site> ${found.unstopped}\``;
+  }
+  if (found.possibleOrphans.length > 0) {
+    const names = found.possibleOrphans.map((n) => `"${n}"`).join(", ");
+    return `clusters ${names} appeared meanwhile and one may be another session's, so none was ` +
+      "stopped: stop the one that is not in use with stopCluster(name) or " +
+      "`dedl-dask stop <site> <name>`";
+  }
+  return "the gateway created no cluster (its list shows none new); retry";
+}
+
 /** A started cluster did not become RUNNING before the start deadline. */
 export class ClusterStartTimeout extends GatewayError {
   /** Stable code of the condition. */

@@ -3,7 +3,9 @@
  * clusters on one gateway, with a bearer token on every request.
  * @module
  */
-import { CleartextTokenGuard, type GatewayWarning } from "./cleartext_tokens.ts";
+import { CleartextTokenGuard } from "./cleartext_tokens.ts";
+import { CreateWatch } from "./lost_create.ts";
+import type { GatewayWarning } from "./warnings.ts";
 import { isPlainObject, sleep } from "../../base/mod.ts";
 import { warmUpTls } from "../../protocol/internal.ts";
 import type { TokenSource } from "../auth/mod.ts";
@@ -74,7 +76,10 @@ export interface GatewayOptions {
    * gateway.
    */
   readonly requireHttps?: boolean;
-  /** Called with each warning (e.g. `CleartextToken`); nothing is printed otherwise. */
+  /**
+   * Called with each warning (`CleartextToken`, `PossibleOrphans`); nothing is printed
+   * otherwise.
+   */
   readonly onWarning?: (warning: GatewayWarning) => void;
 }
 
@@ -106,6 +111,13 @@ export interface NewClusterOptions extends StartWaitOptions {
    * the name, so that an interrupted start can stop it).
    */
   readonly onCreated?: (name: string) => void;
+  /**
+   * Whether a live program already tracks a cluster of this account at this gateway (e.g. it is
+   * in a journal of this machine's running processes). Asked only when the answer to the create
+   * request was lost (see {@link CreateAnswerLost}): a cluster it claims is never taken for the
+   * one the request created.
+   */
+  readonly isTracked?: (name: string) => boolean | Promise<boolean>;
 }
 
 /** Options of {@link Gateway.connect}. */
@@ -156,6 +168,7 @@ export class Gateway {
   readonly timeoutMs: number;
   readonly #api: ApiClient;
   readonly #auth: TokenSource;
+  readonly #onWarning: GatewayOptions["onWarning"];
   #spec: { identity: string; spec: ClusterOptionsSpec } | undefined;
 
   /**
@@ -166,6 +179,7 @@ export class Gateway {
     this.endpoints = resolveGatewayEndpoints(options.address, options.proxyAddress);
     this.timeoutMs = options.timeoutMs ?? DEFAULT_GATEWAY_TIMEOUT_MS;
     this.#auth = options.auth;
+    this.#onWarning = options.onWarning;
     this.#api = new ApiClient(this.endpoints, {
       auth: options.auth,
       cleartext: new CleartextTokenGuard(
@@ -238,7 +252,11 @@ export class Gateway {
    * RUNNING).
    */
   async listClusters(
-    options: { readonly status?: ClusterStatus | readonly ClusterStatus[] } = {},
+    options: {
+      readonly status?: ClusterStatus | readonly ClusterStatus[];
+      /** Budget of the call. Default: the gateway timeout. */
+      readonly timeoutMs?: number;
+    } = {},
   ): Promise<ClusterReport[]> {
     const statuses = options.status === undefined ? [] : [options.status].flat();
     const res = await this.#api.send({
@@ -247,6 +265,7 @@ export class Gateway {
       query: statuses.length ? { status: statuses.join(",") } : undefined,
       authenticated: true,
       idempotent: true,
+      timeoutMs: options.timeoutMs,
     });
     const body = this.#expect(res, [200]).json;
     if (!isPlainObject(body)) {
@@ -287,6 +306,9 @@ export class Gateway {
    * @throws {InvalidOptions} naming the field, the value and the allowed range.
    * @throws {ClusterFailed} when the cluster fails to start.
    * @throws {ClusterStartTimeout} when it is not RUNNING by the deadline; it is then stopped.
+   * @throws {CreateAnswerLost} when the create request may have reached the gateway but its
+   *   answer was lost (timeout, connection cut after sending, unreadable answer): the cluster the
+   *   gateway created meanwhile, if one is found, has been stopped (see its fields).
    * @throws {WorkersTimeout} when `workers` were asked for and not all joined by the deadline;
    *   the cluster is then stopped.
    */
@@ -302,23 +324,21 @@ export class Gateway {
     if (settings.validate !== false && Object.keys(options).length > 0) {
       (await this.#optionsSpec()).validate(options);
     }
-    const res = await this.#api.send({
-      method: "POST",
-      path: "/api/v1/clusters/",
-      body: { cluster_options: options },
-      authenticated: true,
-      idempotent: false,
-    });
-    if (res.status === 422) {
-      const message = serverMessage(res) ?? "HTTP 422";
-      const spec = await this.#optionsSpec().catch(() => undefined);
-      throw spec
-        ? spec.serverRefusal(message, options)
-        : new InvalidOptions(null, undefined, null, message);
-    }
-    const name = (this.#expect(res, [201]).json as { name?: unknown })?.name;
-    if (typeof name !== "string" || !name) {
-      throw new UnexpectedResponse(res.url, res.status, "no cluster name in the answer");
+    let name: string;
+    {
+      // Were the answer lost, the clusters listed before tell which one the request created.
+      using watch = await CreateWatch.start(this, {
+        options,
+        isTracked: settings.isTracked,
+        onWarning: this.#onWarning,
+        timeoutMs: this.timeoutMs,
+      });
+      try {
+        name = await this.#submit(options);
+      } catch (e) {
+        throw await watch.failed(e);
+      }
+      watch.created(name);
     }
     settings.onCreated?.(name);
     // The gateway records a new cluster as PENDING before it answers.
@@ -347,6 +367,29 @@ export class Gateway {
       }
       throw e;
     }
+  }
+
+  /** Sends the create request; returns the new cluster's name. */
+  async #submit(options: ClusterOptionValues): Promise<string> {
+    const res = await this.#api.send({
+      method: "POST",
+      path: "/api/v1/clusters/",
+      body: { cluster_options: options },
+      authenticated: true,
+      idempotent: false,
+    });
+    if (res.status === 422) {
+      const message = serverMessage(res) ?? "HTTP 422";
+      const spec = await this.#optionsSpec().catch(() => undefined);
+      throw spec
+        ? spec.serverRefusal(message, options)
+        : new InvalidOptions(null, undefined, null, message);
+    }
+    const name = (this.#expect(res, [201]).json as { name?: unknown })?.name;
+    if (typeof name !== "string" || !name) {
+      throw new UnexpectedResponse(res.url, res.status, "no cluster name in the answer");
+    }
+    return name;
   }
 
   /**

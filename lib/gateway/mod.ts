@@ -40,5 +40,7 @@ export type { ClusterProgress, ProgressCallback } from "./progress.ts";
 export type { AccessTokenOptions, TokenSource } from "../auth/mod.ts";
 export type { TlsMaterial } from "../../protocol/internal.ts";
 export * from "./errors.ts";
-export { CleartextToken, type GatewayWarning } from "./cleartext_tokens.ts";
+export { CleartextToken } from "./cleartext_tokens.ts";
+export { PossibleOrphans } from "./lost_create.ts";
+export type { GatewayWarning } from "./warnings.ts";
 export * from "./deprecated.ts";

@@ -86,6 +86,13 @@ export class ClusterJournal {
     return entries;
   }
 
+  /** Whether a running process (this one included) recorded the cluster `name` at `gateway`. */
+  async tracked(gateway: string, name: string): Promise<boolean> {
+    return (await this.entries()).some((e) =>
+      e.gateway === gateway && e.name === name && ownerAlive(e)
+    );
+  }
+
   /** Recorded clusters whose process is gone: nobody will stop them. */
   async orphans(): Promise<JournalEntry[]> {
     return (await this.entries()).filter((e) => !ownerAlive(e));

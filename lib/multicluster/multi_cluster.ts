@@ -10,6 +10,7 @@ import {
   type ClusterProgress,
   type ClusterReport,
   type ClusterStatus,
+  CreateAnswerLost,
   Gateway,
   type GatewayCluster,
   GatewayUnavailable,
@@ -534,9 +535,17 @@ export class MultiCluster implements AsyncDisposable {
           answered();
           this.#record(state, name);
         },
+        // Another program of this machine's cluster is never taken for a lost create's.
+        isTracked: this.#journal &&
+          ((name) => this.#journal!.tracked(state.gateway.address, name)),
       });
       return cluster;
     } catch (e) {
+      // The gateway created it, its answer was lost, and stopping it failed: kept for shutdown().
+      if (e instanceof CreateAnswerLost && e.unstopped) {
+        this.#record(state, e.unstopped);
+        state.strays.add(e.unstopped);
+      }
       // The gateway stops what it created on most failures; a stop twice is harmless, a leak not.
       // When the gateway cannot be reached for it (found by tests/faults: an API link frozen
       // after the create answer), the cluster would run on unseen until the process ends:
@@ -714,6 +723,8 @@ export class MultiCluster implements AsyncDisposable {
       ({ client } = this.site(site));
     } catch (e) {
       await member?.settle("failed");
+      // A signal's shutdown may have let go of the site's cluster just before this call.
+      if (isEndingProcess(this)) return await new Promise<never>(() => {});
       throw e;
     }
     let future: Future | undefined;
