@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { replicaLogin } from "../../lib/gateway/testing/replica_login.ts";
 import { MultiCluster } from "../../lib/multicluster/mod.ts";
 import { type NDArray, py, RequestTimeout } from "../../protocol/mod.ts";
-import { FaultySites, ONE_WORKER, peakRss, SMALL_CLUSTER, timed } from "./faulty_sites.ts";
+import { FaultySites, peakRss, timed } from "./faulty_sites.ts";
 
 const RATE_KB_S = 8 * 1024;
 const MIB = 1024 * 1024;
@@ -19,11 +19,7 @@ Deno.test("faults - bandwidth limit: a large gather completes slowly, or a trans
   await using sites = await FaultySites.start(["lumi"]);
   const mc = await MultiCluster.connect({ auth, sites: sites.registry });
   try {
-    const [started] = await mc.newCluster(SMALL_CLUSTER, {
-      adapt: ONE_WORKER,
-      onProgress: sites.onProgress,
-    });
-    assert.ok(started.ok, !started.ok ? started.error.message : "");
+    await sites.startSmallClusters(mc);
     const ones = py.call(py.fn("numpy.ones"), PAYLOAD / 8).withAttrs({ location: "lumi" });
     // Computed and kept on the cluster first, so that only the transfer is timed below.
     const { client } = mc.site("lumi");

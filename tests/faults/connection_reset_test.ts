@@ -21,7 +21,7 @@ import {
   GatewayClusterNotFound,
   py,
 } from "../../protocol/mod.ts";
-import { FaultySites, ONE_WORKER, peakRss, SMALL_CLUSTER, timed } from "./faulty_sites.ts";
+import { FaultySites, peakRss, timed } from "./faulty_sites.ts";
 
 const MIB = 1024 * 1024;
 const PAYLOAD = 32 * MIB;
@@ -31,11 +31,7 @@ Deno.test("faults - connection reset: mid-frame cut fails typed, a reset is Conn
   await using sites = await FaultySites.start(["lumi"]);
   const mc = await MultiCluster.connect({ auth, sites: sites.registry });
   try {
-    const [started] = await mc.newCluster(SMALL_CLUSTER, {
-      adapt: ONE_WORKER,
-      onProgress: sites.onProgress,
-    });
-    assert.ok(started.ok, !started.ok ? started.error.message : "");
+    await sites.startSmallClusters(mc);
     const { client } = mc.site("lumi");
     const ones = client.compute(py.call(py.fn("numpy.ones"), PAYLOAD / 8));
     await ones.wait();

@@ -17,7 +17,7 @@
 import assert from "node:assert/strict";
 import type { TokenSource } from "../../lib/auth/mod.ts";
 import { ClusterNotFound, type ClusterProgress, Gateway } from "../../lib/gateway/mod.ts";
-import type { SiteRegistry } from "../../lib/multicluster/mod.ts";
+import type { MultiCluster, SiteRegistry } from "../../lib/multicluster/mod.ts";
 import { readEndpoints, type ReplicaSite } from "../replica/endpoints.ts";
 import { type ToxicProxy, Toxiproxy } from "./toxiproxy.ts";
 
@@ -102,6 +102,15 @@ export class FaultySites implements AsyncDisposable {
   onProgress = (site: string, event: ClusterProgress): void => {
     this.clusters.set(event.cluster, site);
   };
+
+  /** Starts a cluster of one small worker at every site of `mc`, its names seen; asserts each started. */
+  async startSmallClusters(mc: MultiCluster): Promise<void> {
+    const outcomes = await mc.newCluster(SMALL_CLUSTER, {
+      adapt: ONE_WORKER,
+      onProgress: this.onProgress,
+    });
+    for (const o of outcomes) assert.ok(o.ok, !o.ok ? `${o.site}: ${o.error.message}` : "");
+  }
 
   /**
    * Asserts, asking each site's gateway directly (un-proxied), that no cluster recorded by

@@ -59,11 +59,7 @@ Deno.test("faults - half-open connections: every timeout fires typed, in bounded
     },
   });
   try {
-    const [started] = await mc.newCluster(SMALL_CLUSTER, {
-      adapt: ONE_WORKER,
-      onProgress: sites.onProgress,
-    });
-    assert.ok(started.ok, !started.ok ? started.error.message : "");
+    await sites.startSmallClusters(mc);
     const { client, cluster } = mc.site("lumi");
 
     await t.step("control: a task quieter than the heartbeat timeout completes", async () => {

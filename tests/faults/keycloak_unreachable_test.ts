@@ -13,7 +13,7 @@ import { IdentityProviderUnreachable, OidcAuth } from "../../lib/auth/mod.ts";
 import { MultiCluster } from "../../lib/multicluster/mod.ts";
 import { py } from "../../protocol/mod.ts";
 import { readEndpoints } from "../replica/endpoints.ts";
-import { FaultySites, ONE_WORKER, SMALL_CLUSTER, timed } from "./faulty_sites.ts";
+import { FaultySites, timed } from "./faulty_sites.ts";
 
 const IDP_TIMEOUT_MS = 3_000;
 const SLACK_MS = 1_500;
@@ -34,11 +34,7 @@ Deno.test("faults - Keycloak unreachable at refresh time: typed, and recovery", 
     });
     const mc = await MultiCluster.connect({ auth, sites: sites.registry });
     try {
-      const [started] = await mc.newCluster(SMALL_CLUSTER, {
-        adapt: ONE_WORKER,
-        onProgress: sites.onProgress,
-      });
-      assert.ok(started.ok, !started.ok ? started.error.message : "");
+      await sites.startSmallClusters(mc);
       const whereAmI = py.call(py.fn("os.getenv"), "DEDL_SITE").withAttrs({ location: "lumi" });
       // A fresh token right before the outage, whatever the start took: its own lifetime (the
       // replica's realm: 30 s) counts from the request, as the login counts it.
