@@ -69,13 +69,24 @@ async function restartUnderWork(
   return { ...outcome, restartMs };
 }
 
+/** The one site served by `server`, as `MultiCluster.connect` takes it. */
+function siteOf(server: { address: string; proxyAddress: string }) {
+  return { [SITE]: { name: SITE, address: server.address, proxy_address: server.proxyAddress } };
+}
+
+/** The computation pending during the restart failed ConnectionLost, in bounded time. */
+function assertLostInTime(
+  { ms, error, restartMs }: { ms: number; error?: unknown; restartMs: number },
+): void {
+  assert.ok(error instanceof ConnectionLost, `pending computation: ${error ?? "succeeded"}`);
+  assert.ok(ms < 15_000, `the loss was reported after ${ms} ms`);
+  assert.ok(restartMs < 60_000, `restart took ${restartMs} ms`);
+}
+
 Deno.test("faults - gateway restarted, replica's configuration: cluster stopped, ConnectionLost", async () => {
   await using auth = await replicaLogin(0);
   await using server = await startGatewayServer({ site: SITE });
-  const sites = {
-    [SITE]: { name: SITE, address: server.address, proxy_address: server.proxyAddress },
-  };
-  const mc = await MultiCluster.connect({ auth, sites });
+  const mc = await MultiCluster.connect({ auth, sites: siteOf(server) });
   let name = "";
   let processes: number[] = [];
   try {
@@ -83,10 +94,7 @@ Deno.test("faults - gateway restarted, replica's configuration: cluster stopped,
     processes = clusterProcesses(name);
     assert.ok(processes.length >= 2, `scheduler and worker processes: ${processes}`);
 
-    const { ms, error, restartMs } = await restartUnderWork(mc, () => server.restart());
-    assert.ok(error instanceof ConnectionLost, `pending computation: ${error ?? "succeeded"}`);
-    assert.ok(ms < 15_000, `the loss was reported after ${ms} ms`);
-    assert.ok(restartMs < 60_000, `restart took ${restartMs} ms`);
+    assertLostInTime(await restartUnderWork(mc, () => server.restart()));
 
     // What really happened: the gateway stopped its cluster on the way out, and forgot it.
     assert.deepEqual(await waitGone(processes, 5_000), [], "the cluster's processes survived");
@@ -119,10 +127,7 @@ Deno.test("faults - gateway restarted, state kept: the cluster survives, a new c
       "",
     ].join("\n"),
   });
-  const sites = {
-    [SITE]: { name: SITE, address: server.address, proxy_address: server.proxyAddress },
-  };
-  const mc = await MultiCluster.connect({ auth, sites });
+  const mc = await MultiCluster.connect({ auth, sites: siteOf(server) });
   let name = "";
   let processes: number[] = [];
   try {
@@ -130,11 +135,8 @@ Deno.test("faults - gateway restarted, state kept: the cluster survives, a new c
     processes = clusterProcesses(name);
     assert.ok(processes.length >= 2, `scheduler and worker processes: ${processes}`);
 
-    const { ms, error, restartMs } = await restartUnderWork(mc, () => server.restart());
     // The scheduler lives on, but the client's connection crossed the old gateway's proxy.
-    assert.ok(error instanceof ConnectionLost, `pending computation: ${error ?? "succeeded"}`);
-    assert.ok(ms < 15_000, `the loss was reported after ${ms} ms`);
-    assert.ok(restartMs < 60_000, `restart took ${restartMs} ms`);
+    assertLostInTime(await restartUnderWork(mc, () => server.restart()));
     assert.deepEqual(processes.filter((p) => !isAlive(p)), [], "a cluster process ended");
 
     // The new gateway took the cluster over: RUNNING, and reachable through its proxy again.
