@@ -32,13 +32,17 @@ def serve(raw):
     except (ssl.SSLError, OSError):
         raw.close()
         return
+    # A client that refuses the server's identity closes at once: the send then fails quietly.
     with conn:
-        conn.sendall((getattr(conn, "requested_sni", None) or "-").encode() + b"\n")
-        while True:
-            data = conn.recv(1 << 20)
-            if not data:
-                break
-            conn.sendall(data)
+        try:
+            conn.sendall((getattr(conn, "requested_sni", None) or "-").encode() + b"\n")
+            while True:
+                data = conn.recv(1 << 20)
+                if not data:
+                    break
+                conn.sendall(data)
+        except OSError:
+            pass
 
 
 def accept(listener):

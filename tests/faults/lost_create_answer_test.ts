@@ -16,6 +16,7 @@ import {
   type ClusterStatus,
   CreateAnswerLost,
   Gateway,
+  type GatewayCluster,
   GatewayUnavailable,
   type GatewayWarning,
   PossibleOrphans,
@@ -79,6 +80,37 @@ function toxicOnCreate(proxy: ToxicProxy, toxic: ToxicSpec): typeof fetch {
     } finally {
       await proxy.removeToxic(name);
     }
+  });
+}
+
+/** A cluster another session started, once the gateway created it. */
+interface OtherStart {
+  readonly name: string;
+  /** Its start: the cluster once running, `null` when the start failed (stopped meanwhile). */
+  readonly started: Promise<GatewayCluster | null>;
+}
+
+/**
+ * Starts a cluster as another session would, directly at `gateway`, and resolves once the
+ * gateway named it (remembered in `clusters` for the final orphan check). Its start settles
+ * later; its failure is handled at once, since a test that stops the cluster while it is still
+ * pending would otherwise leave a rejection no handler has reached yet.
+ */
+function startOther(
+  gateway: Gateway,
+  site: string,
+  clusters: Map<string, string>,
+): Promise<OtherStart> {
+  return new Promise((resolve, reject) => {
+    const started = gateway.newCluster(SMALL_CLUSTER, {
+      onCreated: (name) => {
+        clusters.set(name, site);
+        resolve({ name, started });
+      },
+    }).catch((error) => {
+      reject(error); // no effect once named
+      return null;
+    });
   });
 }
 
@@ -219,18 +251,14 @@ Deno.test("faults - a lost create answer: the cluster the gateway created is fou
   });
 
   await t.step("another session's cluster meanwhile: none stopped, both reported", async () => {
-    let other: Promise<unknown> | undefined;
-    let otherName = "";
+    let other: OtherStart | undefined;
     const warnings: GatewayWarning[] = [];
     const proxy = sites.api("lumi");
     const gateway = viaProxy(
       "lumi",
       faultOnCreate(async (send) => {
         // Another session of the same account creates a cluster just before this request.
-        otherName = await new Promise<string>((named) => {
-          other = direct.lumi.newCluster(SMALL_CLUSTER, { onCreated: named });
-        });
-        sites.clusters.set(otherName, "lumi");
+        other = await startOther(direct.lumi, "lumi", sites.clusters);
         const toxic = await proxy.addToxic(ANSWER_CUT);
         try {
           return await send();
@@ -247,13 +275,13 @@ Deno.test("faults - a lost create answer: the cluster the gateway created is fou
     const fresh = [...await active("lumi")].filter((n) => !before.has(n));
     for (const name of fresh) sites.clusters.set(name, "lumi");
     assert.equal(fresh.length, 2, "ours and the other session's, both still active");
-    assert.ok(fresh.includes(otherName));
+    assert.ok(other && fresh.includes(other.name));
     assert.deepEqual([...error.possibleOrphans].sort(), fresh.sort());
     const warning = warnings.find((w) => w instanceof PossibleOrphans);
     assert.ok(warning instanceof PossibleOrphans, "reported through onWarning");
     assert.deepEqual([...warning.clusters].sort(), fresh.sort());
     assert.match(warning.message, /dedl-dask stop <site> <name>/);
-    await (other as Promise<{ shutdown(): Promise<unknown> }>).then((c) => c.shutdown());
+    await (await other.started)?.shutdown();
     for (const name of fresh) await direct.lumi.stopCluster(name);
   });
 
@@ -261,8 +289,7 @@ Deno.test("faults - a lost create answer: the cluster the gateway created is fou
     const journalDir = await Deno.makeTempDir({ prefix: "lost-create-journal-" });
     const journal = new ClusterJournal(journalDir);
     const proxy = sites.api("central");
-    let otherName = "";
-    let other: Promise<unknown> = Promise.resolve();
+    let other: OtherStart | undefined;
     const mc = await MultiCluster.connect({
       auth,
       sites: sites.registry,
@@ -271,14 +298,11 @@ Deno.test("faults - a lost create answer: the cluster the gateway created is fou
       journal: journalDir,
       fetch: faultOnCreate(async (send) => {
         // A program of this machine (this process, alive) starts one and records it.
-        otherName = await new Promise<string>((named) => {
-          other = direct.central.newCluster(SMALL_CLUSTER, { onCreated: named });
-        });
-        sites.clusters.set(otherName, "central");
+        other = await startOther(direct.central, "central", sites.clusters);
         await journal.record({
           site: "central",
           gateway: mc.gateway("central").address,
-          name: otherName,
+          name: other.name,
           account: auth.identity,
         });
         const toxic = await proxy.addToxic(ANSWER_CUT);
@@ -292,14 +316,17 @@ Deno.test("faults - a lost create answer: the cluster the gateway created is fou
     try {
       const [outcome] = await mc.newCluster(SMALL_CLUSTER);
       assert.ok(!outcome.ok && outcome.error instanceof CreateAnswerLost, JSON.stringify(outcome));
-      assert.notEqual(outcome.error.stopped, otherName);
+      assert.ok(other, "the other program started one");
+      assert.notEqual(outcome.error.stopped, other.name);
       await assertStopped("central", outcome.error.stopped);
-      const status = (await direct.central.getCluster(otherName)).status;
+      const status = (await direct.central.getCluster(other.name)).status;
       assert.ok(status === "PENDING" || status === "RUNNING", `the other one is ${status}`);
     } finally {
       await mc.shutdown();
-      await direct.central.stopCluster(otherName);
-      await other.catch(() => {}); // its start ends now: RUNNING, or stopped meanwhile
+      if (other) {
+        await direct.central.stopCluster(other.name);
+        await other.started; // its start ends now: RUNNING, or stopped meanwhile
+      }
       await Deno.remove(journalDir, { recursive: true });
     }
   });
