@@ -4,6 +4,7 @@
  * (distributed 2023.8.0, dask-gateway-server 2023.1.1): it runs the gateways and every cluster
  * started with the default image. `current` is the newest release (the replica's other image);
  * `2024.8` and `2025.3` complete the protocol version matrix (one per `update-graph` dialect).
+ * Other dask-gateway-server releases have environments of their own ({@link gatewayServerEnv}).
  */
 import { join } from "node:path";
 import { cacheRoot, digest, exists } from "./cache.ts";
@@ -39,18 +40,39 @@ export function pinnedDistributed(era: PythonEra): Promise<string> {
 }
 
 /**
- * Path of the `python` executable of an era's environment, installing it first if needed.
- * Installation output goes to `log` (a file path) so callers can show it on failure.
+ * Path of the `python` executable of an era's environment, installing it first if needed (a
+ * failed install throws with pip's last output).
  */
-export async function pythonEnv(era: PythonEra = "dedl"): Promise<string> {
-  const reqUrl = new URL(REQUIREMENTS[era], import.meta.url);
+export function pythonEnv(era: PythonEra = "dedl"): Promise<string> {
+  return installedEnv(era, REQUIREMENTS[era]);
+}
+
+/**
+ * dask-gateway-server releases other than the replica's own (DEDL's 2023.1.1, in `dedl`; the
+ * newest, in `current`), each in an environment of its own: 2025.4.0 is the release some DEDL
+ * sites may run instead.
+ */
+export type GatewayServerRelease = "2025.4.0";
+
+const GATEWAY_SERVER_REQUIREMENTS: Record<GatewayServerRelease, string> = {
+  "2025.4.0": "requirements-gateway-2025.4.txt",
+};
+
+/** Path of the `python` that runs dask-gateway-server `release`, installing it first if needed. */
+export function gatewayServerEnv(release: GatewayServerRelease): Promise<string> {
+  return installedEnv(`gateway-${release}`, GATEWAY_SERVER_REQUIREMENTS[release]);
+}
+
+/** The environment `name` of a pinned requirements file beside this module, cached by content. */
+async function installedEnv(name: string, requirementsFile: string): Promise<string> {
+  const reqUrl = new URL(requirementsFile, import.meta.url);
   const requirements = await Deno.readTextFile(reqUrl);
-  const dir = join(cacheRoot(), `venv-${era}-${await digest(requirements)}`);
+  const dir = join(cacheRoot(), `venv-${name}-${await digest(requirements)}`);
   const python = join(dir, "bin", "python");
   const marker = join(dir, ".installed");
   if (await exists(marker)) return python;
   await Deno.mkdir(cacheRoot(), { recursive: true });
-  const lock = join(cacheRoot(), `venv-${era}.lock`);
+  const lock = join(cacheRoot(), `venv-${name}.lock`);
   await withFileLock(lock, async () => {
     if (await exists(marker)) return;
     await Deno.remove(dir, { recursive: true }).catch(() => {});

@@ -37,6 +37,12 @@ export interface GatewayServerOptions {
   readonly site?: string;
   /** Python configuration lines run after the replica's configuration (`c` is the config). */
   readonly extraConfig?: string;
+  /**
+   * The Python that runs dask-gateway-server, i.e. which release of it (see
+   * `gatewayServerEnv`). Default: the replica's own (DEDL's 2023.1.1). Clusters run the images'
+   * Pythons whatever this is, as on DEDL, where the gateway and the images are built apart.
+   */
+  readonly python?: string;
   /** Deadline for the gateway to answer `/api/health`. Default 60 000 ms. */
   readonly startTimeoutMs?: number;
 }
@@ -76,7 +82,7 @@ export async function startGatewayServer(
 
   /** One run of the gateway process. */
   const launch = () => {
-    const child = new Deno.Command(ep.python, {
+    const child = new Deno.Command(options.python ?? ep.python, {
       args: ["-m", "dask_gateway_server", "-f", config],
       cwd: dir,
       env,
