@@ -48,6 +48,7 @@
  * @module
  */
 export {
+  ClientReconnected,
   type ComputeOptions,
   type ComputeOutcome,
   type JournalEntry,

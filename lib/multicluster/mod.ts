@@ -34,5 +34,10 @@ export {
 } from "./registry.ts";
 export { isSiteComputation, type SiteComputation } from "./site_computation.ts";
 export type { JournalEntry } from "./cluster_journal.ts";
-export { JournalUnavailable, type MultiClusterWarning, OrphanedClusters } from "./warnings.ts";
+export {
+  ClientReconnected,
+  JournalUnavailable,
+  type MultiClusterWarning,
+  OrphanedClusters,
+} from "./warnings.ts";
 export * from "./errors.ts";

@@ -40,7 +40,12 @@ import { MissingLocation, SiteUnavailable, UnknownLocation } from "./errors.ts";
 import { resolveSiteRegistry, type SiteConfig, type SiteRegistry } from "./registry.ts";
 import { isSiteComputation, type SiteComputation } from "./site_computation.ts";
 import { isEndingProcess, stopClustersOnSignal } from "./stop_on_signal.ts";
-import { JournalUnavailable, type MultiClusterWarning, OrphanedClusters } from "./warnings.ts";
+import {
+  ClientReconnected,
+  JournalUnavailable,
+  type MultiClusterWarning,
+  OrphanedClusters,
+} from "./warnings.ts";
 import { CallProgress, type SiteProgressMember } from "./site_progress.ts";
 import { displayableSites, sitesBundle, workerSummary } from "./sites_display.ts";
 
@@ -198,6 +203,8 @@ interface SiteState {
   error?: Error;
   cluster?: GatewayCluster;
   client?: Client;
+  /** A new connection being made for {@link client}, whose connection was lost. */
+  reconnecting?: Promise<Client>;
   /** Settles once the gateway answered the create request of a start under way. */
   creating?: Promise<void>;
   /** A cluster created by a start under way, not yet handed over as {@link cluster}. */
@@ -612,7 +619,7 @@ export class MultiCluster implements AsyncDisposable {
     const held = [...this.#sites.values()].filter((s) => s.client);
     const outcomes = await Promise.all(held.map(async (s): Promise<SiteOutcome<UploadedModule>> => {
       try {
-        const value = await s.client!.uploadFile(
+        const value = await (await this.#liveClient(s)).uploadFile(
           { name: module.name, source: module.data },
           options,
         );
@@ -645,7 +652,10 @@ export class MultiCluster implements AsyncDisposable {
   }
 
   /**
-   * A site's gateway, cluster and client: the seed's `dedl_dask.cluster["central"]`.
+   * A site's gateway, cluster and client: the seed's `dedl_dask.cluster["central"]`. The client
+   * is the one held now: if its connection was lost, it stays closed, while this object's own
+   * calls ({@link compute}, {@link computeAll}, {@link withSite}, {@link uploadFile}) first
+   * connect to the cluster again (reported as {@link ClientReconnected}).
    * @throws {UnknownLocation} for a site the registry lacks.
    * @throws {SiteUnavailable} when the site is down or has no cluster yet.
    */
@@ -663,10 +673,50 @@ export class MultiCluster implements AsyncDisposable {
 
   /**
    * Runs `fn` against one site's handle (EODC's `as_current`): everything inside works on that
-   * site's cluster.
+   * site's cluster. A client whose connection was lost is connected again first.
+   * @throws {UnknownLocation} for a site the registry lacks.
+   * @throws {SiteUnavailable} when the site is down, has no cluster yet, or its cluster cannot
+   *   be reached again after a lost connection (e.g. it was stopped meanwhile).
    */
   async withSite<T>(site: string, fn: (handle: SiteHandle) => Promise<T> | T): Promise<T> {
-    return await fn(this.site(site));
+    const handle = this.site(site);
+    return await fn({ ...handle, client: await this.#liveClient(this.#state(site)) });
+  }
+
+  /**
+   * The site's client; if its connection was lost while the cluster is still held, a new
+   * connection first (one for all the calls that find it lost at once).
+   */
+  async #liveClient(state: SiteState): Promise<Client> {
+    const client = state.client;
+    if (!client || !state.cluster) throw this.#unavailable(state);
+    if (!client.closed) return client;
+    state.reconnecting ??= this.#reconnect(state, state.cluster, client).finally(() => {
+      state.reconnecting = undefined;
+    });
+    return await state.reconnecting;
+  }
+
+  async #reconnect(state: SiteState, cluster: GatewayCluster, lost: Client): Promise<Client> {
+    let client: Client;
+    try {
+      client = await cluster.getClient(this.#siteClientOptions(state.site));
+    } catch (e) {
+      throw new SiteUnavailable(
+        state.site,
+        `the connection to its cluster ${cluster.name} was lost and cannot be made again ` +
+          `(${(e as Error).message})`,
+        { cause: e },
+      );
+    }
+    if (state.client !== lost || state.cluster !== cluster) {
+      // shutdown() let go of the cluster meanwhile.
+      await client.close().catch(() => {});
+      throw this.#unavailable(state);
+    }
+    state.client = client;
+    this.#onWarning?.(state.site, new ClientReconnected(state.site, cluster.name));
+    return client;
   }
 
   /**
@@ -720,7 +770,7 @@ export class MultiCluster implements AsyncDisposable {
     const settings: ComputeOptions = member ? { ...rest, onProgress: member.onProgress } : rest;
     let client: Client;
     try {
-      ({ client } = this.site(site));
+      client = await this.#liveClient(this.#state(site));
     } catch (e) {
       await member?.settle("failed");
       // A signal's shutdown may have let go of the site's cluster just before this call.

@@ -55,9 +55,34 @@ export class JournalUnavailable {
   }
 }
 
+/**
+ * The connection to a site's scheduler was lost (a network cut, a laptop that slept) while its
+ * cluster kept running, and a new one was made for the call that found it lost. Work that was
+ * under way on the old connection failed with `ConnectionLost` and is not resumed; results it
+ * held on the cluster were released. Like Python's client after a reconnect, compute it again.
+ */
+export class ClientReconnected {
+  /** Stable identifier of this warning kind. */
+  readonly code = "CLIENT_RECONNECTED";
+  /** What to show. */
+  readonly message: string;
+
+  /** Creates the warning for one site's new connection. */
+  constructor(
+    /** The site. */
+    readonly site: string,
+    /** The cluster, still the same. */
+    readonly cluster: string,
+  ) {
+    this.message = `the connection to cluster ${cluster} at ${site} was lost and has been made ` +
+      "again; work under way then failed (ConnectionLost) and must be computed again";
+  }
+}
+
 /** Every warning a {@link MultiCluster} reports. */
 export type MultiClusterWarning =
   | ClientWarning
   | GatewayWarning
   | OrphanedClusters
-  | JournalUnavailable;
+  | JournalUnavailable
+  | ClientReconnected;

@@ -3,8 +3,9 @@
  * MiB (`limit_data`) cut a 32 MiB gather and a 32 MiB scatter mid-frame: each fails typed at
  * once (`ConnectionClosed`), with bounded memory, and the client stays usable. Cutting the
  * client's stream mid-frame (a large graph), or a TCP reset of every connection (`reset_peer`),
- * makes the client report `ConnectionLost`: pending futures reject at once, later calls fail
- * the same way, nothing hangs, and the cluster is still stopped through the gateway's API. A
+ * makes the client report `ConnectionLost`: pending futures reject at once, later calls on it fail
+ * the same way (the multi-site layer's next call connects again), nothing hangs, and the cluster
+ * is still stopped through the gateway's API. A
  * connection reset during the TLS handshake to a running cluster is reported as a failed connect
  * (`ConnectFailed`), not as the cluster missing (`GatewayClusterNotFound`, what the proxy's own
  * close means and what a stopped cluster still gets).
@@ -82,9 +83,13 @@ Deno.test("faults - connection reset: mid-frame cut fails typed, a reset is Conn
           assert.ok(ms < 5_000, `rejected after ${ms} ms`);
         }
         assert.ok(client.closed);
-        await assert.rejects(
-          mc.compute(py.call(py.fn("os.getenv"), "DEDL_SITE").withAttrs({ location: "lumi" })),
-          ConnectionLost,
+        // The lost client stays lost; the multi-site layer connects again for its next call.
+        assert.throws(() => client.submit(py.fn("os.getenv"), "DEDL_SITE"), ConnectionLost);
+        assert.equal(
+          await mc.compute(
+            py.call(py.fn("os.getenv"), "DEDL_SITE").withAttrs({ location: "lumi" }),
+          ),
+          "lumi",
         );
       },
     );
