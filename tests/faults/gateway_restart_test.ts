@@ -6,13 +6,14 @@
  *
  * - the replica's configuration (state in memory, `stop_clusters_on_shutdown` on, as
  *   dask-gateway-server's default): the gateway stops the cluster on its way out, the client
- *   reports `ConnectionLost`, the restarted gateway knows no such cluster, and stopping it is
- *   not an error;
+ *   reports `ConnectionLost`, the restarted gateway knows no such cluster (the next computation
+ *   is `SiteUnavailable` naming it), and stopping it is not an error;
  * - state kept (a database file, `stop_clusters_on_shutdown` off, as a Kubernetes gateway keeps
  *   its clusters across a restart): the scheduler survives, the client still reports
  *   `ConnectionLost` (its connection went through the old gateway's proxy), the restarted gateway
- *   reports the cluster RUNNING and routes to it again, a new client computes on it, and the
- *   cluster is stopped through the new gateway.
+ *   reports the cluster RUNNING and routes to it again, a new client computes on it, so does the
+ *   multi-site layer's next computation (connected again, `ClientReconnected`), and the cluster
+ *   is stopped through the new gateway.
  *
  * Either way no scheduler or worker process of the cluster survives the test.
  */
@@ -21,8 +22,13 @@ import { sleep } from "../../base/mod.ts";
 import { ClusterNotFound } from "../../lib/gateway/mod.ts";
 import { startGatewayServer } from "../../lib/gateway/testing/gateway_server.ts";
 import { replicaLogin } from "../../lib/gateway/testing/replica_login.ts";
-import { MultiCluster } from "../../lib/multicluster/mod.ts";
-import { ConnectionLost, py } from "../../protocol/mod.ts";
+import {
+  ClientReconnected,
+  MultiCluster,
+  type MultiClusterWarning,
+  SiteUnavailable,
+} from "../../lib/multicluster/mod.ts";
+import { ConnectionLost, GatewayClusterNotFound, py } from "../../protocol/mod.ts";
 import { isAlive, pidsWithEnv } from "../replica/process.ts";
 import { ONE_WORKER, SMALL_CLUSTER, timed } from "./faulty_sites.ts";
 
@@ -99,9 +105,15 @@ Deno.test("faults - gateway restarted, replica's configuration: cluster stopped,
     // What really happened: the gateway stopped its cluster on the way out, and forgot it.
     assert.deepEqual(await waitGone(processes, 5_000), [], "the cluster's processes survived");
     await assert.rejects(mc.gateway(SITE).getCluster(name), ClusterNotFound);
+    // The next computation cannot connect again: the site's cluster is gone.
     await assert.rejects(
       mc.compute(py.call(py.fn("os.getenv"), "DEDL_SITE").withAttrs({ location: SITE })),
-      ConnectionLost,
+      (e) => {
+        assert.ok(e instanceof SiteUnavailable, String(e));
+        assert.match(e.message, new RegExp(`cluster ${name} was lost and cannot be made again`));
+        assert.ok(e.cause instanceof GatewayClusterNotFound, String(e.cause));
+        return true;
+      },
     );
   } finally {
     // Stopping a cluster the gateway no longer knows is not an error.
@@ -127,7 +139,12 @@ Deno.test("faults - gateway restarted, state kept: the cluster survives, a new c
       "",
     ].join("\n"),
   });
-  const mc = await MultiCluster.connect({ auth, sites: siteOf(server) });
+  const warnings: MultiClusterWarning[] = [];
+  const mc = await MultiCluster.connect({
+    auth,
+    sites: siteOf(server),
+    onWarning: (_, w) => warnings.push(w),
+  });
   let name = "";
   let processes: number[] = [];
   try {
@@ -145,11 +162,13 @@ Deno.test("faults - gateway restarted, state kept: the cluster survives, a new c
     const cluster = await mc.gateway(SITE).connect(name, { startTimeoutMs: 30_000 });
     await using client = await cluster.getClient();
     assert.equal(await client.submit(py.fn("os.getenv"), "DEDL_SITE").result(), SITE);
-    // The multi-site handle's own client stays lost: it reports so, typed.
-    await assert.rejects(
-      mc.compute(py.call(py.fn("os.getenv"), "DEDL_SITE").withAttrs({ location: SITE })),
-      ConnectionLost,
+    // The multi-site layer connects again for its next computation.
+    assert.equal(
+      await mc.compute(py.call(py.fn("os.getenv"), "DEDL_SITE").withAttrs({ location: SITE })),
+      SITE,
     );
+    const reconnected = warnings.filter((w) => w instanceof ClientReconnected);
+    assert.deepEqual(reconnected.map((w) => w.cluster), [name]);
   } finally {
     const stopped = await mc.shutdown();
     for (const o of stopped) assert.ok(o.ok && o.value === "STOPPED", JSON.stringify(o));

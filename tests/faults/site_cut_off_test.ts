@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { sleep } from "../../base/mod.ts";
 import { GatewayUnavailable } from "../../lib/gateway/mod.ts";
 import { replicaLogin } from "../../lib/gateway/testing/replica_login.ts";
-import { MultiCluster } from "../../lib/multicluster/mod.ts";
+import { MultiCluster, SiteUnavailable } from "../../lib/multicluster/mod.ts";
 import { ConnectionLost, py } from "../../protocol/mod.ts";
 import { FaultySites, ONE_WORKER, SMALL_CLUSTER, timed } from "./faulty_sites.ts";
 
@@ -62,9 +62,10 @@ Deno.test("faults - a site cut off during computeAll: the other's result, a type
     assert.ok(ms < TASK_SECONDS * 1000 + 3_000, `computeAll took ${ms} ms`);
     assert.ok(cutAt - started < TASK_SECONDS * 1000, "the cut came while the tasks ran");
 
-    // Later work at the cut site fails typed at once.
+    // Later work at the cut site fails typed at once: its scheduler cannot be reached again.
     const again = await timed(() => mc.compute(slowWhereAmI("central")));
-    assert.ok(again.error instanceof ConnectionLost, String(again.error));
+    assert.ok(again.error instanceof SiteUnavailable, String(again.error));
+    assert.match(again.error.message, /was lost and cannot be made again/);
     assert.ok(again.ms < 1_000, `failed after ${again.ms} ms`);
 
     // Stopping: LUMI's cluster stops; central's gateway is unreachable, reported in bounded time.
