@@ -6,6 +6,8 @@
 import { JUPYTER_DISPLAY, type MimeBundle, withTimeout } from "../../base/mod.ts";
 import type { TokenSource } from "../auth/mod.ts";
 import {
+  ClusterNotFound,
+  ClusterNotRunning,
   type ClusterOptionValues,
   type ClusterProgress,
   type ClusterReport,
@@ -22,6 +24,7 @@ import {
   Collection,
   ConnectionLost,
   type Future,
+  GatewayClusterNotFound,
   InvalidModuleSyntax,
   type ModuleSource,
   type Node,
@@ -428,6 +431,19 @@ export class MultiCluster implements AsyncDisposable {
   }
 
   /**
+   * What the gateway says of a cluster that has ended ("reports it STOPPED", "… FAILED", "knows
+   * no such cluster"), or `null` while it may still run or the gateway does not answer.
+   */
+  async #goneStatus(state: SiteState, name: string): Promise<string | null> {
+    try {
+      const { status } = await state.gateway.getCluster(name);
+      return status === "STOPPED" || status === "FAILED" ? `reports it ${status}` : null;
+    } catch (e) {
+      return e instanceof ClusterNotFound ? "knows no such cluster" : null;
+    }
+  }
+
+  /**
    * Starts (or with `reuse`, attaches to) a cluster at every available site in parallel, sets
    * its adaptive bounds and connects a scheduler client. One site's failure does not stop the
    * others; a cluster that started but could not be set up is stopped again.
@@ -676,7 +692,8 @@ export class MultiCluster implements AsyncDisposable {
    * site's cluster. A client whose connection was lost is connected again first.
    * @throws {UnknownLocation} for a site the registry lacks.
    * @throws {SiteUnavailable} when the site is down, has no cluster yet, or its cluster cannot
-   *   be reached again after a lost connection (e.g. it was stopped meanwhile).
+   *   be reached again after a lost connection (one its gateway reports ended is let go, so
+   *   that {@link newCluster} starts another).
    */
   async withSite<T>(site: string, fn: (handle: SiteHandle) => Promise<T> | T): Promise<T> {
     const handle = this.site(site);
@@ -702,12 +719,26 @@ export class MultiCluster implements AsyncDisposable {
     try {
       client = await cluster.getClient(this.#siteClientOptions(state.site));
     } catch (e) {
-      throw new SiteUnavailable(
-        state.site,
-        `the connection to its cluster ${cluster.name} was lost and cannot be made again ` +
-          `(${(e as Error).message})`,
-        { cause: e },
-      );
+      let reason = `the connection to its cluster ${cluster.name} was lost and cannot be made ` +
+        `again (${(e as Error).message})`;
+      // The proxy knows no such cluster, or the gateway's report is no longer RUNNING: ask the
+      // gateway whether it ended (a refused or cut connection tells nothing of that).
+      const ended = e instanceof GatewayClusterNotFound || e instanceof ClusterNotRunning;
+      const gone = ended ? await this.#goneStatus(state, cluster.name) : null;
+      if (gone && state.cluster === cluster) {
+        // Stopped behind this object's back (an idle timeout, another session, a gateway that
+        // forgot it): let go of it, so that newCluster() starts another.
+        state.cluster = undefined;
+        state.client = undefined;
+        await this.#journal?.forget({
+          pid: Deno.pid,
+          gateway: state.gateway.address,
+          name: cluster.name,
+        })
+          .catch(() => {});
+        reason += `; the gateway ${gone}, so it is let go: newCluster() starts another`;
+      }
+      throw new SiteUnavailable(state.site, reason, { cause: e });
     }
     if (state.client !== lost || state.cluster !== cluster) {
       // shutdown() let go of the cluster meanwhile.

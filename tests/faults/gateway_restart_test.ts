@@ -7,7 +7,7 @@
  * - the replica's configuration (state in memory, `stop_clusters_on_shutdown` on, as
  *   dask-gateway-server's default): the gateway stops the cluster on its way out, the client
  *   reports `ConnectionLost`, the restarted gateway knows no such cluster (the next computation
- *   is `SiteUnavailable` naming it), and stopping it is not an error;
+ *   is `SiteUnavailable` naming it, and the multi-site layer lets go of it);
  * - state kept (a database file, `stop_clusters_on_shutdown` off, as a Kubernetes gateway keeps
  *   its clusters across a restart): the scheduler survives, the client still reports
  *   `ConnectionLost` (its connection went through the old gateway's proxy), the restarted gateway
@@ -112,11 +112,12 @@ Deno.test("faults - gateway restarted, replica's configuration: cluster stopped,
         assert.ok(e instanceof SiteUnavailable, String(e));
         assert.match(e.message, new RegExp(`cluster ${name} was lost and cannot be made again`));
         assert.ok(e.cause instanceof GatewayClusterNotFound, String(e.cause));
+        assert.match(e.message, /the gateway knows no such cluster, so it is let go/);
         return true;
       },
     );
+    assert.equal(mc.status()[0].cluster, undefined, "the forgotten cluster is let go");
   } finally {
-    // Stopping a cluster the gateway no longer knows is not an error.
     const stopped = await mc.shutdown();
     for (const o of stopped) assert.ok(o.ok && o.value === "STOPPED", JSON.stringify(o));
   }

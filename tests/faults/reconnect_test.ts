@@ -4,7 +4,8 @@
  * `ConnectionLost`; the next `MultiCluster` call at the site connects to the same cluster again
  * (one new connection for the calls that find it lost at once, reported as
  * `ClientReconnected`). A cluster stopped meanwhile cannot be reached again: the call fails
- * with `SiteUnavailable` naming it, at once.
+ * with `SiteUnavailable` naming it, at once, and the cluster is let go, so that `newCluster()`
+ * starts another.
  */
 import assert from "node:assert/strict";
 import { Gateway } from "../../lib/gateway/mod.ts";
@@ -83,28 +84,40 @@ Deno.test("faults - a lost scheduler connection: the next call connects again", 
       assert.equal(reconnects().length, 3);
     });
 
-    await t.step("a cluster stopped meanwhile: SiteUnavailable naming it, at once", async () => {
-      const direct = new Gateway({
-        address: sites.direct.lumi.address,
-        proxyAddress: sites.direct.lumi.proxy_address,
-        auth,
-      });
-      const held = mc.site("lumi").client;
-      assert.equal(await direct.stopCluster(cluster), "STOPPED");
-      await eventually(
-        "the scheduler's exit closes the connection",
-        () => Promise.resolve(held.closed),
-      );
-      const { ms, error } = await timed(() => mc.compute(whereAmI));
-      assert.ok(error instanceof SiteUnavailable, `got ${error}`);
-      assert.match(
-        error.message,
-        new RegExp(`cluster ${cluster} was lost and cannot be made again`),
-      );
-      assert.ok(error.cause instanceof GatewayClusterNotFound, String(error.cause));
-      assert.ok(ms < 5_000, `failed after ${ms} ms`);
-      assert.equal(reconnects().length, 3, "nothing was made again");
-    });
+    await t.step(
+      "a cluster stopped meanwhile: SiteUnavailable, let go, another starts",
+      async () => {
+        const direct = new Gateway({
+          address: sites.direct.lumi.address,
+          proxyAddress: sites.direct.lumi.proxy_address,
+          auth,
+        });
+        const held = mc.site("lumi").client;
+        assert.equal(await direct.stopCluster(cluster), "STOPPED");
+        await eventually(
+          "the scheduler's exit closes the connection",
+          () => Promise.resolve(held.closed),
+        );
+        const { ms, error } = await timed(() => mc.compute(whereAmI));
+        assert.ok(error instanceof SiteUnavailable, `got ${error}`);
+        assert.match(
+          error.message,
+          new RegExp(`cluster ${cluster} was lost and cannot be made again`),
+        );
+        assert.ok(error.cause instanceof GatewayClusterNotFound, String(error.cause));
+        assert.ok(ms < 5_000, `failed after ${ms} ms`);
+        assert.equal(reconnects().length, 3, "nothing was made again");
+        // The gateway reports it STOPPED: the object lets go of it, and starts another on demand.
+        assert.match(
+          error.message,
+          /reports it STOPPED, so it is let go: newCluster\(\) starts another/,
+        );
+        assert.equal(mc.status()[0].cluster, undefined, "no cluster held");
+        await sites.startSmallClusters(mc);
+        assert.notEqual(mc.site("lumi").cluster.name, cluster);
+        assert.equal(await mc.compute(whereAmI), "lumi");
+      },
+    );
   } finally {
     await mc.shutdown();
   }

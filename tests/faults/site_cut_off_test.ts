@@ -78,9 +78,9 @@ Deno.test("faults - a site cut off during computeAll: the other's result, a type
     assert.match(centralStop.error.message, /connection refused/);
     assert.ok(stop.ms < 10_000, `shutdown took ${stop.ms} ms`);
     assert.ok(mc.status().find((s) => s.site === "central")?.cluster, "central's cluster kept");
-    // The site is back: its cluster is stopped too.
-    for (const proxy of sites.both("central")) await proxy.setEnabled(true);
   } finally {
+    // The site is back (also after a failed assertion, so that it shows): its cluster stops too.
+    for (const proxy of sites.both("central")) await proxy.setEnabled(true);
     const stopped = await mc.shutdown();
     for (const o of stopped) assert.ok(o.ok && o.value === "STOPPED", JSON.stringify(o));
   }
