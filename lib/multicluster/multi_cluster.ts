@@ -116,7 +116,10 @@ export interface SiteStatus {
   readonly available: boolean;
   /** The gateway's version, when it answered. */
   readonly version?: string;
-  /** Why the site is unavailable, or why its cluster could not be started. */
+  /**
+   * Why the site is unavailable, why its cluster could not be started, or why the cluster it
+   * held was let go (its gateway reports it ended).
+   */
   readonly error?: string;
   /** The error behind {@link SiteStatus.error}, typed (e.g. `GatewayUnavailable`). */
   readonly failure?: Error;
@@ -206,6 +209,8 @@ interface SiteState {
   error?: Error;
   cluster?: GatewayCluster;
   client?: Client;
+  /** Why the cluster this object held was let go (its gateway reports it ended). */
+  letGo?: string;
   /** A new connection being made for {@link client}, whose connection was lost. */
   reconnecting?: Promise<Client>;
   /** Settles once the gateway answered the create request of a start under way. */
@@ -398,6 +403,7 @@ export class MultiCluster implements AsyncDisposable {
       available: s.available,
       ...(s.version ? { version: s.version } : {}),
       ...(s.error ? { error: s.error.message, failure: s.error } : {}),
+      ...(!s.error && s.letGo ? { error: s.letGo } : {}),
       ...(s.cluster ? { cluster: s.cluster.name, dashboardLink: s.cluster.dashboardLink } : {}),
     })));
   }
@@ -465,6 +471,7 @@ export class MultiCluster implements AsyncDisposable {
       try {
         const cluster = await this.#startAt(state, options, settings);
         state.error = undefined;
+        state.letGo = undefined;
         return { site: state.site, ok: true, value: cluster };
       } catch (e) {
         // Stopped by a signal's shutdown while starting: the process is about to exit.
@@ -730,6 +737,8 @@ export class MultiCluster implements AsyncDisposable {
         // forgot it): let go of it, so that newCluster() starts another.
         state.cluster = undefined;
         state.client = undefined;
+        state.letGo = `its cluster ${cluster.name} ended (the gateway ${gone}): call ` +
+          "newCluster() to start another";
         await this.#journal?.forget({
           pid: Deno.pid,
           gateway: state.gateway.address,
@@ -991,7 +1000,7 @@ export class MultiCluster implements AsyncDisposable {
       state.site,
       state.error
         ? `its cluster could not be started: ${state.error.message}`
-        : "no cluster started there yet: call newCluster() first",
+        : state.letGo ?? "no cluster started there yet: call newCluster() first",
       { cause: state.error },
     );
   }

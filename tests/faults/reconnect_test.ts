@@ -112,8 +112,15 @@ Deno.test("faults - a lost scheduler connection: the next call connects again", 
           error.message,
           /reports it STOPPED, so it is let go: newCluster\(\) starts another/,
         );
-        assert.equal(mc.status()[0].cluster, undefined, "no cluster held");
+        const [status] = mc.status();
+        assert.equal(status.cluster, undefined, "no cluster held");
+        assert.match(
+          status.error ?? "",
+          new RegExp(`cluster ${cluster} ended \\(the gateway reports`),
+        );
+        await assert.rejects(mc.compute(whereAmI), /call newCluster\(\) to start another/);
         await sites.startSmallClusters(mc);
+        assert.equal(mc.status()[0].error, undefined);
         assert.notEqual(mc.site("lumi").cluster.name, cluster);
         assert.equal(await mc.compute(whereAmI), "lumi");
       },
