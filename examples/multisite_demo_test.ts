@@ -5,27 +5,13 @@
  * same stores, route each dataset to its own site, and leave no cluster at either gateway.
  */
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { Gateway } from "../lib/gateway/mod.ts";
 import { replicaLogin } from "../lib/gateway/testing/replica_login.ts";
 import { referenceArray, xarrayCompute } from "../lib/dataset/testing/xarray_reference.ts";
 import { readEndpoints } from "../tests/replica/endpoints.ts";
+import { failedRun, runExample } from "./testing/example_run.ts";
 
-const DEMO = fileURLToPath(new URL("./multisite_demo.ts", import.meta.url));
 const ep = await readEndpoints();
-
-/** Runs the demo with `args`; its output, whatever its exit (bounded). */
-async function runDemo(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", DEMO, "--replica", ...args],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(240_000),
-  }).output();
-  const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
-}
 
 /** `mean … min … max …` per site, as the demo prints them (3 decimals). */
 function printedValues(stdout: string): Record<string, string[]> {
@@ -68,8 +54,9 @@ Deno.test("demo - README's first command computes each dataset at its own site, 
     ] as const
   ) {
     await t.step(label, async () => {
-      const { code, stdout, stderr } = await runDemo([...args]);
-      assert.equal(code, 0, `exit ${code}\n${stdout}\n${stderr.slice(-3000)}`);
+      const run = await runExample("multisite_demo.ts", ["--replica", ...args]);
+      assert.equal(run.code, 0, failedRun(run));
+      const { stdout } = run;
       if (user) assert.match(stdout, new RegExp(`^Logged in as ${user}\\.$`, "m"));
       assert.deepEqual(printedValues(stdout), expected);
       // Each site started its own cluster, and stopped it at the end.
