@@ -437,19 +437,6 @@ export class MultiCluster implements AsyncDisposable {
   }
 
   /**
-   * What the gateway says of a cluster that has ended ("reports it STOPPED", "… FAILED", "knows
-   * no such cluster"), or `null` while it may still run or the gateway does not answer.
-   */
-  async #goneStatus(state: SiteState, name: string): Promise<string | null> {
-    try {
-      const { status } = await state.gateway.getCluster(name);
-      return status === "STOPPED" || status === "FAILED" ? `reports it ${status}` : null;
-    } catch (e) {
-      return e instanceof ClusterNotFound ? "knows no such cluster" : null;
-    }
-  }
-
-  /**
    * Starts (or with `reuse`, attaches to) a cluster at every available site in parallel, sets
    * its adaptive bounds and connects a scheduler client. One site's failure does not stop the
    * others; a cluster that started but could not be set up is stopped again.
@@ -612,9 +599,14 @@ export class MultiCluster implements AsyncDisposable {
     stop: () => Promise<ClusterStatus> = () => state.gateway.stopCluster(name),
   ): Promise<ClusterStatus> {
     const status = await stop();
+    await this.#forget(state, name);
+    return status;
+  }
+
+  /** Removes this process's journal entry of a cluster that no longer runs. */
+  async #forget(state: SiteState, name: string): Promise<void> {
     await this.#journal?.forget({ pid: Deno.pid, gateway: state.gateway.address, name })
       .catch(() => {});
-    return status;
   }
 
   /**
@@ -733,18 +725,7 @@ export class MultiCluster implements AsyncDisposable {
       const ended = e instanceof GatewayClusterNotFound || e instanceof ClusterNotRunning;
       const gone = ended ? await this.#goneStatus(state, cluster.name) : null;
       if (gone && state.cluster === cluster) {
-        // Stopped behind this object's back (an idle timeout, another session, a gateway that
-        // forgot it): let go of it, so that newCluster() starts another.
-        state.cluster = undefined;
-        state.client = undefined;
-        state.letGo = `its cluster ${cluster.name} ended (the gateway ${gone}): call ` +
-          "newCluster() to start another";
-        await this.#journal?.forget({
-          pid: Deno.pid,
-          gateway: state.gateway.address,
-          name: cluster.name,
-        })
-          .catch(() => {});
+        await this.#letGo(state, cluster.name, gone);
         reason += `; the gateway ${gone}, so it is let go: newCluster() starts another`;
       }
       throw new SiteUnavailable(state.site, reason, { cause: e });
@@ -757,6 +738,31 @@ export class MultiCluster implements AsyncDisposable {
     state.client = client;
     this.#onWarning?.(state.site, new ClientReconnected(state.site, cluster.name));
     return client;
+  }
+
+  /**
+   * What the gateway says of a cluster that has ended ("reports it STOPPED", "… FAILED", "knows
+   * no such cluster"), or `null` while it may still run or the gateway does not answer.
+   */
+  async #goneStatus(state: SiteState, name: string): Promise<string | null> {
+    try {
+      const { status } = await state.gateway.getCluster(name);
+      return status === "STOPPED" || status === "FAILED" ? `reports it ${status}` : null;
+    } catch (e) {
+      return e instanceof ClusterNotFound ? "knows no such cluster" : null;
+    }
+  }
+
+  /**
+   * Forgets a cluster stopped behind this object's back (an idle timeout, another session, a
+   * gateway that forgot it), so that newCluster() starts another; `gone` is what its gateway says.
+   */
+  async #letGo(state: SiteState, name: string, gone: string): Promise<void> {
+    state.cluster = undefined;
+    state.client = undefined;
+    state.letGo = `its cluster ${name} ended (the gateway ${gone}): call newCluster() to start ` +
+      "another";
+    await this.#forget(state, name);
   }
 
   /**
